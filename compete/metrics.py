@@ -1,0 +1,152 @@
+"""Metric name → scorer, with its direction and what kind of prediction it scores.
+
+Conventions used throughout compete (targets are already encoded, see :mod:`compete.target`):
+
+* binary: ``y`` holds 0/1; predictions are a 1-D array of P(class 1).
+* multiclass: ``y`` holds 0..K-1; predictions are an ``(n, K)`` array of probabilities.
+* regression: ``y`` and predictions are 1-D floats.
+
+Label metrics (accuracy, f1) turn probabilities into labels at ``threshold`` (binary) or by argmax.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from compete.errors import SpecError
+from compete.registry import Registry
+
+__all__ = ["Metric", "METRICS", "get_metric", "to_labels"]
+
+TASKS = ("binary", "multiclass", "regression")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A scoring rule.
+
+    Parameters
+    ----------
+    name : str
+        The name used in specs.
+    greater_is_better : bool
+        Direction of improvement.
+    needs : {"proba", "label", "value"}
+        What the submission holds: probabilities, class labels, or regression values.
+    tasks : tuple of str
+        The tasks it can score.
+    fn : callable
+        ``fn(y_true, y_pred) -> float`` on encoded targets.
+    log_target : bool
+        Regression models are trained on ``log1p(y)`` when true (rmsle).
+    """
+
+    name: str
+    greater_is_better: bool
+    needs: str
+    tasks: tuple[str, ...]
+    fn: Callable[[np.ndarray, np.ndarray], float]
+    log_target: bool = False
+
+    def score(self, y_true: np.ndarray, pred: np.ndarray, threshold: float = 0.5) -> float:
+        """Score encoded ``y_true`` against raw model output ``pred`` (probabilities or values)."""
+        if self.needs == "label":
+            pred = to_labels(pred, threshold)
+        return float(self.fn(np.asarray(y_true), np.asarray(pred)))
+
+    def better(self, a: float, b: float) -> bool:
+        """Whether score ``a`` is strictly better than ``b``."""
+        return a > b if self.greater_is_better else a < b
+
+    @property
+    def sign(self) -> float:
+        """+1 when greater is better, else -1 (multiply to get a 'higher is better' value)."""
+        return 1.0 if self.greater_is_better else -1.0
+
+    def check_task(self, task: str, where: str = "metric") -> None:
+        if task not in self.tasks:
+            ok = ", ".join(n for n, m in METRICS.items() if task in m.tasks)
+            raise SpecError(
+                f"{where} = {self.name!r} cannot score a {task} task; metrics for {task}: {ok}"
+            )
+
+
+def to_labels(pred: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Probabilities → encoded labels: ``pred >= threshold`` for 1-D, argmax for 2-D."""
+    pred = np.asarray(pred)
+    if pred.ndim == 2:
+        return pred.argmax(axis=1)
+    return (pred >= threshold).astype(int)
+
+
+def _auc(y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    if p.ndim == 2:
+        return roc_auc_score(y, p, multi_class="ovr", labels=np.arange(p.shape[1]))
+    return roc_auc_score(y, p)
+
+
+def _logloss(y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import log_loss
+
+    labels = np.arange(p.shape[1]) if p.ndim == 2 else [0, 1]
+    return log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=labels)
+
+
+def _accuracy(y: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean(y == p))
+
+
+def _f1(y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    average = "binary" if set(np.unique(y)) <= {0, 1} and set(np.unique(p)) <= {0, 1} else "macro"
+    return f1_score(y, p, average=average)
+
+
+def _average_precision(y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import average_precision_score
+
+    if p.ndim == 2:
+        onehot = np.eye(p.shape[1])[y]
+        return average_precision_score(onehot, p, average="macro")
+    return average_precision_score(y, p)
+
+
+def _rmse(y: np.ndarray, p: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((y.astype(float) - p) ** 2)))
+
+
+def _rmsle(y: np.ndarray, p: np.ndarray) -> float:
+    p = np.clip(p, 0, None)
+    return float(np.sqrt(np.mean((np.log1p(y.astype(float)) - np.log1p(p)) ** 2)))
+
+
+def _mae(y: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean(np.abs(y.astype(float) - p)))
+
+
+METRICS: Registry[Metric] = Registry("metric")
+_CLS = ("binary", "multiclass")
+for _m in (
+    Metric("auc", True, "proba", _CLS, _auc),
+    Metric("logloss", False, "proba", _CLS, _logloss),
+    Metric("accuracy", True, "label", _CLS, _accuracy),
+    Metric("f1", True, "label", _CLS, _f1),
+    Metric("average_precision", True, "proba", _CLS, _average_precision),
+    Metric("rmse", False, "value", ("regression",), _rmse),
+    Metric("rmsle", False, "value", ("regression",), _rmsle, log_target=True),
+    Metric("mae", False, "value", ("regression",), _mae),
+):
+    METRICS.register(_m.name)(_m)
+
+DEFAULT_METRIC = {"binary": "auc", "multiclass": "logloss", "regression": "rmse"}
+
+
+def get_metric(name: str, where: str = "metric") -> Metric:
+    """The metric called ``name``; an unknown name lists the known ones."""
+    return METRICS.get(name, where=where)

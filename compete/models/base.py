@@ -1,0 +1,128 @@
+"""The small base class every model adapter fills in.
+
+An adapter sets ``name`` and implements three hooks: ``default_params`` (competition-grade
+defaults), ``_fit`` (train with early stopping on the validation part) and ``_predict`` (raw output).
+The base class does the rest: parameter merging, the device, fallbacks, the output conventions of
+:mod:`compete.metrics`. The library behind an adapter is imported inside its hooks, so importing
+``compete.models`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from compete.errors import DeviceError, ModelError
+
+__all__ = ["Model"]
+
+
+class Model(BaseEstimator):  # type: ignore[misc]
+    """A tabular model with early stopping, for binary, multiclass or regression targets.
+
+    Parameters
+    ----------
+    task : {"binary", "multiclass", "regression"}
+        Classification targets are encoded 0..K-1.
+    params : dict, optional
+        Library parameters that override :meth:`default_params`.
+    device : {"cpu", "gpu", "auto"}
+        ``gpu`` fails loudly when the library cannot use the GPU; ``auto`` falls back to the CPU.
+    random_state : int
+        Seed passed to the library.
+    early_stopping_rounds : int
+        Patience on the validation part, when one is given to :meth:`fit`.
+
+    Attributes
+    ----------
+    model_ : object
+        The fitted library model.
+    device_ : str
+        The device the model actually trained on.
+    best_iteration_ : int or None
+        Boosting rounds kept after early stopping.
+    n_classes_ : int
+        Number of classes (1 for regression).
+    """
+
+    name: ClassVar[str] = "base"
+    supports_gpu: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        task: str = "binary",
+        params: dict[str, Any] | None = None,
+        device: str = "cpu",
+        random_state: int = 0,
+        early_stopping_rounds: int = 100,
+    ) -> None:
+        self.task = task
+        self.params = params
+        self.device = device
+        self.random_state = random_state
+        self.early_stopping_rounds = early_stopping_rounds
+
+    # hooks -----------------------------------------------------------------------------------
+    @classmethod
+    def default_params(cls, task: str) -> dict[str, Any]:
+        return {}
+
+    def _fit(self, X: pd.DataFrame, y: np.ndarray, valid: tuple[pd.DataFrame, np.ndarray] | None,
+             weight: np.ndarray | None, params: dict[str, Any], device: str) -> Any:  # fmt: skip
+        raise NotImplementedError
+
+    def _predict(self, X: pd.DataFrame) -> np.ndarray:
+        raise NotImplementedError
+
+    # public ----------------------------------------------------------------------------------
+    def fit(self, X: pd.DataFrame, y: Any, X_valid: pd.DataFrame | None = None,
+            y_valid: Any = None, sample_weight: np.ndarray | None = None) -> Model:  # fmt: skip
+        """Fit on ``X, y``; early stopping watches ``X_valid, y_valid`` when given."""
+        y = np.asarray(y)
+        valid = None if X_valid is None else (X_valid, np.asarray(y_valid))
+        if self.task == "regression":
+            self.n_classes_ = 1
+        else:
+            seen = y if valid is None else np.concatenate([y, valid[1]])
+            self.n_classes_ = max(int(seen.max()) + 1, 2)
+        params = {**self.default_params(self.task), **(self.params or {})}
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.model_, self.device_ = self._fit_on_device(X, y, valid, sample_weight, params)
+        return self
+
+    def _fit_on_device(self, X: pd.DataFrame, y: np.ndarray, valid: Any, weight: Any,
+                       params: dict[str, Any]) -> tuple[Any, str]:  # fmt: skip
+        want = "gpu" if self.device in ("gpu", "auto") and self.supports_gpu else "cpu"
+        if self.device == "gpu" and not self.supports_gpu:
+            raise DeviceError(f"model {self.name!r} has no GPU mode; use --device cpu or auto")
+        if want == "cpu":
+            return self._fit(X, y, valid, weight, params, "cpu"), "cpu"
+        try:
+            return self._fit(X, y, valid, weight, params, "gpu"), "gpu"
+        except Exception as exc:  # the libraries raise their own error types for a missing GPU
+            if self.device == "gpu":
+                raise DeviceError(f"model {self.name!r} could not train on the GPU: {exc}") from None
+            self.gpu_error_ = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return self._fit(X, y, valid, weight, params, "cpu"), "cpu"
+
+    def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
+        """Binary: P(class 1), 1-D. Multiclass: ``(n, K)`` probabilities. Regression: values."""
+        if not hasattr(self, "model_"):
+            raise ModelError(f"model {self.name!r} is not fitted yet; call fit first")
+        out = np.asarray(self._predict(X), dtype=float)
+        if self.task == "binary" and out.ndim == 2:
+            out = out[:, 1]
+        return out
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        out = self.predict_raw(X)
+        return np.column_stack([1 - out, out]) if out.ndim == 1 else out
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        out = self.predict_raw(X)
+        if self.task == "regression":
+            return out
+        return out.argmax(axis=1) if out.ndim == 2 else (out >= 0.5).astype(int)

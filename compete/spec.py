@@ -1,0 +1,316 @@
+"""The competition spec: ``competitions/<name>/competition.toml``, loaded, validated and frozen.
+
+Every key is checked on load: an unknown key, a wrong type or an unknown metric/model/scheme
+raises :class:`~compete.errors.SpecError` naming the file, the key, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compete.errors import SpecError
+
+__all__ = [
+    "Spec",
+    "CVSpec",
+    "ModelSpec",
+    "SchemaSpec",
+    "JoinSpec",
+    "StepSpec",
+    "load_spec",
+    "spec_from_dict",
+    "find_spec",
+    "SCHEMES",
+    "TASKS",
+]
+
+TASKS = ("binary", "multiclass", "regression")
+SCHEMES = ("kfold", "stratified", "group", "time")
+
+
+@dataclass(frozen=True)
+class CVSpec:
+    """How rows are split into folds; the same folds serve every model of a run."""
+
+    scheme: str = "kfold"
+    folds: int = 5
+    seed: int = 42
+    group: str = ""
+    time: str = ""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of the run: a registered name and parameters that override its defaults."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+    alias: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.alias or self.name
+
+
+@dataclass(frozen=True)
+class SchemaSpec:
+    """Column-type overrides (as PyCaret's numeric_features / categorical_features / ignore_features)."""
+
+    numeric: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    datetime: tuple[str, ...] = ()
+    text: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    na_values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JoinSpec:
+    """An extra table joined to train and test on ``on`` before anything else (Rossmann's store.csv)."""
+
+    file: str
+    on: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """A named component with parameters: a feature recipe, a sampler or an ensemble."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated competition spec.
+
+    Examples
+    --------
+    >>> spec = spec_from_dict({"task": "binary", "target": "y", "id": "id", "metric": "auc"}, name="x")
+    >>> spec.cv.scheme, [m.name for m in spec.models]
+    ('stratified', ['lightgbm', 'xgboost', 'catboost'])
+    """
+
+    name: str
+    task: str
+    target: str
+    id: str
+    metric: str
+    data: str = ""
+    positive: str = ""
+    kaggle: str = ""
+    generate: str = ""
+    seed: int = 42
+    files: dict[str, str] = field(default_factory=dict)
+    schema: SchemaSpec = field(default_factory=SchemaSpec)
+    joins: tuple[JoinSpec, ...] = ()
+    cv: CVSpec = field(default_factory=CVSpec)
+    models: tuple[ModelSpec, ...] = ()
+    features: tuple[StepSpec, ...] = ()
+    resample: StepSpec | None = None
+    ensemble: StepSpec | None = None
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def file(self, role: str) -> str:
+        return self.files.get(role, DEFAULT_FILES[role])
+
+
+DEFAULT_FILES = {"train": "train", "test": "test", "sample_submission": "sample_submission"}
+DEFAULT_MODELS = ("lightgbm", "xgboost", "catboost")
+TOP_KEYS = {
+    "name": str, "task": str, "target": str, "id": str, "metric": str, "data": str,
+    "positive": (str, int, bool), "kaggle": str, "generate": str, "seed": int,
+    "description": str, "files": dict, "schema": dict, "join": list, "cv": dict,
+    "models": list, "features": list, "resample": dict, "ensemble": dict,
+}  # fmt: skip
+REQUIRED = ("task", "target", "id")
+
+
+class _Checker:
+    """Reads keys from one table of the TOML, naming the file and the dotted key in errors."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, msg: str) -> SpecError:
+        return SpecError(f"{self.source}: {key}: {msg}")
+
+    def check_keys(self, table: dict[str, Any], allowed: dict[str, Any], prefix: str) -> None:
+        for key in table:
+            if key not in allowed:
+                ok = ", ".join(sorted(allowed))
+                raise self.fail(f"{prefix}{key}", f"unknown key; allowed keys here: {ok}")
+        for key, kinds in allowed.items():
+            if key in table:
+                self.check_type(table[key], kinds, f"{prefix}{key}")
+
+    def check_type(self, value: Any, kinds: Any, key: str) -> None:
+        kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+        bad_bool = isinstance(value, bool) and bool not in kinds
+        if bad_bool or not isinstance(value, kinds):
+            want = " or ".join(_TYPE_NAMES[k] for k in kinds)
+            raise self.fail(key, f"expected {want}, got {value!r} ({_TYPE_NAMES.get(type(value), type(value).__name__)})")
+
+    def choice(self, value: str, allowed: tuple[str, ...] | list[str], key: str) -> str:
+        if value not in allowed:
+            raise self.fail(key, f"got {value!r}; allowed values: {', '.join(allowed)}")
+        return value
+
+    def str_list(self, table: dict[str, Any], key: str, prefix: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        self.check_type(value, list, f"{prefix}{key}")
+        for item in value:
+            self.check_type(item, str, f"{prefix}{key}")
+        return tuple(value)
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true/false",
+               dict: "a table", list: "an array"}  # fmt: skip
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a ``competition.toml``; the competition's name is its folder's name."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: no such spec file; create one with `compete init NAME --data-dir DIR`")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: malformed TOML: {exc}; fix the file's syntax") from None
+    name = path.parent.name if path.name == "competition.toml" else path.stem
+    return spec_from_dict(raw, name=name, source=str(path))
+
+
+def find_spec(name: str, competitions_dir: str | Path) -> Path:
+    """Locate competition ``name``: a path to a .toml, or ``<dir>/<name>/competition.toml``."""
+    as_path = Path(name)
+    if as_path.suffix == ".toml":
+        return as_path
+    if as_path.is_dir() and (as_path / "competition.toml").is_file():
+        return as_path / "competition.toml"
+    path = Path(competitions_dir) / name / "competition.toml"
+    if not path.is_file():
+        known = sorted(p.parent.name for p in Path(competitions_dir).glob("*/competition.toml"))
+        raise SpecError(
+            f"no competition {name!r}: {path} does not exist; known competitions in "
+            f"{competitions_dir}: {', '.join(known) or '(none)'}; "
+            f"create one with `compete init {name} --data-dir DIR`"
+        )
+    return path
+
+
+def spec_from_dict(raw: dict[str, Any], *, name: str, source: str = "<spec>") -> Spec:
+    """Validate a spec given as a dictionary (the parsed TOML)."""
+    c = _Checker(source)
+    c.check_keys(raw, TOP_KEYS, "")
+    for key in REQUIRED:
+        if key not in raw:
+            raise c.fail(key, "missing; every spec needs task, target and id")
+    task = c.choice(raw["task"], TASKS, "task")
+    metric = _metric(c, raw.get("metric"), task)
+    cv = _cv(c, raw.get("cv", {}), task)
+    return Spec(
+        name=raw.get("name", name),
+        task=task,
+        target=raw["target"],
+        id=raw["id"],
+        metric=metric,
+        data=raw.get("data", ""),
+        positive=str(raw.get("positive", "")),
+        kaggle=raw.get("kaggle", ""),
+        generate=raw.get("generate", ""),
+        seed=raw.get("seed", cv.seed),
+        files=_files(c, raw.get("files", {})),
+        schema=_schema(c, raw.get("schema", {})),
+        joins=tuple(_join(c, j, i) for i, j in enumerate(raw.get("join", []))),
+        cv=cv,
+        models=_models(c, raw.get("models")),
+        features=tuple(_step(c, s, f"features[{i}]", "recipe") for i, s in enumerate(raw.get("features", []))),
+        resample=_step(c, raw["resample"], "resample", "method") if "resample" in raw else None,
+        ensemble=_step(c, raw["ensemble"], "ensemble", "method") if "ensemble" in raw else None,
+        source=source,
+    )
+
+
+def _metric(c: _Checker, value: Any, task: str) -> str:
+    from compete.metrics import DEFAULT_METRIC, METRICS
+
+    if value is None:
+        return DEFAULT_METRIC[task]
+    c.check_type(value, str, "metric")
+    c.choice(value, METRICS.names(), "metric")
+    METRICS.get(value).check_task(task, where=f"{c.source}: metric")
+    return str(value)
+
+
+def _cv(c: _Checker, table: dict[str, Any], task: str) -> CVSpec:
+    allowed = {"scheme": str, "folds": int, "seed": int, "group": str, "time": str}
+    c.check_keys(table, allowed, "cv.")
+    default = "stratified" if task != "regression" else "kfold"
+    scheme = c.choice(table.get("scheme", default), SCHEMES, "cv.scheme")
+    folds = table.get("folds", 5)
+    if folds < 2:
+        raise c.fail("cv.folds", f"got {folds}; need at least 2 folds")
+    for needed, key in (("group", "group"), ("time", "time")):
+        if scheme == needed and not table.get(key):
+            raise c.fail(f"cv.{key}", f"scheme {needed!r} needs cv.{key} = \"<column>\"")
+    return CVSpec(scheme, folds, table.get("seed", 42), table.get("group", ""), table.get("time", ""))
+
+
+def _files(c: _Checker, table: dict[str, Any]) -> dict[str, str]:
+    c.check_keys(table, {k: str for k in DEFAULT_FILES}, "files.")
+    return dict(table)
+
+
+def _schema(c: _Checker, table: dict[str, Any]) -> SchemaSpec:
+    keys = ("numeric", "categorical", "datetime", "text", "ignore", "na_values")
+    c.check_keys(table, {k: list for k in keys}, "schema.")
+    return SchemaSpec(**{k: c.str_list(table, k, "schema.") for k in keys})
+
+
+def _join(c: _Checker, table: Any, i: int) -> JoinSpec:
+    c.check_type(table, dict, f"join[{i}]")
+    c.check_keys(table, {"file": str, "on": (str, list)}, f"join[{i}].")
+    for key in ("file", "on"):
+        if key not in table:
+            raise c.fail(f"join[{i}].{key}", "missing; a join needs file and on")
+    on = table["on"]
+    return JoinSpec(table["file"], (on,) if isinstance(on, str) else tuple(on))
+
+
+def _models(c: _Checker, items: Any) -> tuple[ModelSpec, ...]:
+    from compete.models import MODELS
+
+    if items is None:
+        return tuple(ModelSpec(n) for n in DEFAULT_MODELS)
+    if not items:
+        raise c.fail("models", "empty; name at least one model, e.g. [[models]] name = \"lightgbm\"")
+    out = []
+    for i, table in enumerate(items):
+        key = f"models[{i}]"
+        c.check_type(table, dict, key)
+        c.check_keys(table, {"name": str, "params": dict, "alias": str}, f"{key}.")
+        if "name" not in table:
+            raise c.fail(f"{key}.name", f"missing; known models: {', '.join(MODELS.names())}")
+        c.choice(table["name"], MODELS.names(), f"{key}.name")
+        out.append(ModelSpec(table["name"], dict(table.get("params", {})), table.get("alias", "")))
+    labels = [m.label for m in out]
+    dupes = sorted({x for x in labels if labels.count(x) > 1})
+    if dupes:
+        raise c.fail("models", f"{dupes[0]!r} appears twice; give repeats distinct `alias` values")
+    return tuple(out)
+
+
+def _step(c: _Checker, table: Any, key: str, name_key: str) -> StepSpec:
+    c.check_type(table, dict, key)
+    if name_key not in table:
+        raise c.fail(f"{key}.{name_key}", f"missing; name the {name_key}")
+    c.check_type(table[name_key], str, f"{key}.{name_key}")
+    params = {k: v for k, v in table.items() if k != name_key}
+    return StepSpec(table[name_key], params)
