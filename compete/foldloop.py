@@ -1,0 +1,144 @@
+"""The fold loop: for each fold, fit recipes and model on the training part only, predict the rest.
+
+Per fold, in this order: the spec's feature recipes are fitted on the training part
+(:func:`compete.features.build_pipeline`) and applied to the validation part and the test set;
+:class:`~compete.prepare.Finalize` makes the frames model-ready; the resampler (if any) changes the
+training part only; the model is fitted with early stopping on the validation part. Validation rows
+get out-of-fold (OOF) predictions; test predictions are averaged over the fold models.
+
+Early stopping watches the validation part, as competitors do; the number of rounds is the only
+thing it learns from those rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from compete.cv import Folds
+from compete.metrics import Metric
+from compete.prepare import Finalize
+from compete.seeding import derive_seed
+from compete.spec import ModelSpec, StepSpec
+
+__all__ = ["FoldContext", "ModelResult", "cross_fit", "score_oof"]
+
+Reporter = Callable[..., None]
+
+
+@dataclass
+class FoldFrames:
+    """One fold's model-ready frames (shared by every model of the run)."""
+
+    X_train: pd.DataFrame
+    y_train: np.ndarray
+    weight: np.ndarray | None
+    X_valid: pd.DataFrame
+    X_test: pd.DataFrame
+
+
+@dataclass
+class FoldContext:
+    """Everything the models of one run share: typed features, encoded target, folds, recipes."""
+
+    X: pd.DataFrame
+    y: np.ndarray
+    X_test: pd.DataFrame
+    folds: Folds
+    task: str
+    metric: Metric
+    seed: int
+    features: tuple[StepSpec, ...] = ()
+    resample: StepSpec | None = None
+    spec_dir: Path | None = None
+    _cache: dict[int, FoldFrames] = field(default_factory=dict, repr=False)
+
+    def frames(self, k: int) -> FoldFrames:
+        """Fold ``k``'s frames, built once and reused by every model."""
+        if k not in self._cache:
+            self._cache[k] = self._build(k)
+        return self._cache[k]
+
+    def _build(self, k: int) -> FoldFrames:
+        tr, va = self.folds[k]
+        X_tr, y_tr = self.X.iloc[tr], self.y[tr]
+        X_va, X_te = self.X.iloc[va], self.X_test
+        if self.features:
+            from compete.features import build_pipeline
+
+            pipe = build_pipeline(self.features, task=self.task, seed=derive_seed(self.seed, "features", k),
+                                  spec_dir=self.spec_dir)  # fmt: skip
+            X_tr, y_tr = pipe.fit_transform_train(X_tr, y_tr, unlabeled=pd.concat([X_va, X_te]))
+            X_va, X_te = pipe.transform(X_va), pipe.transform(X_te)
+        fin = Finalize().fit(X_tr)
+        X_tr, X_va, X_te = fin.transform(X_tr), fin.transform(X_va), fin.transform(X_te)
+        weight = None
+        if self.resample is not None:
+            from compete.resample import make_resampler
+
+            sampler = make_resampler(self.resample, task=self.task, seed=derive_seed(self.seed, "resample", k))
+            if sampler is not None:
+                X_tr, y_tr, weight = sampler.apply(X_tr, y_tr)
+        return FoldFrames(X_tr, np.asarray(y_tr), weight, X_va, X_te)
+
+
+@dataclass
+class ModelResult:
+    """Out-of-fold and test predictions of one model, with its scores (in model space)."""
+
+    label: str
+    name: str
+    oof: np.ndarray
+    test: np.ndarray
+    fold_scores: list[float]
+    score: float
+    devices: list[str]
+    best_iterations: list[int | None]
+    seconds: float
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.fold_scores))
+
+
+def _empty(n: int, task: str, n_classes: int) -> np.ndarray:
+    return np.full((n, n_classes) if task == "multiclass" else n, np.nan)
+
+
+def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu",
+              report: Reporter | None = None) -> ModelResult:  # fmt: skip
+    """Fit ``model`` on every fold of ``ctx``; OOF + fold-averaged test predictions and scores."""
+    from compete.models import make_model
+
+    n_classes = int(ctx.y.max()) + 1 if ctx.task == "multiclass" else 1
+    oof = _empty(len(ctx.y), ctx.task, n_classes)
+    test = np.zeros_like(_empty(len(ctx.X_test), ctx.task, n_classes))
+    scores, devices, iters, start = [], [], [], time.perf_counter()
+    for k, (_, va) in enumerate(ctx.folds):
+        t0 = time.perf_counter()
+        f = ctx.frames(k)
+        est = make_model(model.name, ctx.task, model.params, device, derive_seed(ctx.seed, model.label, k))
+        est.fit(f.X_train, f.y_train, f.X_valid, ctx.y[va], sample_weight=f.weight)
+        oof[va] = est.predict_raw(f.X_valid)
+        test += est.predict_raw(f.X_test) / len(ctx.folds)
+        scores.append(ctx.metric.score(ctx.y[va], oof[va]))
+        devices.append(est.device_)
+        iters.append(est.best_iteration_)
+        if report:
+            report("fold_done", label=model.label, fold=k, folds=len(ctx.folds), score=scores[-1],
+                   seconds=time.perf_counter() - t0, device=est.device_)  # fmt: skip
+    return ModelResult(model.label, model.name, oof, test, scores, score_oof(ctx, oof), devices, iters,
+                       time.perf_counter() - start, dict(model.params))  # fmt: skip
+
+
+def score_oof(ctx: FoldContext, oof: np.ndarray) -> float:
+    """The metric over every validated row (rows a time split never validates are left out)."""
+    mask = ~np.isnan(oof).any(axis=1) if oof.ndim == 2 else ~np.isnan(oof)
+    return ctx.metric.score(ctx.y[mask], oof[mask])

@@ -1,0 +1,59 @@
+"""The last, unsupervised step before a model: every column numeric or categorical.
+
+Fitted on a fold's training part, after the spec's recipes: datetime columns left over are expanded
+with :class:`~compete.features.time.DateParts`, free-text columns become their length and word count,
+remaining strings become categories (levels from the training part). Never uses the target.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from compete.features.time import DateParts
+
+__all__ = ["Finalize", "count_encode"]
+
+
+class Finalize(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Make a typed frame model-ready (numeric or ``category`` columns only).
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"t": pd.to_datetime(["2024-01-01", "2024-02-01"]), "s": ["a b c", "d"]})
+    >>> Finalize().fit_transform(X).columns.tolist()[-3:]
+    ['t__elapsed', 's__chars', 's__words']
+    """
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> Finalize:
+        self.dates_ = DateParts().fit(X)
+        self.text_ = [c for c in X.columns if pd.api.types.is_string_dtype(X[c]) and not _is_cat(X[c])]
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        out = self.dates_.transform(X) if self.dates_.columns_ else X
+        if not self.text_:
+            return out
+        new = {}
+        for col in self.text_:
+            s = X[col]
+            new[f"{col}__chars"] = s.str.len().astype("float32")
+            new[f"{col}__words"] = s.str.split().str.len().astype("float32")
+        out = out.drop(columns=self.text_)
+        text = pd.DataFrame(new, index=X.index)
+        return pd.concat([out, text], axis=1)
+
+
+def _is_cat(s: pd.Series) -> bool:
+    return isinstance(s.dtype, pd.CategoricalDtype)
+
+
+def count_encode(train: pd.Series, test: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Frequency of each value over train + test features (unsupervised): for id-like strings."""
+    counts = pd.concat([train, test]).value_counts(dropna=True)
+    enc = [s.map(counts).astype("float32") for s in (train, test)]
+    return enc[0], enc[1]

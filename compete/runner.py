@@ -1,0 +1,253 @@
+"""``compete run``: spec → data → folds → models → ensemble → submission → run record.
+
+:func:`run_competition` is the whole job as one importable function; the CLI only parses arguments
+and prints what it reports. Everything is checked before anything is written: a bad spec or bad
+data raises a :class:`~compete.errors.CompeteError` and leaves ``runs/`` untouched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from compete.spec import ModelSpec, Spec, StepSpec, find_spec, load_spec
+
+__all__ = ["RunOptions", "RunResult", "run_competition", "prepare_run", "Prepared"]
+
+Reporter = Callable[..., None]
+
+
+@dataclass
+class RunOptions:
+    """What a user can choose for one run (the CLI's options)."""
+
+    competition: str
+    competitions_dir: str | Path = "competitions"
+    data_root: str | Path | None = None
+    data_dir: str | Path | None = None
+    runs_dir: str | Path = "runs"
+    seed: int | None = None
+    device: str = "auto"
+    models: list[str] | None = None
+    folds: int | None = None
+    resample: str | None = None
+    output: str | Path | None = None
+    note: str = ""
+
+
+@dataclass
+class RunResult:
+    """What a run produced."""
+
+    run_id: str
+    path: Path
+    spec: Spec
+    metric: str
+    greater_is_better: bool
+    scores: dict[str, dict[str, Any]]
+    final: str
+    cv_score: float
+    submission: Path
+    wall_s: float
+    extra_outputs: list[Path] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """The machine-readable summary printed by ``compete run --json``."""
+        return {
+            "run_id": self.run_id, "competition": self.spec.name, "metric": self.metric,
+            "models": {k: v["cv"] for k, v in self.scores.items()}, "final": self.final,
+            "cv_score": self.cv_score, "submission": str(self.submission), "run_dir": str(self.path),
+            "wall_s": round(self.wall_s, 2),
+        }  # fmt: skip
+
+
+@dataclass
+class Prepared:
+    """A competition loaded, typed and split: what ``run`` and ``tune`` share."""
+
+    spec: Spec
+    data: Any
+    codec: Any
+    schema: Any
+    ctx: Any
+    device: str
+
+
+def resolve_spec(opts: RunOptions) -> Spec:
+    """Load the spec and apply the run's overrides (seed, folds, models, resample)."""
+    spec = load_spec(find_spec(opts.competition, opts.competitions_dir))
+    changes: dict[str, Any] = {}
+    if opts.seed is not None:
+        changes["seed"] = opts.seed
+        changes["cv"] = dataclasses.replace(spec.cv, seed=opts.seed)
+    if opts.folds is not None:
+        changes["cv"] = dataclasses.replace(changes.get("cv", spec.cv), folds=opts.folds)
+    if opts.models:
+        from compete.models import MODELS
+
+        for name in opts.models:
+            MODELS.get(name, where="--models")
+        changes["models"] = tuple(ModelSpec(n) for n in opts.models)
+    if opts.resample is not None:
+        changes["resample"] = StepSpec(opts.resample)
+    return dataclasses.replace(spec, **changes) if changes else spec
+
+
+def prepare_run(opts: RunOptions, spec: Spec | None = None) -> Prepared:
+    """Everything before the models: data, schema, encoded target and folds (no writes)."""
+    from compete.cv import make_folds
+    from compete.device import resolve_device
+    from compete.foldloop import FoldContext
+    from compete.io import load_competition, resolve_data_dir
+    from compete.metrics import get_metric
+    from compete.schema import infer_schema
+    from compete.target import TargetCodec
+
+    spec = spec or resolve_spec(opts)
+    device = resolve_device(opts.device)
+    folder = resolve_data_dir(spec, opts.data_root, opts.data_dir)
+    _generate_if_needed(spec, folder)
+    data = load_competition(spec, folder)
+    codec = TargetCodec(spec.task, get_metric(spec.metric), spec.positive).fit(data.train[spec.target])
+    y = codec.encode(data.train[spec.target])
+    X_raw, X_test_raw = _features(spec, data.train), _features(spec, data.test)
+    schema = infer_schema(X_raw, X_test_raw, spec.schema).fit(X_raw)
+    X, X_test = _typed(schema, X_raw, X_test_raw)
+    folds = make_folds(spec.cv, y, data.train, spec.task)
+    spec_dir = Path(spec.source).parent if spec.source else None
+    ctx = FoldContext(X, y, X_test, folds, spec.task, codec.model_metric(), spec.seed, spec.features,
+                      spec.resample, spec_dir)  # fmt: skip
+    return Prepared(spec, data, codec, schema, ctx, device)
+
+
+def _generate_if_needed(spec: Spec, folder: Path) -> None:
+    if spec.generate and not (folder / "train.csv").exists():
+        from compete.demo import write_demo
+
+        write_demo(folder)
+
+
+def _features(spec: Spec, frame: pd.DataFrame) -> pd.DataFrame:
+    drop = [c for c in (spec.id, spec.target) if c in frame.columns]
+    return frame.drop(columns=drop)
+
+
+def _typed(schema: Any, X_raw: pd.DataFrame, X_test_raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Typed frames; id-like string columns (mostly distinct) become their frequency."""
+    from compete.prepare import count_encode
+
+    X, X_test = schema.apply(X_raw), schema.apply(X_test_raw[X_raw.columns])
+    for col in schema.high_cardinality:
+        X[f"{col}__count"], X_test[f"{col}__count"] = count_encode(X_raw[col], X_test_raw[col])
+        X, X_test = X.drop(columns=col), X_test.drop(columns=col)
+    return X, X_test
+
+
+def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResult:
+    """Run a competition end to end and write its run record and submission."""
+    from compete.foldloop import cross_fit
+
+    start = time.perf_counter()
+    log: list[str] = []
+
+    def emit(event: str, **info: Any) -> None:
+        log.append(json.dumps({"event": event, **info}, default=str))
+        if report:
+            report(event, **info)
+
+    prep = prepare_run(opts)
+    spec, ctx = prep.spec, prep.ctx
+    emit("start", competition=spec.name, rows=len(ctx.y), test_rows=len(ctx.X_test), folds=len(ctx.folds),
+         features=ctx.X.shape[1], device=prep.device, models=[m.label for m in spec.models])  # fmt: skip
+    results = []
+    for model in spec.models:
+        emit("model_start", label=model.label, folds=len(ctx.folds))
+        results.append(cross_fit(ctx, model, device=prep.device, report=emit))
+        emit("model_done", label=model.label, score=results[-1].score, std=results[-1].std,
+             devices=sorted(set(results[-1].devices)), seconds=results[-1].seconds)  # fmt: skip
+    final = _finalize(prep, results)
+    emit("final", label=final["label"], score=final["score"])
+    return _write_run(opts, prep, results, final, log, time.perf_counter() - start)
+
+
+def _finalize(prep: Prepared, results: list[Any]) -> dict[str, Any]:
+    """The predictions the submission is made of: the ensemble, or the single model."""
+    metric = prep.ctx.metric
+    best = results[0]
+    for r in results[1:]:
+        if metric.better(r.score, best.score):
+            best = r
+    return {"label": best.label, "oof": best.oof, "test": best.test, "score": best.score, "threshold": 0.5}
+
+
+def _write_run(opts: RunOptions, prep: Prepared, results: list[Any], final: dict[str, Any], log: list[str],
+               wall_s: float) -> RunResult:  # fmt: skip
+    from compete.cv import folds_signature
+    from compete.runs import new_run_id, pred_frame, record_run, staged_run
+    from compete.submission import build_submission, validate_submission, write_atomic
+
+    spec, data, codec, ctx = prep.spec, prep.data, prep.codec, prep.ctx
+    metric = codec.metric
+    sub = build_submission(data.sample, data.test[spec.id], final["test"], id_col=spec.id, codec=codec,
+                           metric=metric, threshold=final["threshold"])  # fmt: skip
+    labels = codec.classes_ if metric.needs == "label" else None
+    validate_submission(sub, data.sample, spec.id, labels=labels, proba=metric.needs == "proba")
+    scores = {r.label: _model_scores(r) for r in results}
+    run_id = new_run_id()
+    with staged_run(opts.runs_dir, spec.name, run_id) as tmp:
+        oof = pred_frame({**{r.label: r.oof for r in results}, **_ens(final, results, "oof")})
+        oof["y"], oof["fold"] = ctx.y, _fold_of_row(ctx)
+        oof.to_parquet(tmp / "oof.parquet")
+        pred_frame({**{r.label: r.test for r in results}, **_ens(final, results, "test")}).to_parquet(tmp / "test.parquet")
+        (tmp / "spec.json").write_text(json.dumps(spec.to_dict(), indent=2, default=str))
+        summary = {"metric": spec.metric, "greater_is_better": metric.greater_is_better, "models": scores,
+                   "final": final["label"], "cv": final["score"], "threshold": final["threshold"],
+                   "folds": folds_signature(ctx.folds), "seed": spec.seed, "device": prep.device,
+                   **final.get("info", {})}  # fmt: skip
+        (tmp / "scores.json").write_text(json.dumps(summary, indent=2, default=_json_default))
+        (tmp / "run.log").write_text("\n".join(log) + "\n")
+        write_atomic(sub, tmp / "submission.csv")
+    path = Path(opts.runs_dir) / spec.name / run_id
+    extra = [write_atomic(sub, opts.output)] if opts.output else []
+    fold_std = scores[final["label"]]["std"] if final["label"] in scores else None
+    record_run(opts.runs_dir, {
+        "run_id": run_id, "competition": spec.name, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "metric": spec.metric, "greater_is_better": int(metric.greater_is_better), "cv_score": final["score"],
+        "cv_std": fold_std, "final": final["label"], "models": json.dumps(list(scores)),
+        "folds": summary["folds"], "seed": spec.seed, "device": prep.device, "wall_s": wall_s, "path": str(path),
+        "submission": str(path / "submission.csv"), "kind": "run", "note": opts.note,
+    })  # fmt: skip
+    return RunResult(run_id, path, spec, spec.metric, metric.greater_is_better, scores, final["label"],
+                     float(final["score"]), path / "submission.csv", wall_s, extra)  # fmt: skip
+
+
+def _ens(final: dict[str, Any], results: list[Any], key: str) -> dict[str, np.ndarray]:
+    return {} if final["label"] in {r.label for r in results} else {final["label"]: final[key]}
+
+
+def _model_scores(r: Any) -> dict[str, Any]:
+    return {"cv": r.score, "std": r.std, "folds": r.fold_scores, "devices": r.devices,
+            "best_iterations": r.best_iterations, "seconds": round(r.seconds, 2), "params": r.params}  # fmt: skip
+
+
+def _fold_of_row(ctx: Any) -> np.ndarray:
+    fold = np.full(len(ctx.y), -1)
+    for k, (_, va) in enumerate(ctx.folds):
+        fold[va] = k
+    return fold
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)

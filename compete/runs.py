@@ -1,0 +1,150 @@
+"""Run records: one folder per run and one row per run in an SQLite ledger.
+
+``<runs>/<competition>/<run-id>/`` holds ``spec.json`` (the resolved spec), ``oof.parquet`` and
+``test.parquet`` (predictions in model space, one column per model, plus ``y`` and ``fold`` in the
+OOF file), ``scores.json``, ``submission.csv`` and ``run.log``. A run is written into a hidden
+temporary folder and renamed into place at the end, so a failed run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from compete.errors import RunError
+
+__all__ = ["RunRecord", "new_run_id", "staged_run", "record_run", "list_runs", "load_run", "ledger", "pred_frame",
+           "frame_preds"]  # fmt: skip
+
+LEDGER = "ledger.sqlite"
+COLUMNS = {
+    "run_id": "TEXT PRIMARY KEY", "competition": "TEXT", "created": "TEXT", "metric": "TEXT",
+    "greater_is_better": "INTEGER", "cv_score": "REAL", "cv_std": "REAL", "final": "TEXT", "models": "TEXT",
+    "folds": "TEXT", "seed": "INTEGER", "device": "TEXT", "wall_s": "REAL", "path": "TEXT",
+    "submission": "TEXT", "kind": "TEXT", "note": "TEXT",
+}  # fmt: skip
+
+
+def new_run_id() -> str:
+    """Sortable and unique enough for one machine: ``YYYYmmdd-HHMMSS-xxxx``."""
+    return time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 65536:04x}"
+
+
+@contextmanager
+def ledger(runs_dir: str | Path) -> Iterator[sqlite3.Connection]:
+    """An open connection to the ledger, created on first use; committed on success."""
+    Path(runs_dir).mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(Path(runs_dir) / LEDGER, timeout=30)
+    try:
+        cols = ", ".join(f"{k} {v}" for k, v in COLUMNS.items())
+        con.execute(f"CREATE TABLE IF NOT EXISTS runs ({cols})")
+        yield con
+        con.commit()
+    finally:
+        con.close()
+
+
+@contextmanager
+def staged_run(runs_dir: str | Path, competition: str, run_id: str) -> Iterator[Path]:
+    """A temporary folder for a run, renamed to ``<runs>/<competition>/<run_id>`` if the block succeeds."""
+    final = Path(runs_dir) / competition / run_id
+    tmp = final.parent / f".tmp-{run_id}"
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    tmp.rename(final)
+
+
+def record_run(runs_dir: str | Path, row: dict[str, Any]) -> None:
+    """Add a run's row to the ledger."""
+    row = {k: row.get(k) for k in COLUMNS}
+    with ledger(runs_dir) as con:
+        marks = ", ".join("?" for _ in row)
+        con.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES ({marks})", list(row.values()))
+
+
+def list_runs(runs_dir: str | Path, competition: str | None = None) -> list[dict[str, Any]]:
+    """The ledger's runs, newest first, optionally of one competition."""
+    if not (Path(runs_dir) / LEDGER).exists():
+        return []
+    with ledger(runs_dir) as con:
+        con.row_factory = sqlite3.Row
+        where, args = ("WHERE competition = ?", [competition]) if competition else ("", [])
+        rows = con.execute(f"SELECT * FROM runs {where} ORDER BY created DESC, run_id DESC", args)
+        return [dict(r) for r in rows]
+
+
+@dataclass
+class RunRecord:
+    """A past run read back from its folder."""
+
+    run_id: str
+    path: Path
+    scores: dict[str, Any]
+    oof: dict[str, np.ndarray]
+    test: dict[str, np.ndarray]
+    y: np.ndarray
+    fold: np.ndarray
+
+    @property
+    def folds_signature(self) -> str:
+        return str(self.scores.get("folds", ""))
+
+
+def load_run(runs_dir: str | Path, competition: str, run_id: str) -> RunRecord:
+    """Read a run folder; ``latest`` and ``best`` pick from the ledger."""
+    run_id = _pick(runs_dir, competition, run_id)
+    path = Path(runs_dir) / competition / run_id
+    if not (path / "scores.json").is_file():
+        raise RunError(f"run {run_id!r} of {competition!r} has no record at {path}; see `compete runs {competition}`")
+    scores = json.loads((path / "scores.json").read_text())
+    oof_frame = pd.read_parquet(path / "oof.parquet")
+    oof = frame_preds(oof_frame.drop(columns=["y", "fold"]))
+    test = frame_preds(pd.read_parquet(path / "test.parquet"))
+    return RunRecord(run_id, path, scores, oof, test, oof_frame["y"].to_numpy(), oof_frame["fold"].to_numpy())
+
+
+def _pick(runs_dir: str | Path, competition: str, run_id: str) -> str:
+    if run_id not in ("latest", "best"):
+        return run_id
+    rows = list_runs(runs_dir, competition)
+    if not rows:
+        raise RunError(f"no runs of {competition!r} in {runs_dir}; start one with `compete run {competition}`")
+    if run_id == "latest":
+        return str(rows[0]["run_id"])
+    sign = 1 if rows[0]["greater_is_better"] else -1
+    return str(max(rows, key=lambda r: sign * (r["cv_score"] if r["cv_score"] is not None else -np.inf * sign))["run_id"])
+
+
+def pred_frame(preds: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Predictions by label → a frame (multiclass arrays become ``label__k`` columns)."""
+    cols: dict[str, np.ndarray] = {}
+    for label, p in preds.items():
+        if p.ndim == 2:
+            cols.update({f"{label}__{k}": p[:, k] for k in range(p.shape[1])})
+        else:
+            cols[label] = p
+    return pd.DataFrame(cols)
+
+
+def frame_preds(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Inverse of :func:`pred_frame`."""
+    out: dict[str, list[str]] = {}
+    for col in frame.columns:
+        base, _, k = col.rpartition("__")
+        key = base if k.isdigit() and base else col
+        out.setdefault(key, []).append(col)
+    return {k: frame[c[0]].to_numpy() if c == [k] else frame[c].to_numpy() for k, c in out.items()}

@@ -1,0 +1,130 @@
+"""Column types: numeric, categorical, datetime, text — inferred, overridable from the spec, applied.
+
+Nothing here looks at the target. Inference reads the train and test features together (an
+unsupervised view), the spec's ``[schema]`` lists win over inference, and :class:`Schema` turns raw
+frames into typed ones with one category set for train, validation and test (levels unseen in train
+read as missing).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from compete.errors import DataError
+from compete.spec import SchemaSpec
+
+__all__ = ["Schema", "infer_schema", "KINDS"]
+
+KINDS = ("numeric", "categorical", "datetime", "text", "ignore")
+_DATE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$|^\d{1,2}/\d{1,2}/\d{4}$")
+HIGH_CARDINALITY = 0.5  # distinct share of non-missing values above which a string column is id-like
+
+
+@dataclass
+class Schema:
+    """The kind of every feature column, why, and the learned category sets.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"n": [1.0, 2.0, 3.0], "c": ["a", "b", "a"]})
+    >>> s = infer_schema(X, X, SchemaSpec())
+    >>> s.kinds
+    {'n': 'numeric', 'c': 'categorical'}
+    """
+
+    kinds: dict[str, str]
+    reasons: dict[str, str] = field(default_factory=dict)
+    categories: dict[str, pd.Index] = field(default_factory=dict)
+    high_cardinality: tuple[str, ...] = ()
+
+    def columns(self, kind: str) -> list[str]:
+        return [c for c, k in self.kinds.items() if k == kind]
+
+    def fit(self, train: pd.DataFrame) -> Schema:
+        """Learn each categorical column's levels from the training features."""
+        for col in self.columns("categorical"):
+            values = _as_category_values(train[col])
+            self.categories[col] = pd.Index(sorted(values.dropna().unique(), key=str))
+        return self
+
+    def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Typed copy of ``frame``: ignored columns dropped, every kind in its dtype."""
+        out = {}
+        for col, kind in self.kinds.items():
+            if kind == "ignore":
+                continue
+            out[col] = _convert(frame[col], kind, self.categories.get(col))
+        return pd.DataFrame(out, index=frame.index)
+
+
+def _as_category_values(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        return s
+    return s.astype("str").where(s.notna())
+
+
+def _convert(s: pd.Series, kind: str, categories: pd.Index | None) -> pd.Series:
+    if kind == "numeric":
+        return pd.to_numeric(s, errors="coerce").astype("float64")
+    if kind == "categorical":
+        return pd.Categorical(_as_category_values(s), categories=categories)
+    if kind == "datetime":
+        return pd.to_datetime(s, errors="coerce", format="mixed")
+    return s.astype("str").where(s.notna())
+
+
+def infer_schema(train: pd.DataFrame, test: pd.DataFrame, overrides: SchemaSpec) -> Schema:
+    """Infer each feature column's kind from train and test features; spec lists override.
+
+    ``train`` and ``test`` hold the feature columns only (no id, no target).
+    """
+    both = pd.concat([train, test[train.columns]], ignore_index=True)
+    kinds: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+    forced = {c: k for k in KINDS for c in _listed(overrides, k)}
+    for col in both.columns:
+        if col in forced:
+            kinds[col], reasons[col] = forced[col], "spec"
+        else:
+            kinds[col], reasons[col] = _infer_one(both[col])
+    for col in forced:
+        if col not in both.columns:
+            raise DataError(f"schema.{forced[col]} names column {col!r}, which is not in train; fix the spec")
+    high = tuple(c for c in kinds if kinds[c] == "categorical" and _is_id_like(both[c]) and reasons[c] != "spec")
+    return Schema(kinds, reasons, high_cardinality=high)
+
+
+def _listed(spec: SchemaSpec, kind: str) -> tuple[str, ...]:
+    return getattr(spec, kind)
+
+
+def _infer_one(s: pd.Series) -> tuple[str, str]:
+    values = s.dropna()
+    if values.empty:
+        return "ignore", "all values missing"
+    if values.nunique() == 1:
+        return "ignore", "a single value"
+    if pd.api.types.is_bool_dtype(s):
+        return "categorical", "booleans"
+    if pd.api.types.is_numeric_dtype(s):
+        return "numeric", "numbers"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "datetime", "datetimes"
+    text = values.astype("str")
+    head = text.sample(min(len(text), 500), random_state=0)
+    if head.str.match(_DATE).mean() > 0.95:
+        return "datetime", "text parsed as dates"
+    if _is_id_like(s) and head.str.split().str.len().mean() >= 3:
+        return "text", "free text (mostly distinct, several words)"
+    if pd.to_numeric(head, errors="coerce").notna().mean() > 0.99:
+        return "numeric", "numbers written as text"
+    return "categorical", "strings"
+
+
+def _is_id_like(s: pd.Series) -> bool:
+    values = s.dropna()
+    return len(values) > 20 and values.nunique() > max(HIGH_CARDINALITY * len(values), 50)

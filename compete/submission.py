@@ -1,0 +1,103 @@
+"""Submission files: aligned to sample_submission, validated, written atomically.
+
+The columns are exactly sample_submission's, in its order; the ids are its ids, in its order. What
+goes in the target column(s) follows the metric: probabilities for probability metrics, class labels
+in their original values for label metrics, values for regression. Multiclass supports both layouts
+competitions use: one label column, or one probability column per class named by the labels.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from compete.errors import DataError
+from compete.metrics import Metric, to_labels
+from compete.target import TargetCodec
+
+__all__ = ["build_submission", "validate_submission", "write_atomic", "class_columns"]
+
+
+def class_columns(sample: pd.DataFrame, id_col: str, classes: np.ndarray) -> list[str] | None:
+    """The per-class probability columns of ``sample`` (in class order), or None for one target column."""
+    others = [c for c in sample.columns if c != id_col]
+    names = {str(c): c for c in others}
+    if len(others) >= 2 and len(classes) and all(str(k) in names for k in classes):
+        return [names[str(k)] for k in classes]
+    return None
+
+
+def build_submission(sample: pd.DataFrame, test_ids: pd.Series, pred: np.ndarray, *, id_col: str,
+                     codec: TargetCodec, metric: Metric, threshold: float = 0.5) -> pd.DataFrame:  # fmt: skip
+    """Turn test predictions (model space, in test row order) into sample_submission's layout.
+
+    The target column's name is sample_submission's.
+    """
+    order = pd.Index(test_ids).get_indexer(sample[id_col])
+    pred = np.asarray(pred)[order]
+    out = sample[[id_col]].copy()
+    per_class = class_columns(sample, id_col, codec.classes_) if codec.task == "multiclass" else None
+    if per_class is not None:
+        for j, col in enumerate(per_class):
+            out[col] = pred[:, j]
+        return out[list(sample.columns)]
+    if len(sample.columns) != 2:
+        raise DataError(
+            f"sample_submission has columns {list(sample.columns)}; expected {id_col!r} plus one target column, "
+            "or one probability column per class"
+        )
+    col = next(c for c in sample.columns if c != id_col)
+    if codec.task == "regression":
+        out[col] = codec.decode_values(pred)
+    elif metric.needs == "label":
+        out[col] = codec.decode_labels(to_labels(pred, threshold))
+    elif pred.ndim == 2:
+        raise DataError(
+            f"metric {metric.name!r} scores class probabilities but sample_submission has one column {col!r}; "
+            "add one column per class to sample_submission or use a label metric"
+        )
+    else:
+        out[col] = pred
+    return out
+
+
+def validate_submission(sub: pd.DataFrame, sample: pd.DataFrame, id_col: str, *,
+                        labels: np.ndarray | None = None, proba: bool = False) -> None:  # fmt: skip
+    """Raise :class:`DataError` unless ``sub`` matches ``sample`` (columns, ids, order, values)."""
+    if list(sub.columns) != list(sample.columns):
+        raise DataError(f"submission columns {list(sub.columns)} differ from sample_submission's {list(sample.columns)}")
+    if len(sub) != len(sample):
+        raise DataError(f"submission has {len(sub)} rows, sample_submission has {len(sample)}")
+    if not sub[id_col].astype(str).equals(sample[id_col].astype(str)):
+        raise DataError(f"submission ids differ from sample_submission's ids or their order (column {id_col!r})")
+    values = sub.drop(columns=[id_col])
+    if values.isna().any().any():
+        bad = values.columns[values.isna().any()][0]
+        raise DataError(f"submission column {bad!r} has missing values; every row needs a prediction")
+    if proba and ((values < 0) | (values > 1)).any().any():
+        raise DataError("submission probabilities must lie in [0, 1]")
+    if labels is not None:
+        allowed = {str(v) for v in labels}
+        for col in values.columns:
+            unknown = sorted({str(v) for v in values[col]} - allowed)
+            if unknown:
+                raise DataError(f"submission column {col!r} has labels not in the training labels: {unknown[:5]}")
+
+
+def write_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` as CSV to a temporary file beside ``path``, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="") as fh:
+            frame.to_csv(fh, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
