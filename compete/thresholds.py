@@ -1,0 +1,248 @@
+"""Decision thresholds for label metrics, chosen on out-of-fold predictions only.
+
+A model outputs probabilities; a metric such as accuracy, f1 or recall at a precision floor scores
+labels, and the default cut (0.5, or argmax) is rarely the best one on an imbalanced target. The
+cut is chosen on the **OOF predictions** of the training rows (each one predicted by a model that
+did not see it), never on the test set, and then applied unchanged to the test predictions.
+
+* binary: a threshold ``t`` on P(1), label = ``P(1) >= t``. The candidates are the midpoints
+  between consecutive unique OOF values (unique quantiles when there are more than ``grid``),
+  and 0.5; every candidate is scored at once from sorted cumulative counts (O(n log n)).
+* multiclass: per-class multiplicative weights ``w``, label = ``argmax(P * w)``, found by
+  coordinate search (each class's weight over a geometric grid, a few rounds, keeping a change
+  only when it strictly improves the OOF score).
+
+Metrics that score probabilities (auc, logloss, average_precision) need no threshold:
+:func:`choose_threshold` returns ``None`` for them.
+
+The OOF score at the chosen threshold is optimistic by a little (the cut was fitted to those
+rows); :attr:`Threshold.default_score` keeps the score at the default cut for comparison.
+
+Floor metrics: :func:`floor_metric` builds ``recall_at_precision_<floor>`` (recall, or 0 when the
+precision is below the floor) and ``precision_at_recall_<floor>``; register them in
+:data:`compete.metrics.METRICS` to use them as a competition metric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from compete.errors import SpecError
+from compete.metrics import Metric, get_metric, to_labels
+
+__all__ = ["Threshold", "choose_threshold", "apply_threshold", "floor_metric", "FLOOR_KINDS"]
+
+FLOOR_KINDS = ("recall_at_precision", "precision_at_recall")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A decision rule chosen on OOF predictions.
+
+    Parameters
+    ----------
+    value : float or tuple of float
+        Binary: the cut on P(1). Multiclass: one weight per class (probabilities are multiplied
+        by them before the argmax).
+    score : float
+        The metric on the OOF predictions at this threshold.
+    default_score : float
+        The metric on the OOF predictions at the default rule (0.5 or argmax).
+
+    Examples
+    --------
+    >>> t = Threshold(0.3, 0.8, 0.7)
+    >>> apply_threshold(np.array([0.2, 0.4]), t).tolist()
+    [0, 1]
+    """
+
+    value: float | tuple[float, ...]
+    score: float
+    default_score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        value = list(self.value) if isinstance(self.value, tuple) else self.value
+        return {"threshold": value, "score": self.score, "default_score": self.default_score}
+
+
+def choose_threshold(y: Any, oof: Any, metric: str | Metric, grid: int = 2048) -> Threshold | None:
+    """The decision threshold that maximises (or minimises) ``metric`` on OOF predictions.
+
+    Parameters
+    ----------
+    y : array-like
+        Encoded targets of the training rows.
+    oof : array-like
+        Their out-of-fold predictions: 1-D P(1) (binary) or ``(n, K)`` probabilities.
+    metric : str or Metric
+        A label metric; for a metric that scores probabilities the result is ``None``.
+    grid : int
+        Most candidate cuts for a binary target.
+
+    Examples
+    --------
+    >>> y = np.array([0, 0, 0, 1, 1]); p = np.array([0.1, 0.2, 0.3, 0.35, 0.4])
+    >>> t = choose_threshold(y, p, "accuracy")
+    >>> round(t.value, 3), t.score, t.default_score
+    (0.325, 1.0, 0.6)
+    >>> choose_threshold(y, p, "auc") is None
+    True
+    """
+    m = metric if isinstance(metric, Metric) else get_metric(metric)
+    if m.needs != "label":
+        return None
+    y, oof = np.asarray(y).astype(int), np.asarray(oof, dtype=float)
+    if len(y) != len(oof):
+        raise SpecError(
+            f"choose_threshold: {len(y)} targets but {len(oof)} OOF predictions; pass the same rows"
+        )
+    if oof.ndim == 2:
+        return _multiclass(y, oof, m)
+    return _binary(y, oof, m, grid)
+
+
+def apply_threshold(pred: Any, threshold: Threshold | None) -> np.ndarray:
+    """Encoded labels from probabilities; ``None`` means the default rule (0.5 or argmax)."""
+    pred = np.asarray(pred, dtype=float)
+    if threshold is None:
+        return to_labels(pred)
+    if pred.ndim == 2:
+        weights = np.asarray(threshold.value, dtype=float)
+        if weights.shape != (pred.shape[1],):
+            raise SpecError(
+                f"apply_threshold: {pred.shape[1]} classes in the predictions but the threshold has "
+                f"{weights.size} class weights; choose it on OOF predictions of the same task"
+            )
+        return (pred * weights).argmax(axis=1)
+    if isinstance(threshold.value, tuple):
+        raise SpecError("apply_threshold: binary predictions with a multiclass threshold (class weights)")
+    return (pred >= threshold.value).astype(int)
+
+
+# --- binary -----------------------------------------------------------------------------------
+def _binary(y: np.ndarray, p: np.ndarray, m: Metric, grid: int) -> Threshold:
+    cuts = _candidates(p, grid)
+    scores = _scores_at(y, p, cuts, m)
+    default = float(_scores_at(y, p, np.array([0.5]), m)[0])
+    signed = scores * m.sign
+    best = np.flatnonzero(signed >= signed.max() - 1e-12)
+    i = best[np.argmin(np.abs(cuts[best] - 0.5))]  # ties: the cut closest to the default
+    return Threshold(float(cuts[i]), float(scores[i]), default)
+
+
+def _candidates(p: np.ndarray, grid: int) -> np.ndarray:
+    u = np.unique(p)
+    if len(u) > grid:
+        u = np.unique(np.quantile(p, np.linspace(0, 1, grid)))
+    mids = (u[:-1] + u[1:]) / 2
+    return np.unique(np.r_[mids, u[:1], u[-1:] + 1e-9, 0.5])
+
+
+def _scores_at(y: np.ndarray, p: np.ndarray, cuts: np.ndarray, m: Metric) -> np.ndarray:
+    """The metric at every cut (label = p >= cut), from cumulative counts when it is a known one."""
+    order = np.sort(p)
+    pos_sorted = np.sort(p[y == 1])
+    n, n_pos = len(p), len(pos_sorted)
+    pred_pos = n - np.searchsorted(order, cuts, side="left")
+    tp = n_pos - np.searchsorted(pos_sorted, cuts, side="left")
+    fp = pred_pos - tp
+    fast = _from_counts(m.name, tp.astype(float), fp.astype(float), float(n_pos), float(n))
+    if fast is not None:
+        return fast
+    return np.array([m.fn(y, (p >= c).astype(int)) for c in cuts], dtype=float)
+
+
+def _from_counts(name: str, tp: np.ndarray, fp: np.ndarray, n_pos: float, n: float) -> np.ndarray | None:
+    fn = n_pos - tp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        recall = tp / n_pos if n_pos else np.zeros_like(tp)
+        if name == "accuracy":
+            return (tp + (n - n_pos - fp)) / n
+        if name == "f1":
+            return np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+    kind, floor = _parse_floor(name)
+    if kind == "recall_at_precision":
+        return np.where(precision >= floor, recall, 0.0)
+    if kind == "precision_at_recall":
+        return np.where(recall >= floor, precision, 0.0)
+    return None
+
+
+# --- multiclass -------------------------------------------------------------------------------
+def _multiclass(y: np.ndarray, p: np.ndarray, m: Metric, rounds: int = 3) -> Threshold:
+    k = p.shape[1]
+    weights = np.ones(k)
+    default = best = _multi_score(y, p.argmax(axis=1), m, k)
+    steps = np.geomspace(1 / 8, 8, 41)
+    for _ in range(rounds):
+        improved = False
+        for c in range(k):
+            for w in steps:
+                trial = weights.copy()
+                trial[c] = w
+                s = _multi_score(y, (p * trial).argmax(axis=1), m, k)
+                if m.better(s, best) and abs(s - best) > 1e-12:
+                    best, weights, improved = s, trial, True
+        if not improved:
+            break
+    weights = weights / weights.max()
+    return Threshold(tuple(float(w) for w in weights), float(best), float(default))
+
+
+def _multi_score(y: np.ndarray, labels: np.ndarray, m: Metric, k: int) -> float:
+    if m.name == "accuracy":
+        return float(np.mean(y == labels))
+    if m.name == "f1":
+        return _macro_f1(y, labels, k)
+    return float(m.fn(y, labels))
+
+
+def _macro_f1(y: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """sklearn's macro F1 (over classes present in y or the labels, zero when undefined)."""
+    cm = np.bincount(y * k + labels, minlength=k * k).reshape(k, k)
+    tp = np.diag(cm).astype(float)
+    support, predicted = cm.sum(axis=1), cm.sum(axis=0)
+    present = (support + predicted) > 0
+    denom = support + predicted
+    f1 = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
+    return float(f1[present].mean())
+
+
+# --- floor metrics ----------------------------------------------------------------------------
+def _parse_floor(name: str) -> tuple[str, float]:
+    for kind in FLOOR_KINDS:
+        if name.startswith(kind + "_"):
+            try:
+                return kind, float(name[len(kind) + 1 :])
+            except ValueError:
+                return "", 0.0
+    return "", 0.0
+
+
+def floor_metric(kind: str, floor: float) -> Metric:
+    """``recall_at_precision_<floor>`` or ``precision_at_recall_<floor>``: a binary label metric.
+
+    Examples
+    --------
+    >>> m = floor_metric("recall_at_precision", 0.9)
+    >>> m.name, m.fn(np.array([1, 1, 0]), np.array([1, 0, 0]))
+    ('recall_at_precision_0.9', 0.5)
+    """
+    if kind not in FLOOR_KINDS:
+        raise SpecError(f"floor metric: got {kind!r}; allowed: {', '.join(FLOOR_KINDS)}")
+    if not 0 < floor <= 1:
+        raise SpecError(f"floor metric {kind}: floor {floor!r} must be in (0, 1], e.g. 0.9")
+    name = f"{kind}_{floor:g}"
+
+    def fn(y: np.ndarray, labels: np.ndarray) -> float:
+        tp = float(np.sum((labels == 1) & (y == 1)))
+        counts = _from_counts(name, np.array([tp]), np.array([float(np.sum((labels == 1) & (y == 0)))]),
+                              float(np.sum(y == 1)), float(len(y)))  # fmt: skip
+        assert counts is not None
+        return float(counts[0])
+
+    return Metric(name, True, "label", ("binary",), fn)
