@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from compete.features.registry import FEATURES
+
 __all__ = ["DateParts"]
 
 ALL_PARTS = ("year", "month", "day", "hour", "minute", "dayofweek", "is_weekend", "weekofyear",
@@ -17,6 +19,7 @@ PERIODS = {"month": 12, "day": 31, "hour": 24, "minute": 60, "dayofweek": 7, "da
 UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "D": 86400.0}
 
 
+@FEATURES.register("date_parts")
 class DateParts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Expand datetime columns into calendar parts. Never uses the target.
 

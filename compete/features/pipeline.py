@@ -1,0 +1,182 @@
+"""The ordered recipes of a spec, as the object the fold loop calls.
+
+``build_pipeline(spec.features, task=..., seed=...)`` resolves each :class:`~compete.spec.StepSpec`
+(a registered name, a ``package.module:Class`` import path, or a name from the competition's own
+``recipes.py``), checks its parameters, and returns a :class:`FeaturePipeline`. The fold loop
+calls ``fit_transform_train`` on each fold's training part only, then ``transform`` on the
+validation part and the test set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pandas as pd
+
+from compete.errors import ModelError, SpecError
+from compete.features.registry import FEATURES
+
+__all__ = ["FeaturePipeline", "build_pipeline", "describe_recipes"]
+
+INJECTED = ("task", "random_state")
+
+
+class FeaturePipeline:
+    """Fitted-per-fold chain of recipes.
+
+    Parameters
+    ----------
+    steps : list of (label, transformer)
+        The recipes, in order.
+
+    Examples
+    --------
+    >>> from compete.spec import StepSpec
+    >>> pipe = build_pipeline([StepSpec("count_encode", {})], task="binary", seed=0)
+    >>> X = pd.DataFrame({"c": pd.Categorical(list("aab"))})
+    >>> Xt, yt = pipe.fit_transform_train(X, [0, 1, 1])
+    >>> pipe.transform(X.tail(1))["c__count"].tolist()
+    [1.0]
+    """
+
+    def __init__(self, steps: list[tuple[str, Any]]) -> None:
+        self.steps = steps
+
+    def fit_transform_train(self, X: pd.DataFrame, y: Any,
+                            unlabeled: pd.DataFrame | None = None) -> tuple[pd.DataFrame, Any]:  # fmt: skip
+        """Fit every recipe on the training part ``X, y``; return the transformed part and its targets.
+
+        ``unlabeled`` (feature rows without targets: the fold's validation part and the test set)
+        feeds only the recipes with ``use_test = true``. Row-dropping recipes act here only.
+        """
+        need_u = [
+            any(getattr(s, "use_test", False) for _, s in self.steps[i:]) for i in range(len(self.steps))
+        ]
+        for i, (label, step) in enumerate(self.steps):
+            U = unlabeled if need_u[i] else None
+            if hasattr(step, "fit_resample"):
+                X, y = step.fit_resample(X, y)
+                continue
+            index = X.index
+            if U is not None and getattr(step, "use_test", False):
+                X = step.fit_transform(X, y, unlabeled=U)
+            else:
+                X = step.fit_transform(X, y)
+            self._check_index(label, index, X)
+            if U is not None and i + 1 < len(self.steps) and need_u[i + 1]:
+                unlabeled = step.transform(U)
+        return X, y
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Apply the fitted recipes to rows they were not fitted on (validation part, test set)."""
+        for label, step in self.steps:
+            index = X.index
+            X = step.transform(X)
+            self._check_index(label, index, X)
+        return X
+
+    @staticmethod
+    def _check_index(label: str, index: pd.Index, out: Any) -> None:
+        if not isinstance(out, pd.DataFrame) or not out.index.equals(index):
+            raise ModelError(f"{label}: a recipe must return a pandas DataFrame with the input's index "
+                             f"(got {type(out).__name__}); fix the recipe's transform")  # fmt: skip
+
+    def get_feature_names_out(self) -> list[str]:
+        return list(self.steps[-1][1].get_feature_names_out()) if self.steps else []
+
+
+def _param_names(cls: Any) -> list[str] | None:
+    """Constructor parameters of ``cls``; None when it takes ``**kwargs``."""
+    if hasattr(cls, "_get_param_names"):
+        return list(cls._get_param_names())
+    params = list(inspect.signature(cls).parameters.values())
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return [p.name for p in params if p.kind is not p.VAR_POSITIONAL]
+
+
+_USER_MODULES: dict[str, ModuleType] = {}
+
+
+def _user_module(spec_dir: str | Path | None) -> ModuleType | None:
+    """The competition's ``recipes.py`` (imported once; it may register recipes in FEATURES)."""
+    if spec_dir is None:
+        return None
+    path = Path(spec_dir) / "recipes.py"
+    if not path.is_file():
+        return None
+    key = str(path.resolve())
+    if key not in _USER_MODULES:
+        name = "compete_user_recipes_" + hashlib.sha1(key.encode()).hexdigest()[:10]
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        _USER_MODULES[key] = module
+    return _USER_MODULES[key]
+
+
+def _resolve(name: str, where: str, spec_dir: str | Path | None) -> type:
+    if ":" in name:
+        module_name, _, attr = name.partition(":")
+        try:
+            return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+        except (ImportError, AttributeError) as exc:
+            raise SpecError(f"{where}: cannot import recipe {name!r} ({exc}); "
+                            "write it as package.module:Class with the package importable") from None  # fmt: skip
+    module = _user_module(spec_dir)
+    if name in FEATURES:
+        return FEATURES.get(name)
+    if module is not None and inspect.isclass(getattr(module, name, None)):
+        return getattr(module, name)  # type: ignore[no-any-return]
+    extra = f" (and the classes of {Path(str(spec_dir)) / 'recipes.py'})" if module is not None else ""
+    raise SpecError(f"{where}: unknown recipe {name!r}; known recipes{extra}: {', '.join(FEATURES.names())}")
+
+
+def _make(step: Any, i: int, task: str, seed: int, spec_dir: str | Path | None) -> tuple[str, Any]:
+    where = f"features[{i}]"
+    cls = _resolve(step.name, where, spec_dir)
+    params = dict(step.params)
+    known = _param_names(cls)
+    if known is not None:
+        for key in params:
+            if key not in known:
+                raise SpecError(f"{where}: recipe {step.name!r} has no parameter {key!r}; "
+                                f"known parameters: {', '.join(known) or '(none)'}")  # fmt: skip
+        for key, value in zip(INJECTED, (task, seed)):
+            if key in known and key not in params:
+                params[key] = value
+    try:
+        return f"{where} ({step.name})", cls(**params)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"{where}: recipe {step.name!r} rejected its parameters: {exc}") from None
+
+
+def build_pipeline(steps: Sequence[Any], *, task: str, seed: int,
+                   spec_dir: str | Path | None = None) -> FeaturePipeline:  # fmt: skip
+    """Turn the spec's ``[[features]]`` list into a :class:`FeaturePipeline`.
+
+    ``task`` and ``seed`` fill the recipes' ``task`` / ``random_state`` parameters unless the spec
+    sets them. An unknown recipe or parameter raises :class:`SpecError` naming ``features[i]``.
+    """
+    return FeaturePipeline([_make(s, i, task, seed, spec_dir) for i, s in enumerate(steps)])
+
+
+def describe_recipes() -> list[tuple[str, str, str]]:
+    """``(name, parameters with defaults, one-line description)`` of every registered recipe."""
+    rows = []
+    for name, cls in FEATURES.items():
+        params = list(inspect.signature(cls).parameters.values())
+        shown = ", ".join(f"{p.name}={p.default!r}" for p in params)
+        doc = (inspect.getdoc(cls) or "").strip().splitlines()
+        rows.append((name, shown, doc[0] if doc else ""))
+    return rows
