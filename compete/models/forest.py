@@ -1,0 +1,82 @@
+"""Random forest and extra trees (scikit-learn): ordinal-encoded categoricals, NaN handled by the trees.
+
+Numeric and datetime columns go in as floats with NaN kept (scikit-learn's forests route missing
+values natively); categorical and text columns are ordinal-encoded with missing values as their own
+level and unseen levels as -1. No early stopping: the validation part of a fold is not used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from compete.models.base import Model
+from compete.models.linear import pad_proba, preprocessor
+from compete.models.registry import MODELS
+
+__all__ = ["RandomForestModel", "ExtraTreesModel"]
+
+
+class _Forest(Model):
+    """Shared body of the two forests; subclasses name the scikit-learn estimators."""
+
+    supports_gpu = False
+    _classes: tuple[str, str] = ("", "")
+
+    @classmethod
+    def default_params(cls, task: str) -> dict[str, Any]:
+        return {"n_estimators": 300, "max_features": "sqrt" if task != "regression" else 0.5,
+                "min_samples_leaf": 2, "n_jobs": -1}  # fmt: skip
+
+    def _fit(self, X: pd.DataFrame, y: np.ndarray, valid: Any, weight: Any,
+             params: dict[str, Any], device: str) -> Any:  # fmt: skip
+        import sklearn.ensemble
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import OrdinalEncoder
+
+        encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+        cls = getattr(sklearn.ensemble, self._classes[self.task == "regression"])
+        pipe = Pipeline([("prep", preprocessor(X, encoder, scale=False)),
+                         ("model", cls(random_state=self.random_state, **params))])  # fmt: skip
+        pipe.fit(X, y, **({} if weight is None else {"model__sample_weight": weight}))
+        self.best_iteration_ = None
+        return pipe
+
+    def _predict(self, X: pd.DataFrame) -> np.ndarray:
+        if self.task == "regression":
+            return self.model_.predict(X)
+        return pad_proba(self.model_.predict_proba(X), self.model_.classes_, self.n_classes_)
+
+
+@MODELS.register("random_forest")
+class RandomForestModel(_Forest):
+    """scikit-learn's random forest; ``params`` go to the estimator (``n_estimators``, ``max_features``, ...).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> X = pd.DataFrame({"a": np.arange(100.0)}); y = (X.a > 50).astype(int)
+    >>> RandomForestModel(task="binary", params={"n_estimators": 10}).fit(X, y).predict(X.iloc[[0, 99]]).tolist()
+    [0, 1]
+    """
+
+    name = "random_forest"
+    _classes = ("RandomForestClassifier", "RandomForestRegressor")
+
+
+@MODELS.register("extra_trees")
+class ExtraTreesModel(_Forest):
+    """scikit-learn's extremely randomised trees; ``params`` go to the estimator.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> X = pd.DataFrame({"a": np.arange(100.0)}); y = X.a * 2
+    >>> float(ExtraTreesModel(task="regression", params={"n_estimators": 10}).fit(X, y).predict(X.iloc[[50]])[0]) > 50
+    True
+    """
+
+    name = "extra_trees"
+    _classes = ("ExtraTreesClassifier", "ExtraTreesRegressor")

@@ -1,0 +1,124 @@
+"""Linear models: logistic regression (classification) or ridge (regression) in a scikit-learn Pipeline.
+
+Numeric and datetime columns (datetimes as days since 1970) are median-imputed with missing-value
+indicators and standardised; categorical and text columns are one-hot encoded with infrequent levels
+grouped (``min_frequency``, ``max_categories``) and unseen levels sent to the infrequent group. Every
+step is fitted on the training part of a fold only (``fit``); there is no early stopping, so the
+validation part is not used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from compete.models.base import Model
+from compete.models.registry import MODELS
+
+__all__ = ["LinearModel", "column_kinds", "to_float", "to_str", "pad_proba"]
+
+MISSING = "__missing__"
+
+
+def column_kinds(X: pd.DataFrame) -> tuple[list[Any], list[Any]]:
+    """Split columns into (numeric-like: numbers, booleans, datetimes) and (categorical-like: the rest)."""
+    num: list[Any] = []
+    cat: list[Any] = []
+    for col, dtype in X.dtypes.items():
+        is_num = pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype)
+        (num if is_num else cat).append(col)
+    return num, cat
+
+
+def to_float(X: pd.DataFrame) -> np.ndarray:
+    """Columns as floats (NaN for missing); datetimes as days since 1970-01-01."""
+    out = np.empty((len(X), X.shape[1]))
+    for j, col in enumerate(X.columns):
+        s = X[col]
+        if pd.api.types.is_datetime64_any_dtype(s.dtype):
+            s = (s.dt.tz_localize(None) if s.dt.tz is not None else s) - pd.Timestamp(0)
+            out[:, j] = s.dt.total_seconds().to_numpy(dtype=float, na_value=np.nan) / 86400.0
+        else:
+            out[:, j] = s.to_numpy(dtype=float, na_value=np.nan)
+    return out
+
+
+def to_str(X: pd.DataFrame) -> np.ndarray:
+    """Columns as strings of an object array, missing values as the level ``"__missing__"``."""
+    return X.astype(object).where(X.notna(), MISSING).astype(str).to_numpy(dtype=object)
+
+
+def pad_proba(proba: np.ndarray, classes: np.ndarray, n_classes: int) -> np.ndarray:
+    """Probabilities over the classes a model saw, spread into ``n_classes`` columns (unseen classes 0)."""
+    classes = np.asarray(classes, dtype=int)
+    if proba.shape[1] == n_classes and (classes == np.arange(n_classes)).all():
+        return proba
+    out = np.zeros((len(proba), n_classes))
+    out[:, classes] = proba
+    return out
+
+
+def preprocessor(X: pd.DataFrame, cat_step: Any, scale: bool) -> Any:
+    """A ColumnTransformer: numeric → float (→ imputed + indicators + scaled), categorical → ``cat_step``."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    num, cat = column_kinds(X)
+    num_steps: list[Any] = [FunctionTransformer(to_float, feature_names_out="one-to-one")]
+    if scale:
+        imputer = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
+        num_steps += [imputer, StandardScaler()]
+    cat_pipe = make_pipeline(FunctionTransformer(to_str, feature_names_out="one-to-one"), cat_step)
+    parts = [("num", make_pipeline(*num_steps), num), ("cat", cat_pipe, cat)]
+    return ColumnTransformer([p for p in parts if p[2]], remainder="drop", sparse_threshold=0.3)
+
+
+@MODELS.register("linear")
+class LinearModel(Model):
+    """Logistic regression (binary, multiclass) or ridge (regression) on scaled, encoded features.
+
+    Parameters (``params``): ``C`` (logistic, inverse regularisation), ``alpha`` (ridge),
+    ``max_iter``, ``class_weight``, ``min_frequency`` and ``max_categories`` (one-hot grouping).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> X = pd.DataFrame({"a": np.arange(100.0), "c": pd.Categorical(["x", "y"] * 50)}); y = (X.a > 50).astype(int)
+    >>> LinearModel(task="binary").fit(X, y).predict(X.iloc[[0, 99]]).tolist()
+    [0, 1]
+    """
+
+    name = "linear"
+    supports_gpu = False
+
+    @classmethod
+    def default_params(cls, task: str) -> dict[str, Any]:
+        return {"C": 1.0, "alpha": 1.0, "max_iter": 2000, "class_weight": None,
+                "min_frequency": 10, "max_categories": 50}  # fmt: skip
+
+    def _fit(self, X: pd.DataFrame, y: np.ndarray, valid: Any, weight: Any,
+             params: dict[str, Any], device: str) -> Any:  # fmt: skip
+        from sklearn.linear_model import LogisticRegression, Ridge
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import OneHotEncoder
+
+        onehot = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=params["min_frequency"],
+                               max_categories=params["max_categories"])  # fmt: skip
+        if self.task == "regression":
+            est: Any = Ridge(alpha=params["alpha"], random_state=self.random_state)
+        else:
+            est = LogisticRegression(C=params["C"], max_iter=params["max_iter"],
+                                     class_weight=params["class_weight"], random_state=self.random_state)  # fmt: skip
+        pipe = Pipeline([("prep", preprocessor(X, onehot, scale=True)), ("model", est)])
+        pipe.fit(X, y, **({} if weight is None else {"model__sample_weight": weight}))
+        self.best_iteration_ = None
+        return pipe
+
+    def _predict(self, X: pd.DataFrame) -> np.ndarray:
+        if self.task == "regression":
+            return self.model_.predict(X)
+        return pad_proba(self.model_.predict_proba(X), self.model_.classes_, self.n_classes_)
