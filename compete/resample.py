@@ -122,7 +122,7 @@ class Resampler:
             if key not in self.allowed:
                 raise SpecError(
                     f"resample.{key}: unknown parameter for method {self.method!r}{self._what()}; "
-                    f"allowed: {', '.join(sorted(self.allowed))}"
+                    f"allowed: {', '.join(sorted(set(self.allowed)))}"
                 )
         ratio = self.params.get("ratio", self.params.get("sampling_strategy"))
         if ratio is not None:
