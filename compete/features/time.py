@@ -68,36 +68,131 @@ class DateParts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         if self.parts != "auto":
             return list(self.parts)
         parts = [p for p in ALL_PARTS if p not in ("minute", "is_month_start", "is_month_end")]
-        sample = s.dropna()
-        if (sample.dt.hour == 0).all():
+        cal = Calendar(s)
+        hour, minute, year = cal.get("hour"), cal.get("minute"), cal.get("year")
+        if np.nanmax(hour, initial=0) == 0:
             parts.remove("hour")
-        elif (sample.dt.minute != 0).any():
+        elif np.nanmax(minute, initial=0) > 0:
             parts.insert(parts.index("hour") + 1, "minute")
-        if sample.dt.year.nunique() <= 1:
+        if np.nanmin(year, initial=0) == np.nanmax(year, initial=0):
             parts.remove("year")
         return parts
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        new = {}
+        new: dict[str, np.ndarray] = {}
         for c in self.columns_:
-            dt = pd.to_datetime(X[c]).dt
+            cal = Calendar(X[c])
             for part in self.parts_[c]:
-                values = self._part(X[c], dt, part, c)
+                if part == "elapsed":
+                    values = cal.elapsed(self.origin_[c], UNITS[self.elapsed_unit])
+                else:
+                    values = cal.get(part)
                 new[f"{c}__{part}"] = values
                 if self.cyclical and part in PERIODS:
-                    angle = 2 * np.pi * values / PERIODS[part]
+                    angle = (2 * np.pi / PERIODS[part]) * values
                     new[f"{c}__{part}_sin"], new[f"{c}__{part}_cos"] = np.sin(angle), np.cos(angle)
-        out = X.drop(columns=self.columns_) if self.drop else X.copy()
+        out = X.drop(columns=self.columns_) if self.drop else X
         return pd.concat([out, pd.DataFrame(new, index=X.index)], axis=1)
-
-    def _part(self, s: pd.Series, dt: Any, part: str, col: str) -> pd.Series:
-        if part == "elapsed":
-            return (s - self.origin_[col]).dt.total_seconds() / UNITS[self.elapsed_unit]
-        if part == "weekofyear":
-            return dt.isocalendar().week.astype("float32")
-        if part == "is_weekend":
-            return (dt.dayofweek >= 5).astype("float32")
-        return getattr(dt, part).astype("float32")
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray(self.feature_names_out_, dtype=object)
+
+
+class Calendar:
+    """Calendar parts of a datetime column (float32, NaN for NaT), fast on millions of rows.
+
+    Each row's day is an offset into tables built once over the column's range of days, so a
+    day-level part (year, month, ISO week, ...) is one array lookup. Days to civil dates follow
+    H. Hinnant's ``civil_from_days``. A timezone-aware column gives its local wall-clock parts.
+    """
+
+    def __init__(self, s: pd.Series) -> None:
+        s = pd.Series(pd.to_datetime(s))
+        if s.dt.tz is not None:
+            s = s.dt.tz_localize(None)
+        unit, count = np.datetime_data(s.dtype)
+        per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[unit] // count
+        raw = s.to_numpy().view(np.int64)
+        self.nat = raw == np.iinfo(np.int64).min
+        per_day = 86_400 * per_second
+        days = np.floor(raw / per_day).astype(np.int64)
+        rem = raw - days * per_day  # exact; the float floor can be one day off near midnight
+        days += (rem >= per_day).astype(np.int64) - (rem < 0)
+        rem = raw - days * per_day
+        self.sod = np.floor(rem / per_second).astype(np.int32)
+        valid = days[~self.nat]
+        self.first = int(valid.min()) if len(valid) else 0
+        span = int(valid.max()) - self.first + 1 if len(valid) else 1
+        self.offset = np.where(self.nat, 0, days - self.first).astype(np.int32)
+        self.table = _day_table(np.arange(self.first, self.first + span, dtype=np.int64))
+        self.per_second, self.raw = per_second, raw
+
+    def _int(self, part: str) -> np.ndarray:
+        if part in self.table:
+            return self.table[part][self.offset]
+        if part == "hour":
+            return self.sod // np.int32(3600)
+        if part == "minute":
+            return (self.sod // np.int32(60)) % np.int32(60)
+        raise ValueError(f"unknown date part {part!r}; known parts: {', '.join(ALL_PARTS)}")
+
+    def get(self, part: str) -> np.ndarray:
+        values = self._int(part).astype(np.float32)
+        values[self.nat] = np.nan
+        return values
+
+    def elapsed(self, origin: Any, unit_seconds: float) -> np.ndarray:
+        """Time since ``origin`` in units of ``unit_seconds`` (float64, NaN for NaT)."""
+        start = pd.Timestamp(origin).tz_localize(None) if pd.notna(origin) else pd.Timestamp(0)
+        start_raw = start.as_unit(
+            np.datetime_data(np.dtype(f"datetime64[{_unit(self.per_second)}]"))[0]
+        )._value
+        out = (self.raw - start_raw) / (self.per_second * unit_seconds)
+        out[self.nat] = np.nan
+        return out
+
+
+def _unit(per_second: int) -> str:
+    return {1: "s", 1_000: "ms", 1_000_000: "us", 1_000_000_000: "ns"}.get(per_second, "ns")
+
+
+def _day_table(days: np.ndarray) -> dict[str, np.ndarray]:
+    """Every day-level part of each day number (days since 1970-01-01)."""
+    z = days + 719_468
+    era = np.floor_divide(z, 146_097)
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy0 = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy0 + 2) // 153
+    day = doy0 - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    dow = (days + 3) % 7  # Monday = 0; 1970-01-01 was a Thursday
+    doy = days - _days_from_civil(year) + 1
+    week = (doy - dow + 9) // 7
+    week = np.where(week < 1, _iso_weeks(year - 1), np.where(week > _iso_weeks(year), 1, week))
+    parts = {"year": year, "month": month, "day": day, "dayofweek": dow, "is_weekend": dow >= 5,
+             "dayofyear": doy, "weekofyear": week, "quarter": (month - 1) // 3 + 1,
+             "is_month_start": day == 1, "is_month_end": day == _month_length(year, month)}  # fmt: skip
+    return {k: v.astype(np.int32) for k, v in parts.items()}
+
+
+def _days_from_civil(year: np.ndarray) -> np.ndarray:
+    """Days from 1970-01-01 to January 1st of ``year``."""
+    y = year.astype(np.int64) - 1
+    return 365 * y + y // 4 - y // 100 + y // 400 - 719_162
+
+
+def _iso_weeks(year: np.ndarray) -> np.ndarray:
+    """52 or 53: ISO weeks in ``year``."""
+
+    def p(y: np.ndarray) -> np.ndarray:
+        return (y + y // 4 - y // 100 + y // 400) % 7
+
+    return 52 + ((p(year) == 4) | (p(year - 1) == 3))
+
+
+def _month_length(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    lengths = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    return lengths[month] + ((month == 2) & leap)
