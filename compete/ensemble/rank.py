@@ -26,11 +26,20 @@ def rank_blend(arrays: list[np.ndarray], w: np.ndarray) -> np.ndarray:
     from scipy.stats import rankdata
 
     mean = weighted_mean(arrays, w)
-    ranks = weighted_mean([rankdata(a, axis=0) for a in arrays], w)
-    order = np.argsort(ranks, axis=0, kind="stable")
-    out = np.empty_like(mean)
-    np.put_along_axis(out, order, np.sort(mean, axis=0), axis=0)
-    return renormalize(out)
+    # rounded, so equal rank sums reached in a different float order stay ties
+    ranks = np.round(weighted_mean([rankdata(a, axis=0) for a in arrays], w), 9)
+    if mean.ndim == 1:
+        return _map_ranks(ranks, mean)
+    return renormalize(np.column_stack([_map_ranks(ranks[:, j], mean[:, j]) for j in range(mean.shape[1])]))
+
+
+def _map_ranks(ranks: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The sorted ``values`` placed in the order of ``ranks``; tied ranks share their mean value."""
+    order = np.argsort(ranks, kind="stable")
+    placed = np.empty_like(values, dtype=float)
+    placed[order] = np.sort(values)
+    _, group = np.unique(ranks, return_inverse=True)
+    return (np.bincount(group, weights=placed) / np.bincount(group))[group]
 
 
 @ENSEMBLES.register("rank")

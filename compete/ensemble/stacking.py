@@ -26,12 +26,13 @@ from compete.errors import ModelError
 __all__ = ["StackingEnsemble", "meta_frame", "META_DEFAULTS"]
 
 EPS = 1e-6
-# A meta-model has no validation part to stop on: fixed, small capacities instead of early stopping.
+# A meta-model has no validation part to stop on: fixed, small capacities instead of early stopping;
+# one thread, as its data are a few columns (many threads on tiny data mostly wait on each other).
 META_DEFAULTS: dict[str, dict[str, Any]] = {
     "lightgbm": {"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 7, "min_child_samples": 50,
-                 "subsample": 0.8, "colsample_bytree": 1.0, "reg_lambda": 5.0},
-    "xgboost": {"n_estimators": 200, "learning_rate": 0.05, "max_depth": 3, "min_child_weight": 5.0},
-    "catboost": {"iterations": 300, "depth": 4},
+                 "subsample": 0.8, "colsample_bytree": 1.0, "reg_lambda": 5.0, "n_jobs": 1},
+    "xgboost": {"n_estimators": 200, "learning_rate": 0.05, "max_depth": 3, "min_child_weight": 5.0, "n_jobs": 1},
+    "catboost": {"iterations": 300, "depth": 4, "thread_count": 1},
 }  # fmt: skip
 
 
