@@ -53,7 +53,7 @@ def _check_strata(strata: np.ndarray, folds: int) -> None:
     counts = pd.Series(strata).value_counts()
     if counts.min() < folds:
         raise DataError(
-            f"class {counts.idxmin()!r} has only {counts.min()} rows, fewer than cv.folds = {folds}; "
+            f"class {counts.idxmin()} has only {counts.min()} rows, fewer than cv.folds = {folds}; "
             "lower cv.folds or use cv.scheme = \"kfold\""
         )
 

@@ -25,7 +25,7 @@ def make_demo(n: int = 3000, seed: int = 0) -> pd.DataFrame:
     calls = rng.poisson(1.5, n)
     signup = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D")
     logit = -2.2 - 0.05 * tenure + 0.6 * calls + 0.8 * (plan == "basic") + 0.7 * (city == "harbour")
-    logit += 0.5 * (signup.dayofweek >= 5)
+    logit += 0.5 * (signup.day_of_week >= 5)
     churn = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
     frame = pd.DataFrame({
         "customer_id": np.arange(100000, 100000 + n),

@@ -71,7 +71,8 @@ def _convert(s: pd.Series, kind: str, categories: pd.Index | None) -> pd.Series:
     if kind == "numeric":
         return pd.to_numeric(s, errors="coerce").astype("float64")
     if kind == "categorical":
-        return pd.Categorical(_as_category_values(s), categories=categories)
+        values = _as_category_values(s)
+        return pd.Categorical(values.where(values.isin(categories)), categories=categories)
     if kind == "datetime":
         return pd.to_datetime(s, errors="coerce", format="mixed")
     return s.astype("str").where(s.notna())

@@ -1,0 +1,139 @@
+"""The ``compete`` command line: a thin shell over importable functions.
+
+Each command parses its options, calls one library function and prints what it returns. This is the
+only place where a :class:`~compete.errors.CompeteError` becomes a message and exit code 2. Library
+modules are imported inside the commands so ``compete --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+app = typer.Typer(
+    name="compete",
+    help="Tabular ML competitions: honest cross-validation, strong GBDTs, ensembles, valid submissions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CompetitionsDir = Annotated[
+    Path, typer.Option("--competitions", help="Folder of competition specs.", envvar="COMPETE_COMPETITIONS")
+]
+RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Root of run records and the ledger.", envvar="COMPETE_RUNS")]
+DataRoot = Annotated[
+    Path | None, typer.Option("--data-root", help="Folder holding <competition>/ data folders (or COMPETE_DATA_ROOT).")
+]
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="This competition's data folder (wins over the root).")]
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def cli_errors(fn: F) -> F:
+    """Turn :class:`CompeteError` into ``error: <message>`` on stderr and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from compete.errors import CompeteError
+
+        try:
+            return fn(*args, **kwargs)
+        except CompeteError as exc:
+            _console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@cli_errors
+def init(
+    name: Annotated[str, typer.Argument(help="Competition name (the spec's folder).")],
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="Folder with train, test and sample_submission.")],
+    target: Annotated[str | None, typer.Option(help="Target column (default: inferred).")] = None,
+    id: Annotated[str | None, typer.Option("--id", help="Id column (default: inferred).")] = None,
+    metric: Annotated[str | None, typer.Option(help="Metric (default: by task).")] = None,
+    task: Annotated[str | None, typer.Option(help="binary | multiclass | regression (default: inferred).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing spec.")] = False,
+    competitions: CompetitionsDir = Path("competitions"),
+) -> None:
+    """Write competitions/NAME/competition.toml from the data files, saying what was inferred and why."""
+    from compete.init import init_competition
+
+    res = init_competition(name, data_dir, competitions_dir=competitions, target=target, id=id, metric=metric,
+                           task=task, force=force)  # fmt: skip
+    out = _console()
+    for key in ("task", "target", "id", "metric"):
+        why = res.reasons.get(key, "given on the command line")
+        out.print(f"{key:>7}: [bold]{res.settings[key]}[/]  ({why})")
+    out.print(f"     cv: {res.reasons.get('cv', '')}")
+    out.print(f"wrote {res.path}; next: compete run {name}")
+
+
+@app.command()
+@cli_errors
+def run(
+    competition: Annotated[str, typer.Argument(help="Competition name, or a path to its competition.toml.")],
+    data_root: DataRoot = None,
+    data_dir: DataDir = None,
+    runs_dir: RunsDir = Path("runs"),
+    competitions: CompetitionsDir = Path("competitions"),
+    seed: Annotated[int | None, typer.Option(help="Seed for folds and models (default: the spec's).")] = None,
+    device: Annotated[str, typer.Option(help="auto | cpu | gpu.")] = "auto",
+    models: Annotated[str | None, typer.Option(help="Comma-separated models, overriding the spec's.")] = None,
+    folds: Annotated[int | None, typer.Option(help="Number of CV folds, overriding the spec's.")] = None,
+    resample: Annotated[str | None, typer.Option(help="Resampling method for this run (e.g. smote, none).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the submission here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary only.")] = False,
+) -> None:
+    """Cross-validate the spec's models, ensemble them and write a submission and a run record."""
+    from compete.runner import RunOptions, run_competition
+
+    opts = RunOptions(competition, competitions, data_root, data_dir, runs_dir, seed, device,
+                      models.split(",") if models else None, folds, resample, output)  # fmt: skip
+    if as_json:
+        result = run_competition(opts)
+        typer.echo(json.dumps(result.summary()))
+        return
+    from compete.cli_output import RunProgress, print_run
+
+    with RunProgress(_console()) as progress:
+        result = run_competition(opts, report=progress.report)
+    print_run(_console(), result)
+
+
+@app.command("runs")
+@cli_errors
+def runs_cmd(
+    competition: Annotated[str | None, typer.Argument(help="Competition name (default: all).")] = None,
+    runs_dir: RunsDir = Path("runs"),
+    limit: Annotated[int, typer.Option(help="Show at most this many runs.")] = 30,
+) -> None:
+    """List past runs from the ledger, newest first."""
+    from compete.cli_output import print_runs
+    from compete.runs import list_runs
+
+    print_runs(_console(), list_runs(runs_dir, competition)[:limit])
+
+
+def main() -> None:
+    """Console-script entry point."""
+    os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    app()
+
+
+if __name__ == "__main__":
+    main()

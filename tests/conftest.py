@@ -1,0 +1,55 @@
+"""Shared fixtures: small competitions written into tmp folders (never ../shared)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def make_frames(task: str = "binary", n: int = 240, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A train frame with target ``y`` and id ``id``, and a test frame without target."""
+    rng = np.random.default_rng(seed)
+    total = n + n // 2
+    x = rng.normal(size=total)
+    c = rng.choice(["a", "b", "c"], total)
+    when = (pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, total), unit="D")).strftime("%Y-%m-%d")
+    signal = x + (c == "a") * 1.5 + rng.normal(0, 0.3, total)
+    if task == "binary":
+        y = np.where(signal > 0.5, "yes", "no")
+    elif task == "multiclass":
+        y = np.select([signal < 0, signal < 1], ["low", "mid"], "high")
+    else:
+        y = np.exp(signal) * 10
+    frame = pd.DataFrame({"id": np.arange(total), "x": x, "c": c, "when": when, "y": y})
+    frame.loc[rng.random(total) < 0.1, "x"] = np.nan
+    return frame.iloc[:n].reset_index(drop=True), frame.iloc[n:].drop(columns="y").reset_index(drop=True)
+
+
+@pytest.fixture
+def competition(tmp_path: Path) -> Callable[..., Path]:
+    """Write a competition (spec + data) under tmp_path; returns the competitions folder."""
+
+    def write(task: str = "binary", metric: str | None = None, extra: str = "", name: str = "toy",
+              train: pd.DataFrame | None = None, test: pd.DataFrame | None = None) -> Path:  # fmt: skip
+        tr, te = make_frames(task)
+        tr = tr if train is None else train
+        te = te if test is None else test
+        data = tmp_path / "data" / name
+        data.mkdir(parents=True, exist_ok=True)
+        tr.to_csv(data / "train.csv", index=False)
+        te.to_csv(data / "test.csv", index=False)
+        pd.DataFrame({"id": te["id"], "y": 0}).to_csv(data / "sample_submission.csv", index=False)
+        spec_dir = tmp_path / "competitions" / name
+        spec_dir.mkdir(parents=True, exist_ok=True)
+        metric_line = f'metric = "{metric}"\n' if metric else ""
+        (spec_dir / "competition.toml").write_text(
+            f'task = "{task}"\ntarget = "y"\nid = "id"\n{metric_line}{extra}\n'
+            '[cv]\nfolds = 3\n\n[[models]]\nname = "lightgbm"\nparams = {n_estimators = 60}\n'
+        )
+        return tmp_path / "competitions"
+
+    return write

@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from compete.metrics import METRICS, get_metric
+
+rng = np.random.default_rng(0)
+YB, PB = rng.integers(0, 2, 300), rng.random(300)
+YM = rng.integers(0, 3, 300)
+PM = rng.dirichlet([1, 1, 1], 300)
+YR, PR = rng.gamma(2, 10, 300), rng.gamma(2, 10, 300)
+
+
+@pytest.mark.parametrize(
+    ("name", "y", "p", "expected"),
+    [
+        ("auc", YB, PB, skm.roc_auc_score(YB, PB)),
+        ("auc", YM, PM, skm.roc_auc_score(YM, PM, multi_class="ovr")),
+        ("logloss", YB, PB, skm.log_loss(YB, PB)),
+        ("logloss", YM, PM, skm.log_loss(YM, PM)),
+        ("accuracy", YB, PB, skm.accuracy_score(YB, PB >= 0.5)),
+        ("accuracy", YM, PM, skm.accuracy_score(YM, PM.argmax(1))),
+        ("f1", YB, PB, skm.f1_score(YB, PB >= 0.5)),
+        ("f1", YM, PM, skm.f1_score(YM, PM.argmax(1), average="macro")),
+        ("average_precision", YB, PB, skm.average_precision_score(YB, PB)),
+        ("rmse", YR, PR, skm.root_mean_squared_error(YR, PR)),
+        ("rmsle", YR, PR, skm.root_mean_squared_log_error(YR, PR)),
+        ("mae", YR, PR, skm.mean_absolute_error(YR, PR)),
+    ],
+)
+def test_metric_matches_scikit_learn(name, y, p, expected):
+    assert get_metric(name).score(y, p) == pytest.approx(expected, rel=1e-9)
+
+
+def test_directions_and_kinds():
+    assert {n for n, m in METRICS.items() if m.greater_is_better} == {"auc", "accuracy", "f1", "average_precision"}
+    assert {n for n, m in METRICS.items() if m.needs == "label"} == {"accuracy", "f1"}
+    assert get_metric("rmsle").log_target and not get_metric("rmse").log_target
+    assert get_metric("auc").better(0.9, 0.8) and get_metric("rmse").better(0.1, 0.2)
+
+
+def test_unknown_metric_lists_known():
+    with pytest.raises(Exception, match="unknown metric 'gini'.*known metrics: accuracy, auc"):
+        get_metric("gini")

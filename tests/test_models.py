@@ -1,0 +1,59 @@
+"""One conformance harness for every registered model."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from compete.errors import DeviceError
+from compete.models import MODELS, make_model
+
+rng = np.random.default_rng(0)
+N = 300
+X = pd.DataFrame({
+    "a": rng.normal(size=N), "b": rng.normal(size=N),
+    "c": pd.Categorical(rng.choice(["p", "q", None], N), categories=["p", "q", "r"]),
+})  # fmt: skip
+SIGNAL = X.a + (X.c == "p") * 1.0
+Y = {"binary": (SIGNAL > 0.3).astype(int).to_numpy(),
+     "multiclass": np.digitize(SIGNAL, [-0.3, 0.8]),
+     "regression": (SIGNAL * 3).to_numpy()}  # fmt: skip
+FAST = {"lightgbm": {"n_estimators": 40}, "xgboost": {"n_estimators": 40}, "catboost": {"iterations": 40}}
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+@pytest.mark.parametrize("name", MODELS.names())
+def test_model_contract(name, task):
+    y = Y[task]
+    model = make_model(name, task, FAST.get(name, {}), random_state=3)
+    assert clone(model).get_params() == model.get_params()
+    assert not [k for k in vars(model) if k.endswith("_")], "nothing learned in __init__"
+    assert model.fit(X[:200], y[:200], X[200:], y[200:]) is model
+    raw = model.predict_raw(X[200:])
+    if task == "multiclass":
+        assert raw.shape == (100, 3) and np.allclose(raw.sum(1), 1)
+    else:
+        assert raw.shape == (100,)
+    if task == "binary":
+        assert ((raw >= 0) & (raw <= 1)).all()
+        assert model.predict_proba(X[200:]).shape == (100, 2)
+    again = make_model(name, task, FAST.get(name, {}), random_state=3).fit(X[:200], y[:200], X[200:], y[200:])
+    assert np.allclose(again.predict_raw(X[200:]), raw), "same seed, same predictions"
+    assert model.device_ == "cpu"
+
+
+@pytest.mark.parametrize("name", MODELS.names())
+def test_model_learns_signal(name):
+    from sklearn.metrics import roc_auc_score
+
+    model = make_model(name, "binary", FAST.get(name, {})).fit(X[:200], Y["binary"][:200])
+    assert roc_auc_score(Y["binary"][200:], model.predict_raw(X[200:])) > 0.8
+
+
+def test_explicit_gpu_without_gpu_is_an_error(monkeypatch):
+    import compete.device as device
+
+    monkeypatch.setattr(device, "gpu_present", lambda: False)
+    with pytest.raises(DeviceError, match="--device gpu was asked for but no GPU is usable"):
+        device.resolve_device("gpu")
+    assert device.resolve_device("auto") == "cpu"
