@@ -10,8 +10,12 @@ from sklearn.base import clone
 from compete.features import FEATURES
 
 PARAMS: dict[str, dict] = {
-    "group_agg": {"keys": ["k"], "aggs": ["mean", "std", "min", "max", "median", "count", "nunique"],
-                  "diff": True, "ratio": True},  # fmt: skip
+    "group_agg": {
+        "keys": ["k"],
+        "aggs": ["mean", "std", "min", "max", "median", "count", "nunique"],
+        "diff": True,
+        "ratio": True,
+    },  # fmt: skip
     "select_importance": {"n_estimators": 20, "n_null": 2},
     "remove_outliers": {"factor": 1.0},
     "interactions": {"columns": ["x1", "x2"]},

@@ -107,7 +107,8 @@ class SelectImportance(_Dropper):
     Uses the target: fit inside CV folds on the training part only. ``null``: gain importance
     with the real target against ``n_null`` fits on shuffled targets; a feature is kept when its
     real gain beats the ``quantile`` of its null gains. ``permutation``: importance on a 25 %
-    held-out slice of the training part; kept when positive. Text and datetime columns are
+    held-out slice of the training part; kept when its mean exceeds one standard deviation
+    over the repeats. Text and datetime columns are
     never dropped (the model does not see them).
 
     Parameters
@@ -183,5 +184,5 @@ class SelectImportance(_Dropper):
             X, y, test_size=0.25, random_state=self.random_state, stratify=strat
         )
         model = self._model(self.random_state).fit(Xa, ya)
-        result = permutation_importance(model, Xb, yb, n_repeats=5, random_state=self.random_state)
-        return np.asarray(result.importances_mean)
+        result = permutation_importance(model, Xb, yb, n_repeats=5, random_state=self.random_state, n_jobs=1)
+        return np.asarray(result.importances_mean - result.importances_std)

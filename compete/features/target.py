@@ -60,7 +60,8 @@ class TargetMeans(Recipe):
         ``"auto"``: empirical-Bayes shrinkage as scikit-learn's; a number ``m``:
         ``(sum + m * prior) / (count + m)``.
     cv : int
-        Inner folds used by :meth:`fit_transform`.
+        Inner folds used by :meth:`fit_transform` (a shuffled K-fold: unlike scikit-learn's
+        stratified split, the assignment ignores ``y``, so a row's value cannot depend on its own target).
     task : {"auto", "binary", "multiclass", "regression"}
         Multiclass gives one column per class (``<name>__te<k>``), else one column ``<name>__te``.
     random_state : int
@@ -130,15 +131,11 @@ class TargetMeans(Recipe):
         return join_new(X, new)
 
     def _inner_folds(self, Y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        from sklearn.model_selection import KFold, StratifiedKFold
+        """Shuffled K-fold; the split never looks at ``y``, so no row's value depends on its own target."""
+        from sklearn.model_selection import KFold
 
         n_splits = max(2, min(self.cv, len(Y)))
-        if self.task_ == "regression":
-            return list(KFold(n_splits, shuffle=True, random_state=self.random_state).split(Y))
-        labels = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
-        if np.bincount(labels.astype(int)).min() < n_splits:
-            return list(KFold(n_splits, shuffle=True, random_state=self.random_state).split(Y))
-        return list(StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state).split(Y, labels))
+        return list(KFold(n_splits, shuffle=True, random_state=self.random_state).split(Y))
 
     def _columns(self, cols: list[str], values: np.ndarray) -> dict[str, np.ndarray]:
         name = "+".join(map(str, cols))

@@ -1,0 +1,221 @@
+"""Behaviour of each recipe on small frames built here."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from compete.errors import DataError, ModelError
+from compete.features import (
+    CountEncode,
+    DateParts,
+    DropConstant,
+    DropCorrelated,
+    GroupAggregates,
+    Impute,
+    Interactions,
+    NumericTransform,
+    OneHot,
+    OrdinalEncode,
+    RemoveOutliers,
+    SelectImportance,
+    TargetMeans,
+)
+
+
+def test_group_agg_matches_pandas_groupby_transform() -> None:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.integers(0, 7, 500), "b": pd.Categorical(rng.choice(list("xyz"), 500)),
+                      "v": np.where(rng.random(500) < 0.1, np.nan, rng.normal(size=500))})  # fmt: skip
+    aggs = ["mean", "std", "min", "max", "median", "count", "nunique"]
+    out = GroupAggregates(keys=["a", "b"], columns=["v"], aggs=aggs, diff=True, ratio=True).fit_transform(X)
+    grouped = X.groupby(["a", "b"], observed=True)["v"]
+    for agg in aggs:
+        np.testing.assert_allclose(out[f"v__{agg}_by_a+b"], grouped.transform(agg), rtol=1e-5)
+    np.testing.assert_allclose(
+        out["v__diff_mean_by_a+b"], X.v - grouped.transform("mean"), rtol=1e-4, atol=1e-6
+    )
+    np.testing.assert_allclose(out["v__ratio_mean_by_a+b"], X.v / grouped.transform("mean"), rtol=1e-4)
+
+
+def test_group_agg_unseen_key_is_nan_and_use_test_counts_unlabeled_rows() -> None:
+    X = pd.DataFrame({"k": ["a", "a", "b"], "x": [1.0, 3.0, 5.0]})
+    U = pd.DataFrame({"k": ["b", "c"], "x": [7.0, 9.0]})
+    plain = GroupAggregates(keys="k", aggs=["mean", "count"]).fit(X, unlabeled=U)
+    assert plain.transform(U)["x__mean_by_k"].tolist()[0] == 5.0
+    assert np.isnan(plain.transform(U)["x__mean_by_k"].iloc[1])
+    both = GroupAggregates(keys="k", aggs=["mean", "count"], use_test=True).fit(X, unlabeled=U)
+    assert both.transform(U)["x__mean_by_k"].tolist() == [6.0, 9.0]
+    assert both.transform(X)["x__count_by_k"].tolist() == [2.0, 2.0, 2.0]
+
+
+def test_group_agg_never_looks_at_y_and_rejects_bad_aggs() -> None:
+    X = pd.DataFrame({"k": ["a", "a", "b"], "x": [1.0, 3.0, 5.0]})
+    a = GroupAggregates(keys="k").fit_transform(X, [0, 1, 0])
+    b = GroupAggregates(keys="k").fit_transform(X, [1, 0, 1])
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ModelError, match="'aggs' got 'avg'.*'mean'"):
+        GroupAggregates(keys="k", aggs=["avg"]).fit(X)
+    with pytest.raises(DataError, match="'nope' is not in the data"):
+        GroupAggregates(keys="nope").fit(X)
+
+
+def test_date_parts_match_pandas_and_cyclical() -> None:
+    t = pd.Series(pd.date_range("2019-12-28 05:30", periods=400, freq="37h"))
+    X = pd.DataFrame({"t": t})
+    parts = ["year", "month", "day", "hour", "minute", "dayofweek", "weekofyear", "dayofyear", "quarter"]
+    out = DateParts(parts=parts, cyclical=True).fit_transform(X)
+    ref = {"year": t.dt.year, "month": t.dt.month, "day": t.dt.day, "hour": t.dt.hour, "minute": t.dt.minute,
+           "dayofweek": t.dt.day_of_week, "weekofyear": t.dt.isocalendar().week, "dayofyear": t.dt.day_of_year,
+           "quarter": t.dt.quarter}  # fmt: skip
+    for part, values in ref.items():
+        np.testing.assert_array_equal(out[f"t__{part}"], values.to_numpy(np.float32))
+    np.testing.assert_allclose(out["t__hour_sin"], np.sin(2 * np.pi * t.dt.hour / 24), atol=1e-5)
+    assert "t" not in out.columns
+
+
+def test_date_parts_auto_drops_constant_parts_and_nat_gives_nan() -> None:
+    X = pd.DataFrame({"d": pd.to_datetime(["2020-01-01", "2020-03-05", None])})
+    dp = DateParts().fit(X)
+    assert "d__hour" not in dp.parts_["d"] and "d__year" not in dp.parts_["d"]
+    out = dp.transform(X)
+    assert np.isnan(out["d__month"].iloc[2]) and out["d__elapsed"].tolist()[:2] == [0.0, 64.0]
+
+
+def test_target_mean_smoothing_prior_and_unseen() -> None:
+    X = pd.DataFrame({"c": pd.Categorical(["a"] * 4 + ["b"] * 4)})
+    y = np.array([1, 1, 1, 0, 0, 0, 0, 1])
+    tm = TargetMeans(smooth=4.0).fit(X, y)
+    prior = y.mean()
+    assert tm.transform(X)["c__te"].iloc[0] == pytest.approx((3 + 4 * prior) / 8)
+    unseen = tm.transform(pd.DataFrame({"c": pd.Categorical(["zz"])}))
+    assert unseen["c__te"].iloc[0] == pytest.approx(prior)
+
+
+def test_target_mean_multiclass_one_column_per_class_and_combinations() -> None:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {"a": pd.Categorical(rng.choice(list("pq"), 200)), "b": pd.Categorical(rng.choice(list("rs"), 200))}
+    )
+    y = rng.integers(0, 3, 200)
+    out = TargetMeans(columns=[["a", "b"]], task="multiclass").fit_transform(X, y)
+    cols = ["a+b__te0", "a+b__te1", "a+b__te2"]
+    assert [c for c in out.columns if "__te" in c] == cols
+    assert ((out[cols] >= 0) & (out[cols] <= 1)).all().all()
+    plain = TargetMeans(columns=[["a", "b"]], task="multiclass", smooth=0.0).fit(X, y).transform(X)
+    np.testing.assert_allclose(plain[cols].sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_target_mean_regression_is_a_mean() -> None:
+    X = pd.DataFrame({"c": pd.Categorical(["a", "a", "b", "b"])})
+    tm = TargetMeans(smooth=0.0, task="regression").fit(X, np.array([1.0, 3.0, 10.0, 20.0]))
+    assert tm.transform(X)["c__te"].tolist() == [2.0, 2.0, 15.0, 15.0]
+
+
+def test_target_mean_row_value_does_not_depend_on_its_own_target() -> None:
+    rng = np.random.default_rng(1)
+    n = 300
+    X = pd.DataFrame({"c": pd.Categorical(rng.choice([f"v{i}" for i in range(15)], n))})
+    y = rng.integers(0, 2, n)
+    base = TargetMeans(random_state=3).fit_transform(X, y)["c__te"].to_numpy()
+    for row in (0, 17, 150, 299):
+        flipped = y.copy()
+        flipped[row] = 1 - flipped[row]
+        again = TargetMeans(random_state=3).fit_transform(X, flipped)["c__te"].to_numpy()
+        assert again[row] == base[row]
+        assert not np.array_equal(again, base)  # other rows do see it
+
+
+def test_target_mean_needs_y() -> None:
+    with pytest.raises(ModelError, match="needs the target"):
+        TargetMeans().fit(pd.DataFrame({"c": pd.Categorical(["a"])}))
+
+
+def test_impute_strategies_indicators_and_test_only_missing_warning() -> None:
+    X = pd.DataFrame(
+        {
+            "n": [1.0, np.nan, 5.0, 2.0],
+            "c": pd.Categorical(["x", None, "x", "y"]),
+            "open": [1.0, 0.0, 1.0, 1.0],
+        }
+    )
+    imp = Impute(numeric="mean").fit(X)
+    out = imp.transform(X)
+    assert out["n"].tolist() == [1.0, 8 / 3, 5.0, 2.0] and out["c"].tolist() == ["x", "x", "x", "y"]
+    assert out["n__isna"].tolist() == [0, 1, 0, 0] and "open__isna" not in out.columns
+    test = pd.DataFrame({"n": [np.nan], "c": pd.Categorical(["y"]), "open": [np.nan]})
+    with pytest.warns(UserWarning, match="'open' had no missing values"):
+        filled = imp.transform(test)
+    assert filled["open"].iloc[0] == 1.0
+    kept = Impute(numeric="keep", categorical="constant").fit_transform(X)
+    assert np.isnan(kept["n"].iloc[1]) and kept["c"].iloc[1] == "__missing__"
+
+
+def test_count_ordinal_one_hot() -> None:
+    X = pd.DataFrame({"c": pd.Categorical(["b", "a", "b", None])})
+    new = pd.DataFrame({"c": pd.Categorical(["zz", "b"])})
+    assert CountEncode().fit(X).transform(new)["c__count"].tolist() == [0.0, 2.0]
+    assert CountEncode(normalize=True).fit_transform(X)["c__count"].tolist() == [0.5, 0.25, 0.5, 0.25]
+    assert OrdinalEncode().fit(X).transform(new)["c"].tolist() == [-1.0, 1.0]
+    oh = OneHot().fit(X).transform(new)
+    assert list(oh.columns) == ["c__a", "c__b"] and oh.to_numpy().tolist() == [[0, 0], [0, 1]]
+    many = pd.DataFrame({"c": pd.Categorical([str(i) for i in range(30)])})
+    assert list(OneHot(max_levels=10).fit_transform(many).columns) == ["c"]
+
+
+def test_interactions_and_numeric_transforms() -> None:
+    X = pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [2.0, 0.0, 8.0], "c": [0.0, 1.0, -1.0]})
+    out = Interactions(columns=["a", "b"], ops=["mul", "div", "add", "sub"]).fit_transform(X)
+    assert out["a__mul__b"].tolist() == [2.0, 0.0, 32.0] and np.isnan(out["a__div__b"].iloc[1])
+    assert out["a__sub__b"].tolist() == [-1.0, 2.0, -4.0]
+    logged = NumericTransform(method="log", columns=["c"]).fit_transform(X)["c"]
+    np.testing.assert_allclose(logged, [0.0, np.log(2), -np.log(2)], rtol=1e-6)
+    robust = NumericTransform(method="robust").fit_transform(X)
+    assert robust["a"].iloc[1] == 0.0
+    with pytest.raises(ModelError, match="'method' got 'sqrt'"):
+        NumericTransform(method="sqrt").fit(X)
+
+
+def test_remove_outliers_drops_training_rows_only() -> None:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"area": np.append(rng.normal(1500, 300, 200), [6000.0, 5500.0])})
+    y = np.arange(len(X), dtype=float)
+    for params in ({"method": "iqr"}, {"method": "query", "query": "area > 4000"},
+                   {"method": "isolation_forest", "contamination": 0.01}):  # fmt: skip
+        rec = RemoveOutliers(**params)
+        Xk, yk = rec.fit_resample(X, y)
+        assert {200, 201}.isdisjoint(Xk.index) and len(Xk) == len(yk) and rec.n_dropped_ >= 2
+        np.testing.assert_array_equal(yk, y[Xk.index])
+        pd.testing.assert_frame_equal(rec.transform(X), X)  # transform never drops
+
+
+def test_drop_constant_duplicates_and_correlated() -> None:
+    X = pd.DataFrame({"k": [1, 1, 1, 1], "a": [1.0, 2, 3, 4], "dup": [1.0, 2, 3, 4], "b": [4.0, 1, 3, 2],
+                      "a2": [2.0, 4.1, 6, 8]})  # fmt: skip
+    assert DropConstant().fit(X).dropped_ == ["k", "dup"]
+    assert list(DropConstant(duplicates=False).fit_transform(X).columns) == ["a", "dup", "b", "a2"]
+    assert DropCorrelated(threshold=0.99).fit(X.drop(columns="k")).dropped_ == ["dup", "a2"]
+
+
+def test_select_importance_keeps_signal_drops_noise() -> None:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({f"noise{i}": rng.normal(size=600) for i in range(4)})
+    X["signal"] = rng.normal(size=600)
+    X["text"] = "words"
+    y = (X.signal + 0.3 * rng.normal(size=600) > 0).astype(int).to_numpy()
+    for method in ("null", "permutation"):
+        sel = SelectImportance(method=method, n_estimators=50, n_null=3).fit(X, y)
+        out = sel.transform(X)
+        assert "signal" in out.columns and "text" in out.columns
+        noise = max(v for k, v in sel.scores_.items() if k.startswith("noise"))
+        assert sel.scores_["signal"] > 5 * noise and len(sel.dropped_) >= (2 if method == "null" else 1)
+
+
+def test_warnings_do_not_fire_on_clean_data() -> None:
+    X = pd.DataFrame({"n": [1.0, 2.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Impute().fit(X).transform(X)
