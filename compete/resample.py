@@ -6,21 +6,15 @@ never applied to the validation part of a fold nor to the test set, so out-of-fo
 measured on the real class balance and the CV score stays honest. Nothing here is fitted outside
 that training part: the medians and category codes used for the samplers come from it alone.
 
-Methods (``[resample] method = ...`` in ``competition.toml``):
-
-==================  ==========================================================================
-``none``            no resampling (:func:`make_resampler` returns ``None``)
-``class_weight``    the original rows with balanced sample weights (no rows added or removed)
-``random_over``     imbalanced-learn ``RandomOverSampler``: minority rows copied
-``random_under``    imbalanced-learn ``RandomUnderSampler``: majority rows dropped
-``smote``           ``SMOTE``; ``SMOTENC`` when there are categorical columns, ``SMOTEN`` when
-                    every column is categorical
-``borderline_smote``  ``BorderlineSMOTE``
-``adasyn``          ``ADASYN`` (``k_neighbors`` is passed as its ``n_neighbors``)
-``smotenc``         ``SMOTENC`` (needs at least one categorical and one numeric column)
-``smote_tomek``     ``SMOTETomek`` (its SMOTE step is SMOTENC when there are categorical columns)
-``smote_enn``       ``SMOTEENN`` (likewise)
-==================  ==========================================================================
+Methods (``[resample] method = ...`` in ``competition.toml``; the samplers are imbalanced-learn's):
+``none`` (:func:`make_resampler` returns ``None``); ``class_weight`` (the original rows with
+balanced sample weights); ``random_over`` (``RandomOverSampler``, minority rows copied);
+``random_under`` (``RandomUnderSampler``, majority rows dropped); ``smote`` (``SMOTE``, or
+``SMOTENC`` when some columns are categorical, ``SMOTEN`` when all are); ``borderline_smote``
+(``BorderlineSMOTE``); ``adasyn`` (``ADASYN``, ``k_neighbors`` passed as its ``n_neighbors``);
+``smotenc`` (``SMOTENC``, needs categorical and numeric columns); ``smote_tomek`` and
+``smote_enn`` (``SMOTETomek``, ``SMOTEENN``; their SMOTE step is SMOTENC when there are
+categorical columns).
 
 Parameters: ``ratio`` is imbalanced-learn's ``sampling_strategy`` (a float in (0, 1], the
 minority/majority ratio after resampling, for binary targets; or ``"auto"``, ``"minority"``,
@@ -118,18 +112,17 @@ class Resampler:
         self._check_params()
 
     def _check_params(self) -> None:
+        target = getattr(self, "target", "")
+        what = f" (imbalanced-learn {target.rsplit('.', 1)[1]})" if target else ""
         for key in self.params:
             if key not in self.allowed:
                 raise SpecError(
-                    f"resample.{key}: unknown parameter for method {self.method!r}{self._what()}; "
+                    f"resample.{key}: unknown parameter for method {self.method!r}{what}; "
                     f"allowed: {', '.join(sorted(set(self.allowed)))}"
                 )
         ratio = self.params.get("ratio", self.params.get("sampling_strategy"))
         if ratio is not None:
             _check_ratio(ratio, self.task)
-
-    def _what(self) -> str:
-        return ""
 
     def apply(self, X: pd.DataFrame, y: Any) -> tuple[pd.DataFrame, Any, np.ndarray | None]:
         """Resample one fold's training part; returns ``(X2, y2, sample_weight or None)``."""
@@ -258,9 +251,6 @@ class ImblearnResampler(Resampler):
         if "ratio" in self.params and "sampling_strategy" in self.params:
             raise SpecError("resample: give either ratio or sampling_strategy, not both (they are the same)")
 
-    def _what(self) -> str:
-        return f" (imbalanced-learn {self.target.rsplit('.', 1)[1]})"
-
     def _kwargs(self) -> dict[str, Any]:
         kw = {k: v for k, v in self.params.items() if k not in ("ratio", "k_neighbors")}
         kw["sampling_strategy"] = self.params.get("ratio", self.params.get("sampling_strategy", "auto"))
@@ -317,10 +307,8 @@ class ImblearnResampler(Resampler):
 
 
 def _signature(target: str) -> tuple[str, ...]:
-    params = inspect.signature(_load(target)).parameters
-    return tuple(
-        p for p in params if p not in ("categorical_features", "categorical_encoder", "smote", "tomek", "enn")
-    )
+    internal = ("categorical_features", "categorical_encoder", "smote", "tomek", "enn")  # set by compete
+    return tuple(p for p in inspect.signature(_load(target)).parameters if p not in internal)
 
 
 def _load(target: str) -> Any:
