@@ -33,11 +33,15 @@ def make_level1(task: str, n: int = 300, n_test: int = 120, seed: int = 0, model
     elif task == "binary":
         signal = rng.normal(size=total)
         y = (signal + rng.normal(size=total) > 0).astype(int)
-        preds = [1 / (1 + np.exp(-(signal + (0.5 + 0.5 * m) * rng.normal(size=total)))) for m in range(models)]
+        preds = [
+            1 / (1 + np.exp(-(signal + (0.5 + 0.5 * m) * rng.normal(size=total)))) for m in range(models)
+        ]
     else:
         signal = rng.normal(size=(total, 3))
         y = (signal + rng.normal(size=(total, 3))).argmax(axis=1)
-        preds = [_softmax(2 * (signal + (0.5 + 0.5 * m) * rng.normal(size=(total, 3)))) for m in range(models)]
+        preds = [
+            _softmax(2 * (signal + (0.5 + 0.5 * m) * rng.normal(size=(total, 3)))) for m in range(models)
+        ]
     labels = [f"m{m}" for m in range(models)]
     oof = {k: p[:n] for k, p in zip(labels, preds)}
     test = {k: p[n:] for k, p in zip(labels, preds)}
@@ -72,8 +76,13 @@ def test_stacking_reports_the_meta_models_oof_score_not_its_training_fit() -> No
     noise = pd.DataFrame(rng.normal(size=(520, 20)), columns=[f"x{j}" for j in range(20)])
     X, X_test = noise.iloc[:400].reset_index(drop=True), noise.iloc[400:].reset_index(drop=True)
     metric = get_metric("auc")
-    params = {"meta": "lightgbm", "meta_params": {"n_estimators": 150, "num_leaves": 15, "min_child_samples": 5}}
-    res = combine("stacking", oof, test, y, task="binary", metric=metric, folds=folds, params=params, X=X, X_test=X_test)
+    params = {
+        "meta": "lightgbm",
+        "meta_params": {"n_estimators": 150, "num_leaves": 15, "min_child_samples": 5},
+    }
+    res = combine(
+        "stacking", oof, test, y, task="binary", metric=metric, folds=folds, params=params, X=X, X_test=X_test
+    )
 
     def make() -> StackingEnsemble:
         return StackingEnsemble(task="binary", metric=metric, params=params, random_state=0)
