@@ -30,6 +30,8 @@ from compete.spec import ModelSpec, StepSpec
 __all__ = ["FoldContext", "ModelResult", "cross_fit", "score_oof"]
 
 Reporter = Callable[..., None]
+FoldParams = Callable[[int], dict[str, Any]]
+OnFold = Callable[[int, np.ndarray], None]
 
 
 @dataclass
@@ -112,9 +114,14 @@ def _empty(n: int, task: str, n_classes: int) -> np.ndarray:
     return np.full((n, n_classes) if task == "multiclass" else n, np.nan)
 
 
-def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu",
-              report: Reporter | None = None) -> ModelResult:  # fmt: skip
-    """Fit ``model`` on every fold of ``ctx``; OOF + fold-averaged test predictions and scores."""
+def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu", report: Reporter | None = None,
+              fold_params: FoldParams | None = None, on_fold: OnFold | None = None) -> ModelResult:  # fmt: skip
+    """Fit ``model`` on every fold of ``ctx``; OOF + fold-averaged test predictions and scores.
+
+    ``fold_params(k)`` adds parameters to fold ``k``'s model only (``tune``'s in-fold pruning
+    callbacks); ``on_fold(k, oof)`` is called after fold ``k`` with the OOF predictions so far (NaN on
+    rows not validated yet) and may raise to stop, as ``tune``'s pruning does.
+    """
     from compete.models import make_model
 
     n_classes = int(ctx.y.max()) + 1 if ctx.task == "multiclass" else 1
@@ -124,7 +131,8 @@ def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu",
     for k, (_, va) in enumerate(ctx.folds):
         t0 = time.perf_counter()
         f = ctx.frames(k)
-        est = make_model(model.name, ctx.task, model.params, device, derive_seed(ctx.seed, model.label, k))
+        params = {**model.params, **fold_params(k)} if fold_params else model.params
+        est = make_model(model.name, ctx.task, params, device, derive_seed(ctx.seed, model.label, k))
         est.fit(f.X_train, f.y_train, f.X_valid, ctx.y[va], sample_weight=f.weight)
         oof[va] = est.predict_raw(f.X_valid)
         test += est.predict_raw(f.X_test) / len(ctx.folds)
@@ -134,6 +142,8 @@ def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu",
         if report:
             report("fold_done", label=model.label, fold=k, folds=len(ctx.folds), score=scores[-1],
                    seconds=time.perf_counter() - t0, device=est.device_)  # fmt: skip
+        if on_fold:
+            on_fold(k, oof)
     return ModelResult(model.label, model.name, oof, test, scores, score_oof(ctx, oof), devices, iters,
                        time.perf_counter() - start, dict(model.params))  # fmt: skip
 

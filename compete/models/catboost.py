@@ -53,6 +53,19 @@ class CatBoostModel(Model):
             "verbose": False,
         }
 
+    @classmethod
+    def search_space(cls, trial: Any, task: str) -> dict[str, Any]:
+        """Optuna search space for ``compete tune``; rounds stay at the default, early stopping ends them."""
+        return {
+            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+            "depth": trial.suggest_int("depth", 4, 10),
+            "l2_leaf_reg": trial.suggest_float("l2_leaf_reg", 1.0, 30.0, log=True),
+            "random_strength": trial.suggest_float("random_strength", 1e-3, 10.0, log=True),
+            "bagging_temperature": trial.suggest_float("bagging_temperature", 0.0, 1.0),
+            "one_hot_max_size": trial.suggest_int("one_hot_max_size", 2, 16, log=True),
+            "max_ctr_complexity": trial.suggest_int("max_ctr_complexity", 1, 4),
+        }
+
     def _fit(self, X: pd.DataFrame, y: np.ndarray, valid: Any, weight: Any,
              params: dict[str, Any], device: str) -> Any:  # fmt: skip
         import catboost as cb

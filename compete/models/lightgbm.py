@@ -45,6 +45,24 @@ class LightGBMModel(Model):
             "n_jobs": -1,
         }
 
+    @classmethod
+    def search_space(cls, trial: Any, task: str) -> dict[str, Any]:
+        """Optuna search space for ``compete tune``; rounds stay at the default, early stopping ends them."""
+        return {
+            "learning_rate": trial.suggest_float("learning_rate", 0.005, 0.2, log=True),
+            "num_leaves": trial.suggest_int("num_leaves", 8, 256, log=True),
+            "min_child_samples": trial.suggest_int("min_child_samples", 5, 200, log=True),
+            "min_child_weight": trial.suggest_float("min_child_weight", 1e-3, 10.0, log=True),
+            "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
+            "reg_alpha": trial.suggest_float("reg_alpha", 1e-8, 10.0, log=True),
+            "reg_lambda": trial.suggest_float("reg_lambda", 1e-8, 10.0, log=True),
+            "cat_smooth": trial.suggest_float("cat_smooth", 1.0, 100.0, log=True),
+            "cat_l2": trial.suggest_float("cat_l2", 1.0, 50.0, log=True),
+            "min_data_per_group": trial.suggest_int("min_data_per_group", 10, 200, log=True),
+            "max_cat_threshold": trial.suggest_int("max_cat_threshold", 8, 64, log=True),
+        }
+
     def _estimator(self, params: dict[str, Any], device: str) -> Any:
         import lightgbm as lgb
 

@@ -43,6 +43,22 @@ class XGBoostModel(Model):
             "n_jobs": -1,
         }
 
+    @classmethod
+    def search_space(cls, trial: Any, task: str) -> dict[str, Any]:
+        """Optuna search space for ``compete tune``; rounds stay at the default, early stopping ends them."""
+        return {
+            "learning_rate": trial.suggest_float("learning_rate", 0.005, 0.2, log=True),
+            "max_depth": trial.suggest_int("max_depth", 3, 12),
+            "min_child_weight": trial.suggest_float("min_child_weight", 0.1, 50.0, log=True),
+            "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
+            "reg_alpha": trial.suggest_float("reg_alpha", 1e-8, 10.0, log=True),
+            "reg_lambda": trial.suggest_float("reg_lambda", 1e-8, 10.0, log=True),
+            "gamma": trial.suggest_float("gamma", 1e-8, 5.0, log=True),
+            "max_cat_to_onehot": trial.suggest_int("max_cat_to_onehot", 1, 16, log=True),
+            "max_cat_threshold": trial.suggest_int("max_cat_threshold", 8, 64, log=True),
+        }
+
     def _fit(self, X: pd.DataFrame, y: np.ndarray, valid: Any, weight: Any,
              params: dict[str, Any], device: str) -> Any:  # fmt: skip
         import xgboost as xgb
