@@ -80,6 +80,7 @@ def combine(method: str, oof: Preds, test: Preds, y: np.ndarray, *, task: str, m
             )
         cv_pred, fold_ens = cross_fit(make, fit_oof, fit_y, inner, fit_X)
         out[rows] = cv_pred
+        # the in-sample score of the final fit, for comparison only: it is not the reported score
         info["fit_score"] = _score(metric, fit_y, final.predict(fit_oof, fit_X))
         info["fold_weights"] = [e.weights() for e in fold_ens]
         info["folds_used"] = len(inner)
@@ -90,6 +91,7 @@ def combine(method: str, oof: Preds, test: Preds, y: np.ndarray, *, task: str, m
     info["single_scores"] = {k: _score(metric, y[scored], v[scored]) for k, v in oof.items()}
     _describe(final, info)
     score = _score(metric, y[scored], out[scored])
+    info["cv_score"] = score
     return EnsembleResult(oof=out, test=test_pred, score=score, weights=final.weights(), info=info)
 
 
