@@ -196,5 +196,7 @@ def test_mismatched_inputs_give_clear_errors() -> None:
         _call(oof, test, y, folds, method="hill_climb", params={"n_iters": 3})
     with pytest.raises(ModelError, match=r"test predictions of model 'm0' contain NaN"):
         _call(oof, {**test, "m0": np.full(120, np.nan)}, y, folds)
+    with pytest.raises(ModelError, match=r"features = true needs the original features; pass X and X_test"):
+        _call(oof, test, y, folds, method="stacking", params={"features": True})
     with pytest.raises(ModelError, match=r"pass both X and X_test"):
         _call(oof, test, y, folds, method="stacking", X=pd.DataFrame({"a": np.ones(300)}))

@@ -62,6 +62,10 @@ def combine(method: str, oof: Preds, test: Preds, y: np.ndarray, *, task: str, m
     """
     cls: Any = ENSEMBLES.get(method, where="ensemble")
     rows = check_inputs(oof, test, y, task=task, folds=folds, X=X, X_test=X_test)
+    if (params or {}).get("features") and X is None:
+        raise ModelError(
+            f"ensemble {method!r}: features = true needs the original features; pass X and X_test"
+        )
     y = np.asarray(y)
 
     def make() -> Ensemble:

@@ -80,6 +80,9 @@ class StackingEnsemble(Ensemble):
         With ``levels = 3``, the level-2 models, each cross-fitted over the run's folds.
     level2_params : dict
         ``name → params`` for the level-2 models.
+    features : bool, default False
+        Ask the caller for the original features: :func:`~compete.ensemble.combine` then requires
+        ``X``/``X_test`` (the runner passes its typed frames). Frames given are always used.
 
     Examples
     --------
@@ -93,6 +96,7 @@ class StackingEnsemble(Ensemble):
     learns = True
     allowed: ClassVar[dict[str, Any]] = {
         "meta": "linear", "meta_params": {}, "levels": 2, "level2": ["linear", "lightgbm"], "level2_params": {},
+        "features": False,
     }  # fmt: skip
 
     def _fit(self, oof: Preds, y: np.ndarray, X: pd.DataFrame | None, folds: Folds | None) -> None:
