@@ -75,4 +75,4 @@ def join_new(X: pd.DataFrame, new: dict[str, Any], drop: Sequence[str] = ()) -> 
     out = X.drop(columns=list(drop)) if drop else X
     if not new:
         return out.copy(deep=False)
-    return pd.concat([out, pd.DataFrame(new, index=X.index)], axis=1)
+    return pd.concat([out, pd.DataFrame(new, index=X.index, copy=False)], axis=1)

@@ -21,22 +21,23 @@ AGGS = ("mean", "std", "min", "max", "median", "count", "nunique")
 def _bincount_stats(g: np.ndarray, x: np.ndarray, n: int, aggs: Sequence[str]) -> dict[str, np.ndarray]:
     """Per-group statistics of ``x`` over group ids ``g`` (all >= 0), NaN ignored as pandas does."""
     ok = ~np.isnan(x)
-    if not ok.all():
-        g, x = g[ok], x[ok]
-    count = np.bincount(g, minlength=n).astype(np.float64)
+    complete = bool(ok.all())
+    xz = x if complete else np.where(ok, x, 0.0)
+    count = np.bincount(g, minlength=n).astype(np.float64) if complete else np.bincount(g, ok, minlength=n)
     out: dict[str, np.ndarray] = {"count": count}
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.bincount(g, weights=x, minlength=n) / count
+        mean = np.bincount(g, weights=xz, minlength=n) / count
         out["mean"] = mean
         if "std" in aggs:
-            dev = x - mean[g]
+            dev = xz - mean[g]
+            if not complete:
+                dev[~ok] = 0.0
             var = np.bincount(g, weights=dev * dev, minlength=n) / (count - 1)
             out["std"] = np.sqrt(np.where(count > 1, var, np.nan))
-    for name, ufunc, start in (("min", np.minimum, np.inf), ("max", np.maximum, -np.inf)):
+    for name, ufunc in (("min", np.fmin), ("max", np.fmax)):
         if name in aggs:
-            acc = np.full(n, start)
+            acc = np.full(n, np.nan)
             ufunc.at(acc, g, x)
-            acc[count == 0] = np.nan
             out[name] = acc
     for name in ("median", "nunique"):
         if name in aggs:
@@ -131,16 +132,21 @@ class GroupAggregates(Recipe):
         new: dict[str, np.ndarray] = {}
         for col in self.columns_:
             stats = self.stats_[col]
-            for agg in self.aggs:
-                new[f"{col}__{agg}_by_{self.tag_}"] = stats[agg][g]
+            gathered = {agg: stats[agg][g] for agg in self.aggs}
+            new.update({f"{col}__{agg}_by_{self.tag_}": v for agg, v in gathered.items()})
             if self.diff or self.ratio:
                 x = X[col].to_numpy(np.float32, na_value=np.nan)
-                mean = stats["mean"][g]
+                mean = gathered["mean"] if "mean" in gathered else stats["mean"][g]
                 if self.diff:
                     new[f"{col}__diff_mean_by_{self.tag_}"] = x - mean
                 if self.ratio:
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        r = x / mean
-                    r[~np.isfinite(r)] = np.nan
-                    new[f"{col}__ratio_mean_by_{self.tag_}"] = r
+                    new[f"{col}__ratio_mean_by_{self.tag_}"] = _ratio(x, mean)
         return join_new(X, new)
+
+
+def _ratio(x: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """``x / mean``, NaN where the mean is 0 or missing."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = x / mean
+    r[~np.isfinite(r)] = np.nan
+    return r

@@ -92,7 +92,7 @@ class DateParts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                     angle = (2 * np.pi / PERIODS[part]) * values
                     new[f"{c}__{part}_sin"], new[f"{c}__{part}_cos"] = np.sin(angle), np.cos(angle)
         out = X.drop(columns=self.columns_) if self.drop else X
-        return pd.concat([out, pd.DataFrame(new, index=X.index)], axis=1)
+        return pd.concat([out, pd.DataFrame(new, index=X.index, copy=False)], axis=1)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray(self.feature_names_out_, dtype=object)
