@@ -1,0 +1,179 @@
+"""``compete tune``: parse the options, call :func:`compete.tune.tune` (or ``study_report``), print.
+
+Registered in :mod:`compete.cli` with ``app.command("tune")(tune_command)``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+__all__ = ["tune_command", "TuneProgress", "print_tune", "print_study"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+Console = Any  # rich's Console, imported where used so `compete --help` stays fast
+CompetitionsDir = Annotated[
+    Path, typer.Option("--competitions", help="Folder of competition specs.", envvar="COMPETE_COMPETITIONS")
+]
+RunsDir = Annotated[
+    Path, typer.Option("--runs-dir", help="Root of run records and the ledger.", envvar="COMPETE_RUNS")
+]
+DataRoot = Annotated[
+    Path | None,
+    typer.Option("--data-root", help="Folder holding <competition>/ data folders (or COMPETE_DATA_ROOT)."),
+]
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="This competition's data folder (wins over the root).")
+]
+
+
+def cli_errors(fn: F) -> F:
+    """``compete.cli.cli_errors``, looked up when the command runs (so the two modules import in any order)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from compete.cli import cli_errors as errors
+
+        return errors(fn)(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@cli_errors
+def tune_command(
+    competition: Annotated[str, typer.Argument(help="Competition name, or a path to its competition.toml.")],
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="lightgbm | xgboost | catboost (or a spec alias).")
+    ],
+    trials: Annotated[
+        int | None, typer.Option(help="Trials this process runs (default: until --timeout).")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="Seconds this process tunes; the trial in flight stops at its next fold."),
+    ] = None,  # fmt: skip
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            help="Optuna storage URL (default: sqlite under --runs-dir); "
+            "postgresql://... shares one study between workers.",
+            envvar="COMPETE_TUNE_STORAGE",
+        ),
+    ] = None,  # fmt: skip
+    study: Annotated[
+        str | None, typer.Option(help="Study name (default: competition.model.spec-hash).")
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto | cpu | gpu.")] = "auto",
+    seed: Annotated[
+        int | None, typer.Option(help="Seed for folds, models and sampler (default: the spec's).")
+    ] = None,
+    show: Annotated[
+        bool, typer.Option("--show", help="Print the study's best trial, history and importances.")
+    ] = False,
+    in_fold: Annotated[
+        bool,
+        typer.Option(
+            "--in-fold-pruning/--no-in-fold-pruning",
+            help="Also prune inside a fold (LightGBM, XGBoost on CPU).",
+        ),
+    ] = True,  # fmt: skip
+    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary only.")] = False,
+    data_root: DataRoot = None,
+    data_dir: DataDir = None,
+    runs_dir: RunsDir = Path("runs"),
+    competitions: CompetitionsDir = Path("competitions"),
+) -> None:
+    """Tune a model's parameters on the competition's own CV (an Optuna study that resumes and prunes)."""
+    from compete.tune import TuneOptions, study_report, tune
+
+    opts = TuneOptions(competition, model, trials, timeout, storage, study, device, seed, competitions,
+                       data_root, data_dir, runs_dir, in_fold_pruning=in_fold)  # fmt: skip
+    from rich.console import Console as RichConsole
+
+    console = RichConsole(highlight=False, soft_wrap=True)
+    if show:
+        report = study_report(opts)
+        typer.echo(json.dumps(report, default=str)) if as_json else print_study(console, report)
+        return
+    if as_json:
+        typer.echo(json.dumps(tune(opts).__dict__, default=str))
+        return
+    with TuneProgress(console, trials, timeout) as progress:
+        result = tune(opts, report=progress.report)
+    print_tune(console, result)
+
+
+class TuneProgress:
+    """A rich progress bar: trials done (or time used), best value, elapsed time."""
+
+    def __init__(self, console: Console, trials: int | None, timeout: float | None) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.console, self.trials, self.timeout = console, trials, timeout
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[done]}"),
+                                 TextColumn("best {task.fields[best]}"), TimeElapsedColumn(), console=console)  # fmt: skip
+        self.task: Any = None
+        self.start = time.monotonic()
+
+    def __enter__(self) -> TuneProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.__exit__(*exc)
+
+    def report(self, event: str, **info: Any) -> None:
+        if event == "study":
+            self.console.print(f"study [bold]{info['study']}[/] in {info['storage']}: {info['direction']} "
+                               f"{info['metric']}, {info['existing']} earlier trials, {info['rows']} rows, "
+                               f"{info['folds']} folds, device {info['device']}")  # fmt: skip
+            total = self.trials if self.trials else self.timeout
+            self.task = self.progress.add_task("trials", total=total, done="0", best="-")
+        elif event == "trial_done" and self.task is not None:
+            best = "-" if info["best"] is None else f"{info['best']:.6g} (#{info['best_number']})"
+            done = f"{info['done']}/{self.trials}" if self.trials else f"{info['done']} trials"
+            completed = info["done"] if self.trials else min(info["elapsed"], self.timeout or 0)
+            self.progress.update(self.task, completed=completed, done=done, best=best,
+                                 description=f"trial {info['number']} {info['state']}")  # fmt: skip
+
+
+def print_tune(console: Console, result: Any) -> None:
+    """The closing lines of a ``tune``."""
+    best = (
+        "none yet" if result.best_value is None else f"{result.best_value:.6g} (trial {result.best_number})"
+    )
+    console.print(f"{result.trials_run} trials in {result.wall_s:.0f}s: {result.completed} complete, "
+                  f"{result.pruned} pruned, {result.failed} failed; {result.total_trials} in the study")  # fmt: skip
+    console.print(f"best {result.metric}: [bold]{best}[/]; `compete run` now uses these parameters")
+
+
+def print_study(console: Console, report: dict[str, Any], last: int = 30) -> None:
+    """``tune --show``: best trial, the last ``last`` trials and parameter importances."""
+    from rich.table import Table
+
+    console.print(f"study [bold]{report['study']}[/] ({report['direction']} {report['metric']}), "
+                  f"{len(report['history'])} trials")  # fmt: skip
+    best = report["best"]
+    if best:
+        console.print(f"best: trial {best['number']}, {report['metric']} {best['value']:.6g}")
+        params = Table("parameter", "value", title="best parameters")
+        for key, value in best["params"].items():
+            params.add_row(key, f"{value:.5g}" if isinstance(value, float) else str(value))
+        console.print(params)
+    history = Table("trial", "state", "value", "seconds", "note", title="history")
+    for t in report["history"][-last:]:
+        value = "" if t["value"] is None else f"{t['value']:.6g}"
+        secs = "" if t["seconds"] is None else f"{t['seconds']:.1f}"
+        history.add_row(str(t["number"]), t["state"], value, secs, t["note"])
+    console.print(history)
+    if report["importances"]:
+        imp = Table("parameter", "importance", title="parameter importances (fANOVA)")
+        for key, value in report["importances"].items():
+            imp.add_row(key, f"{value:.3f}")
+        console.print(imp)

@@ -1,0 +1,613 @@
+"""``compete tune``: an Optuna study whose objective is the competition's own cross-validated score.
+
+The objective is :func:`compete.foldloop.cross_fit` on the folds, recipes, resampling and metric that
+``compete run`` uses (one code path): the data are prepared once per process and each trial only
+draws parameters from the model's ``search_space``. After every fold the trial reports the OOF score
+so far, so a :class:`~optuna.pruners.MedianPruner` stops hopeless trials; inside a fold LightGBM and
+XGBoost also report their validation loss every few rounds (not CatBoost). Anything that sees the
+target is still fitted inside the folds, on the training part only.
+
+Studies live in an RDB storage (default ``runs/optuna.sqlite3``; ``postgresql://...`` lets several
+processes share one study). A heartbeat marks the trial of a killed process as failed, so a
+``kill -9`` loses at most the trial in flight, and running ``tune`` again continues the same study:
+its name is the competition, the model and a hash of what changes the objective.
+
+Examples
+--------
+>>> opts = TuneOptions("demo", model="lightgbm", trials=20)  # doctest: +SKIP
+>>> tune(opts).best_value  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from compete.errors import ModelError, RunError, SpecError
+from compete.runner import RunOptions
+from compete.seeding import derive_seed
+from compete.spec import ModelSpec, Spec
+
+__all__ = ["TuneOptions", "TuneResult", "tune", "study_name", "storage_url", "best_params",
+           "resolve_params", "study_report", "search_overrides"]  # fmt: skip
+
+Reporter = Callable[..., None]
+STEP = 1_000_000  # in-fold reports of fold k use steps (k + 1) * STEP + round; fold reports use step k
+IN_FOLD_EVERY = 50  # rounds between in-fold reports
+IN_FOLD_METRIC = {
+    "lightgbm": {"binary": "binary_logloss", "multiclass": "multi_logloss", "regression": "l2"},
+    "xgboost": {"binary": "logloss", "multiclass": "mlogloss", "regression": "rmse"},
+}
+
+
+@dataclass
+class TuneOptions:
+    """What a user can choose for one ``compete tune`` (the CLI's options).
+
+    ``trials`` is the number of trials this process runs (``None``: until ``timeout``); ``search``
+    narrows or fixes parameters on top of the spec's ``[tune.<model>]`` table.
+    """
+
+    competition: str
+    model: str
+    trials: int | None = None
+    timeout: float | None = None
+    storage: str | None = None
+    study: str | None = None
+    device: str = "auto"
+    seed: int | None = None
+    competitions_dir: str | Path = "competitions"
+    data_root: str | Path | None = None
+    data_dir: str | Path | None = None
+    runs_dir: str | Path = "runs"
+    search: dict[str, Any] = field(default_factory=dict)
+    heartbeat: int = 10
+    in_fold_pruning: bool = True
+
+    def run_options(self) -> RunOptions:
+        return RunOptions(self.competition, self.competitions_dir, self.data_root, self.data_dir,
+                          self.runs_dir, self.seed, self.device)  # fmt: skip
+
+
+@dataclass
+class TuneResult:
+    """What one ``tune`` call did, and where the study stands."""
+
+    study: str
+    storage: str
+    direction: str
+    metric: str
+    trials_run: int
+    completed: int
+    pruned: int
+    failed: int
+    total_trials: int
+    best_value: float | None
+    best_params: dict[str, Any] | None
+    best_number: int | None
+    wall_s: float
+
+
+# storage -------------------------------------------------------------------------------------------
+def storage_url(storage: str | None, runs_dir: str | Path = "runs") -> str:
+    """The storage URL: ``storage`` as given, or an SQLite file ``<runs_dir>/optuna.sqlite3``."""
+    if storage:
+        return storage
+    return f"sqlite:///{(Path(runs_dir) / 'optuna.sqlite3').resolve()}"
+
+
+def _storage(url: str, heartbeat: int | None = None) -> Any:
+    import optuna
+
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+        kwargs = {"connect_args": {"timeout": 60}}
+    hb: dict[str, Any] = {"heartbeat_interval": heartbeat, "grace_period": 3 * heartbeat} if heartbeat else {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs, **hb)
+    except ImportError as exc:
+        raise RunError(f"--storage {_safe(url)}: the database driver is missing ({exc}); for PostgreSQL "
+                       "install it with `pip install 'compete[postgres]'`") from None  # fmt: skip
+    except Exception as exc:  # sqlalchemy's errors: bad URL, server down, no permission
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RunError(f"--storage {_safe(url)}: cannot open the study storage: {first}; check the URL "
+                       "(e.g. postgresql://user:password@host/db) and that the server is up") from None  # fmt: skip
+
+
+def _safe(url: str) -> str:
+    """The URL with any password hidden."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}" if ":" in creds else url
+
+
+# the model, its search table and the study name ---------------------------------------------------
+def _model_spec(spec: Spec, model: str) -> ModelSpec:
+    """The spec's entry for ``model`` (by label, then name), or the model with its defaults."""
+    from compete.models import MODELS
+
+    for m in spec.models:
+        if m.label == model:
+            return m
+    for m in spec.models:
+        if m.name == model:
+            return m
+    cls = MODELS.get(model, where="--model")
+    if not hasattr(cls, "search_space"):
+        tunable = [n for n in MODELS.names() if hasattr(MODELS.get(n), "search_space")]
+        raise SpecError(f"--model {model!r} has no search space; tunable models: {', '.join(tunable)}")
+    return ModelSpec(model)
+
+
+def _tune_table(spec: Spec) -> dict[str, Any]:
+    """The spec's ``[tune]`` table (``spec.tune`` once the spec carries it, else read from the TOML)."""
+    table = getattr(spec, "tune", None)
+    if table is None and spec.source and Path(spec.source).is_file():
+        import tomllib
+
+        table = tomllib.loads(Path(spec.source).read_text(encoding="utf-8")).get("tune", {})
+    return dict(table or {})
+
+
+def search_overrides(spec: Spec, model: ModelSpec, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``[tune.<label>]`` (or ``[tune.<name>]``) from the spec, updated with ``extra``, checked."""
+    table = _tune_table(spec)
+    own = table.get(model.label, table.get(model.name, {}))
+    where = f"{spec.source or spec.name}: tune.{model.label}"
+    if not isinstance(own, dict):
+        raise SpecError(f"{where}: expected a table of parameters, got {own!r}")
+    merged = {**own, **(extra or {})}
+    for key, value in merged.items():
+        _check_override(f"{where}.{key}", value)
+    return merged
+
+
+def _check_override(key: str, value: Any) -> None:
+    if isinstance(value, dict):
+        allowed = {"low", "high", "log", "step"} if "choices" not in value else {"choices"}
+        bad = sorted(set(value) - allowed)
+        if bad or ("choices" not in value and not {"low", "high"} <= set(value)):
+            raise SpecError(f"{key}: got {value!r}; write {{low = A, high = B}} (optionally log, step) to "
+                            "narrow a range, {choices = [...]} or a list to choose, or a plain value to fix it")  # fmt: skip
+        if "choices" not in value and not value["low"] <= value["high"]:
+            raise SpecError(f"{key}: low {value['low']!r} is above high {value['high']!r}")
+    elif isinstance(value, list) and not value:
+        raise SpecError(f"{key}: an empty list of choices; give at least one value")
+
+
+def objective_hash(spec: Spec, model: ModelSpec, overrides: dict[str, Any]) -> str:
+    """A hash of every spec part that changes the objective (data, folds, recipes, metric, fixed params)."""
+    fixed = {k: v for k, v in overrides.items() if not isinstance(v, dict | list)}
+    key = {"task": spec.task, "target": spec.target, "metric": spec.metric, "positive": spec.positive,
+           "seed": spec.seed, "cv": dataclasses.asdict(spec.cv), "schema": dataclasses.asdict(spec.schema),
+           "joins": [dataclasses.asdict(j) for j in spec.joins], "files": spec.files,
+           "features": [dataclasses.asdict(s) for s in spec.features],
+           "resample": dataclasses.asdict(spec.resample) if spec.resample else None,
+           "model": model.name, "params": model.params, "fixed": fixed}  # fmt: skip
+    text = json.dumps(key, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def study_name(spec: Spec, model: ModelSpec, overrides: dict[str, Any]) -> str:
+    """``<competition>.<model label>.<objective hash>``: the same spec continues the same study."""
+    return f"{spec.name}.{model.label}.{objective_hash(spec, model, overrides)}"
+
+
+# drawing parameters --------------------------------------------------------------------------------
+class _Narrowed:
+    """A trial seen through the spec's overrides: fixed values, narrowed ranges, chosen subsets."""
+
+    def __init__(self, trial: Any, overrides: dict[str, Any]) -> None:
+        self.trial, self.overrides = trial, overrides
+        self.seen: set[str] = set()
+
+    def suggest_float(
+        self, name: str, low: float, high: float, *, log: bool = False, step: float | None = None
+    ) -> Any:
+        return self._suggest(name, "float", low=low, high=high, log=log, step=step)
+
+    def suggest_int(self, name: str, low: int, high: int, *, log: bool = False, step: int = 1) -> Any:
+        return self._suggest(name, "int", low=low, high=high, log=log, step=step)
+
+    def suggest_categorical(self, name: str, choices: Any) -> Any:
+        return self._suggest(name, "categorical", choices=list(choices))
+
+    def _suggest(self, name: str, kind: str, **space: Any) -> Any:
+        self.seen.add(name)
+        value = self.overrides.get(name, space)
+        if isinstance(value, list):
+            value = {"choices": value}
+        if not isinstance(value, dict):
+            return value
+        if "choices" in value:
+            return self.trial.suggest_categorical(name, value["choices"])
+        space = {**space, **value}
+        if space.get("log"):
+            space["step"] = None if kind == "float" else 1
+        fn = self.trial.suggest_float if kind == "float" else self.trial.suggest_int
+        return fn(name, space["low"], space["high"], log=bool(space.get("log")), step=space.get("step"))
+
+
+class _Lowest:
+    """Stands in for a trial in a dry run that checks the overrides against the space."""
+
+    def suggest_float(self, name: str, low: float, high: float, **_: Any) -> float:
+        return low
+
+    suggest_int = suggest_float  # type: ignore[assignment]
+
+    def suggest_categorical(self, name: str, choices: Any) -> Any:
+        return list(choices)[0]
+
+
+def draw_params(trial: Any, model: ModelSpec, task: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The trial's parameters: the spec's ``params``, then the drawn ones, then fixed extras."""
+    from compete.models import MODELS
+
+    view = _Narrowed(trial, overrides)
+    cls: Any = MODELS.get(model.name)
+    drawn = cls.search_space(view, task)
+    extras = {k: v for k, v in overrides.items() if k not in view.seen}
+    ranged = sorted(k for k, v in extras.items() if isinstance(v, dict | list))
+    if ranged:
+        raise SpecError(f"tune.{model.label}.{ranged[0]}: not in {model.name}'s search space, so it cannot be "
+                        f"narrowed (fix it with a plain value instead); searched: {', '.join(sorted(view.seen))}")  # fmt: skip
+    return {**model.params, **drawn, **extras}
+
+
+# the objective -------------------------------------------------------------------------------------
+class _InFold:
+    """Reports a library's validation loss every few rounds; stops the fit when the pruner says so.
+
+    It stops training (rather than raising inside the library, as optuna-integration's callbacks do)
+    so the adapters' GPU fallback never sees the pruning; the fold hook then raises ``TrialPruned``.
+    """
+
+    def __init__(self, trial: Any, fold: int, sign: float, metric: str) -> None:
+        self.trial, self.fold, self.sign, self.metric = trial, fold, sign, metric
+        self.pruned_at: int | None = None
+
+    def check(self, rnd: int, loss: float) -> bool:
+        if rnd == 0 or rnd % IN_FOLD_EVERY or not math.isfinite(loss):
+            return False
+        self.trial.report(self.sign * loss, (self.fold + 1) * STEP + rnd)
+        if self.trial.should_prune():
+            self.pruned_at = rnd
+        return self.pruned_at is not None
+
+    def lightgbm(self) -> Callable[[Any], None]:
+        def callback(env: Any) -> None:
+            import lightgbm as lgb
+
+            for _, name, value, *_ in env.evaluation_result_list or ():
+                if name.removeprefix("valid ") == self.metric and self.check(env.iteration, value):
+                    raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list)
+
+        callback.order = 40  # type: ignore[attr-defined]
+        return callback
+
+    def xgboost(self) -> Any:
+        import xgboost as xgb
+
+        outer = self
+
+        class Callback(xgb.callback.TrainingCallback):  # type: ignore[misc]
+            def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
+                first: dict[str, Any] = next(iter(evals_log.values()), {})
+                scores = first.get(outer.metric, [])
+                return bool(scores) and outer.check(epoch, float(scores[-1]))
+
+        return Callback()
+
+
+def _in_fold_support(name: str) -> bool:
+    from compete.models import MODELS
+
+    if name == "xgboost":
+        return True  # XGBoost takes ``callbacks`` as a constructor parameter
+    return name == "lightgbm" and bool(getattr(MODELS.get(name), "fit_callbacks", False))
+
+
+class _Objective:
+    """One trial: draw parameters, cross-fit on the prepared folds, report after every fold."""
+
+    def __init__(self, prep: Any, model: ModelSpec, overrides: dict[str, Any], deadline: float | None,
+                 in_fold: bool) -> None:  # fmt: skip
+        self.prep, self.model, self.overrides, self.deadline = prep, model, overrides, deadline
+        self.in_fold = in_fold and prep.device != "gpu" and _in_fold_support(model.name)
+        self.sign = 1.0 if prep.ctx.metric.greater_is_better else -1.0  # losses: lower is better
+
+    def __call__(self, trial: Any) -> float:
+        from compete.foldloop import cross_fit, score_oof
+
+        params = draw_params(trial, self.model, self.prep.spec.task, self.overrides)
+        trial.set_user_attr("params", params)
+        hooks: dict[int, _InFold] = {}
+
+        def fold_params(k: int) -> dict[str, Any]:
+            if not self.in_fold:
+                return {}
+            metric = IN_FOLD_METRIC[self.model.name][self.prep.spec.task]
+            hooks[k] = _InFold(trial, k, -self.sign, metric)
+            return {"callbacks": [getattr(hooks[k], self.model.name)()]}
+
+        def on_fold(k: int, oof: np.ndarray) -> None:
+            self._after_fold(trial, k, score_oof(self.prep.ctx, oof), hooks.get(k))
+
+        spec = ModelSpec(self.model.name, params, self.model.alias)
+        try:
+            return cross_fit(self.prep.ctx, spec, device=self.prep.device, fold_params=fold_params,
+                             on_fold=on_fold).score  # fmt: skip
+        except Exception as exc:
+            import optuna
+
+            if not isinstance(exc, optuna.TrialPruned):
+                trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:500])
+            raise
+
+    def _after_fold(self, trial: Any, k: int, score: float, hook: _InFold | None) -> None:
+        import optuna
+
+        if hook is not None and hook.pruned_at is not None:
+            trial.set_user_attr("pruned", f"fold {k}, round {hook.pruned_at}")
+            raise optuna.TrialPruned(f"pruned inside fold {k} at round {hook.pruned_at}")
+        trial.report(score, k)
+        if k + 1 < len(self.prep.ctx.folds) and trial.should_prune():
+            trial.set_user_attr("pruned", f"after fold {k}")
+            raise optuna.TrialPruned(f"pruned after fold {k}")
+        if (
+            self.deadline is not None
+            and time.monotonic() > self.deadline
+            and k + 1 < len(self.prep.ctx.folds)
+        ):
+            trial.set_user_attr("pruned", f"out of time after fold {k}")
+            raise optuna.TrialPruned(f"--timeout reached after fold {k}")
+
+
+# tune ----------------------------------------------------------------------------------------------
+def _open_study(opts: TuneOptions, spec: Spec, model: ModelSpec, overrides: dict[str, Any],
+                direction: str) -> Any:  # fmt: skip
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    url = storage_url(opts.storage, opts.runs_dir)
+    storage = _storage(url, opts.heartbeat)
+    name = opts.study or study_name(spec, model, overrides)
+    probe = optuna.create_study(storage=storage, study_name=name, direction=direction, load_if_exists=True)  # type: ignore[arg-type]
+    if probe.direction.name.lower() != direction:
+        raise SpecError(f"--study {name!r} exists with direction {probe.direction.name.lower()}, but metric "
+                        f"{spec.metric!r} needs {direction}; pick another --study name")  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(probe)
+    shared = not url.startswith("sqlite") or opts.storage is not None
+    seed = derive_seed(spec.seed, "tune", len(probe.trials), os.getpid() if shared else 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
+    study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
+    study.set_user_attr("competition", spec.name)
+    study.set_user_attr("model", model.label)
+    study.set_user_attr("metric", spec.metric)
+    return study, url
+
+
+def tune(opts: TuneOptions, report: Reporter | None = None) -> TuneResult:
+    """Run (or continue) the study for ``opts.model`` on ``opts.competition``; see the module docstring."""
+
+    from compete.runner import prepare_run, resolve_spec
+
+    if opts.trials is None and opts.timeout is None:
+        raise SpecError("tune needs --trials N or --timeout SECONDS (or both) to know when to stop")
+    if (opts.trials is not None and opts.trials < 1) or (opts.timeout is not None and opts.timeout <= 0):
+        raise SpecError(
+            f"--trials must be at least 1 and --timeout positive; got {opts.trials!r}, {opts.timeout!r}"
+        )
+    start = time.monotonic()
+    spec = resolve_spec(opts.run_options())
+    model = _model_spec(spec, opts.model)
+    overrides = search_overrides(spec, model, opts.search)
+    draw_params(_Lowest(), model, spec.task, overrides)  # bad overrides fail now, not as failed trials
+    prep = prepare_run(opts.run_options(), spec)
+    direction = "maximize" if prep.ctx.metric.greater_is_better else "minimize"
+    study, url = _open_study(opts, spec, model, overrides, direction)
+    before = {t.number for t in study.trials}
+    deadline = start + opts.timeout if opts.timeout else None
+    if report:
+        report("study", study=study.study_name, storage=_safe(url), direction=direction, metric=spec.metric,
+               existing=len(before), trials=opts.trials, timeout=opts.timeout, rows=len(prep.ctx.y),
+               folds=len(prep.ctx.folds), device=prep.device)  # fmt: skip
+    objective = _Objective(prep, model, overrides, deadline, opts.in_fold_pruning)
+    remaining = None if deadline is None else max(deadline - time.monotonic(), 0.001)
+    study.optimize(objective, n_trials=opts.trials, timeout=remaining, catch=(Exception,),
+                   callbacks=[_progress(report, start, before)])  # fmt: skip
+    return _result(study, url, before, time.monotonic() - start)
+
+
+def _progress(report: Reporter | None, start: float, before: set[int]) -> Callable[[Any, Any], None]:
+    def callback(study: Any, trial: Any) -> None:
+        if report:
+            best = _best(study)
+            report("trial_done", number=trial.number, state=trial.state.name.lower(), value=trial.value,
+                   best=best.value if best else None, best_number=best.number if best else None,
+                   done=sum(1 for t in study.trials if t.number not in before and t.state.is_finished()),
+                   elapsed=time.monotonic() - start, note=trial.user_attrs.get("pruned", ""))  # fmt: skip
+
+    return callback
+
+
+def _best(study: Any) -> Any:
+    try:
+        return study.best_trial
+    except ValueError:  # no completed trial yet
+        return None
+
+
+def _result(study: Any, url: str, before: set[int], wall_s: float) -> TuneResult:
+    mine = [t for t in study.trials if t.number not in before]
+    states = [t.state.name for t in mine]
+    if mine and all(s == "FAIL" for s in states):
+        errors = [t.user_attrs.get("error", "see the log") for t in mine]
+        raise ModelError(f"every trial of study {study.study_name!r} failed; first error: {errors[0]}")
+    best = _best(study)
+    return TuneResult(study.study_name, _safe(url), study.direction.name.lower(),
+                      study.user_attrs.get("metric", ""), len(mine), states.count("COMPLETE"),
+                      states.count("PRUNED"), states.count("FAIL"), len(study.trials),
+                      best.value if best else None, _trial_params(best) if best else None,
+                      best.number if best else None, wall_s)  # fmt: skip
+
+
+def _trial_params(trial: Any) -> dict[str, Any]:
+    return dict(trial.user_attrs.get("params") or trial.params)
+
+
+# best parameters into run, and --show --------------------------------------------------------------
+def _load(
+    spec: Spec, model: ModelSpec, storage: str | None, runs_dir: str | Path, name: str | None = None
+) -> Any:
+    """The matching study, or ``None`` (the default SQLite file is never created by a look-up)."""
+    import optuna
+
+    if storage is None and not (Path(runs_dir) / "optuna.sqlite3").is_file():
+        return None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    url = storage_url(storage, runs_dir)
+    name = name or study_name(spec, model, search_overrides(spec, model))
+    try:
+        return optuna.load_study(study_name=name, storage=_storage(url))
+    except KeyError:  # no such study in this storage
+        return None
+
+
+def best_params(competition: str, model: str, spec: Spec, storage: str | None = None,
+                runs_dir: str | Path = "runs") -> dict[str, Any] | None:  # fmt: skip
+    """The best completed trial's full parameters for ``model`` under this exact spec, or ``None``.
+
+    ``competition`` must be the spec's name; a study tuned under other folds, recipes, metric or
+    fixed parameters has another name and is not used.
+    """
+    if competition != spec.name:
+        raise SpecError(
+            f"best_params: competition {competition!r} does not match the spec's name {spec.name!r}"
+        )
+    study = _load(spec, _model_spec(spec, model), storage, runs_dir)
+    best = _best(study) if study is not None else None
+    return _trial_params(best) if best is not None else None
+
+
+def resolve_params(spec: Spec, choice: str = "best", storage: str | None = None,
+                   runs_dir: str | Path = "runs") -> tuple[Spec, list[str]]:  # fmt: skip
+    """The spec with each model's parameters chosen by ``--params``, and one note per model.
+
+    ``default``: the spec as written. ``best``: every model with a matching study (same competition,
+    model and spec) gets its best trial's parameters; the others keep theirs. Anything else is a JSON
+    or TOML file: ``{label: {param: value}}``, or flat ``{param: value}`` when the spec has one model.
+    """
+    if choice == "default":
+        return spec, []
+    if choice == "best":
+        return _with_best(spec, storage, runs_dir)
+    return _with_file(spec, Path(choice))
+
+
+def _with_best(spec: Spec, storage: str | None, runs_dir: str | Path) -> tuple[Spec, list[str]]:
+    models, notes = [], []
+    for m in spec.models:
+        study: Any = (
+            _load(spec, m, storage, runs_dir) if hasattr(_model_class(m.name), "search_space") else None
+        )
+        best = _best(study) if study is not None else None
+        if best is None:
+            models.append(m)
+            continue
+        models.append(ModelSpec(m.name, {**m.params, **_trial_params(best)}, m.alias))
+        notes.append(f"{m.label}: best parameters of study {study.study_name} (trial {best.number}, "
+                     f"cv {best.value:.6g})")  # fmt: skip
+    return dataclasses.replace(spec, models=tuple(models)), notes
+
+
+def _model_class(name: str) -> Any:
+    from compete.models import MODELS
+
+    return MODELS.get(name)
+
+
+def _with_file(spec: Spec, path: Path) -> tuple[Spec, list[str]]:
+    if not path.is_file():
+        raise SpecError(f"--params {str(path)!r}: not default, best, or an existing JSON/TOML file")
+    try:
+        if path.suffix == ".toml":
+            import tomllib
+
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        else:
+            table = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise SpecError(f"--params {path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from None
+    labels = {m.label for m in spec.models}
+    if not isinstance(table, dict) or not table:
+        raise SpecError(f"--params {path}: expected a table of parameters, got {table!r}")
+    if not all(isinstance(v, dict) for v in table.values()):
+        if len(spec.models) != 1:
+            raise SpecError(f"--params {path}: flat parameters need a spec with one model; this spec has "
+                            f"{', '.join(sorted(labels))}: write {{label = {{param = value}}}} instead")  # fmt: skip
+        table = {spec.models[0].label: table}
+    unknown = sorted(set(table) - labels)
+    if unknown:
+        raise SpecError(
+            f"--params {path}: no model {unknown[0]!r} in the spec; models: {', '.join(sorted(labels))}"
+        )
+    models = tuple(ModelSpec(m.name, {**m.params, **table.get(m.label, {})}, m.alias) for m in spec.models)
+    return dataclasses.replace(spec, models=models), [f"{k}: parameters from {path}" for k in table]
+
+
+def study_report(opts: TuneOptions, top: int = 10) -> dict[str, Any]:
+    """What ``tune --show`` prints: the best trial, the trial history and parameter importances."""
+    from compete.runner import resolve_spec
+
+    spec = resolve_spec(opts.run_options())
+    model = _model_spec(spec, opts.model)
+    overrides = search_overrides(spec, model, opts.search)
+    name = opts.study or study_name(spec, model, overrides)
+    study = _load(spec, model, opts.storage or storage_url(None, opts.runs_dir), opts.runs_dir, name)
+    if study is None:
+        raise RunError(f"no study {name!r} in {_safe(storage_url(opts.storage, opts.runs_dir))}; start one with "
+                       f"`compete tune {opts.competition} --model {opts.model} --trials 50`")  # fmt: skip
+    best = _best(study)
+    history = [{"number": t.number, "state": t.state.name.lower(), "value": t.value,
+                "seconds": t.duration.total_seconds() if t.duration else None,
+                "note": t.user_attrs.get("pruned", t.user_attrs.get("error", ""))} for t in study.trials]  # fmt: skip
+    return {"study": study.study_name, "direction": study.direction.name.lower(), "metric": spec.metric,
+            "best": None if best is None else {"number": best.number, "value": best.value,
+                                               "params": _trial_params(best)},
+            "history": history, "importances": _importances(study, top)}  # fmt: skip
+
+
+def _importances(study: Any, top: int) -> dict[str, float]:
+    import optuna
+
+    done = [t for t in study.trials if t.state.name == "COMPLETE"]
+    if len(done) < 2:
+        return {}
+    try:
+        imp = optuna.importance.get_param_importances(study)
+    except (ValueError, RuntimeError):  # too few distinct values to rank
+        return {}
+    return {k: float(v) for k, v in list(imp.items())[:top]}
