@@ -1,0 +1,197 @@
+"""``compete tune``: the study's objective, pruning, resume after kill -9, best parameters for ``run``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from compete.errors import SpecError
+from compete.foldloop import cross_fit
+from compete.runner import RunOptions, prepare_run, resolve_spec
+from compete.tune import TuneOptions, best_params, resolve_params, search_overrides, study_report, tune
+from tests.conftest import make_frames
+
+REPO = Path(__file__).parents[1]
+FAST = {"min_child_samples": 5, "min_data_per_group": 10}
+
+
+def write_competition(
+    root: Path, task: str = "binary", models: str = "", name: str = "toy", n: int = 240
+) -> Path:
+    """A small competition whose models run single-threaded; returns the competitions folder."""
+    train, test = make_frames(task, n=n)
+    data = root / "data" / name
+    data.mkdir(parents=True, exist_ok=True)
+    train.to_csv(data / "train.csv", index=False)
+    test.to_csv(data / "test.csv", index=False)
+    pd.DataFrame({"id": test["id"], "y": 0}).to_csv(data / "sample_submission.csv", index=False)
+    spec = root / "competitions" / name
+    spec.mkdir(parents=True, exist_ok=True)
+    models = models or '[[models]]\nname = "lightgbm"\nparams = {n_estimators = 40, n_jobs = 1}\n'
+    (spec / "competition.toml").write_text(
+        f'task = "{task}"\ntarget = "y"\nid = "id"\n\n[cv]\nfolds = 3\n\n{models}'
+    )
+    return root / "competitions"
+
+
+def options(root: Path, **kw) -> TuneOptions:
+    base = dict(competition="toy", model="lightgbm", trials=3, device="cpu", competitions_dir=root / "competitions",
+                data_root=root / "data", runs_dir=root / "runs", search=dict(FAST), heartbeat=1)  # fmt: skip
+    return TuneOptions(**{**base, **kw})
+
+
+def trials_in(db: Path) -> list[tuple[int, str, float | None]]:
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as con:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"trials", "trial_values", "trial_heartbeats"} <= tables:
+            return []
+        rows = con.execute("SELECT t.number, t.state, v.value, h.trial_id IS NOT NULL FROM trials t "
+                           "LEFT JOIN trial_values v ON v.trial_id = t.trial_id "
+                           "LEFT JOIN trial_heartbeats h ON h.trial_id = t.trial_id ORDER BY t.number").fetchall()  # fmt: skip
+    return [(int(n), str(s) if s != "RUNNING" or beat else "STARTING", v) for n, s, v, beat in rows]
+
+
+def test_objective_is_the_run_fold_loop_and_study_continues(tmp_path: Path):
+    write_competition(tmp_path)
+    first = tune(options(tmp_path, trials=2))
+    assert first.trials_run == 2 and first.direction == "maximize" and first.best_params is not None
+    # the best value is exactly the CV score of `run`'s fold loop with those parameters
+    opts = RunOptions(
+        "toy", tmp_path / "competitions", tmp_path / "data", None, tmp_path / "runs", device="cpu"
+    )
+    prep = prepare_run(opts)
+    spec_model = prep.spec.models[0]
+    again = cross_fit(prep.ctx, type(spec_model)(spec_model.name, first.best_params), device="cpu")
+    assert again.score == pytest.approx(first.best_value)
+    second = tune(options(tmp_path, trials=2))
+    assert second.study == first.study and second.total_trials == 4
+    history = study_report(options(tmp_path))["history"]
+    assert [t["number"] for t in history] == [0, 1, 2, 3]
+
+
+def test_resume_after_sigkill_keeps_finished_trials_and_fails_the_one_in_flight(tmp_path: Path):
+    write_competition(tmp_path)
+    db = tmp_path / "runs" / "optuna.sqlite3"
+    code = (f"from compete.tune import TuneOptions, tune; from pathlib import Path; root = Path({str(tmp_path)!r})\n"
+            f"tune(TuneOptions('toy', 'lightgbm', trials=500, device='cpu', competitions_dir=root / 'competitions',"
+            f" data_root=root / 'data', runs_dir=root / 'runs', search={FAST!r}, heartbeat=1))")  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        rows = trials_in(db)
+        done, running = (
+            [t for t in rows if t[1] in ("COMPLETE", "PRUNED")],
+            [t for t in rows if t[1] == "RUNNING"],
+        )
+        if len(done) >= 3 and running:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = trials_in(db)
+    finished = [t for t in before if t[1] in ("COMPLETE", "PRUNED")]
+    assert len(finished) >= 3 and before[-1][1] == "RUNNING", before
+    time.sleep(3.5)  # the heartbeat's grace period (3 x 1 s) passes: the killed trial is stale
+    result = tune(options(tmp_path, trials=2))
+    after = trials_in(db)
+    assert [t for t in after if t[0] <= finished[-1][0] and t[1] != "FAIL"] == finished
+    assert after[len(before) - 1][1] == "FAIL"  # the trial in flight is lost, and marked failed
+    assert [t[0] for t in after] == list(range(len(before) + 2))
+    assert result.trials_run == 2 and result.total_trials == len(before) + 2
+
+
+def test_pruning_stops_hopeless_trials_after_a_fold(tmp_path: Path):
+    write_competition(tmp_path, task="regression",
+                      models='[[models]]\nname = "lightgbm"\nparams = {n_estimators = 30, n_jobs = 1}\n')  # fmt: skip
+    search = {**FAST, "learning_rate": {"choices": [1e-6, 0.3]}}
+    result = tune(options(tmp_path, trials=14, search=search, in_fold_pruning=False))
+    report = study_report(options(tmp_path, search=search))
+    pruned = [t for t in report["history"] if t["state"] == "pruned"]
+    assert result.pruned == len(pruned) >= 1 and all(t["note"].startswith("after fold") for t in pruned)
+    assert report["best"]["params"]["learning_rate"] == 0.3
+
+
+def test_xgboost_prunes_inside_a_fold(tmp_path: Path):
+    write_competition(tmp_path, task="regression")
+    search = {"learning_rate": {"choices": [1e-6, 0.3]}, "n_estimators": 400, "n_jobs": 1, "max_depth": 3}
+    result = tune(options(tmp_path, model="xgboost", trials=12, search=search))
+    notes = [t["note"] for t in study_report(options(tmp_path, model="xgboost", search=search))["history"]]
+    assert result.pruned >= 1 and any(n.startswith("fold") and "round" in n for n in notes), notes
+
+
+def test_run_picks_up_the_best_parameters(tmp_path: Path):
+    comps = write_competition(tmp_path)
+    spec = resolve_spec(RunOptions("toy", comps, runs_dir=tmp_path / "runs"))
+    assert resolve_params(spec, "best", runs_dir=tmp_path / "runs") == (spec, [])  # no study yet
+    assert not (tmp_path / "runs" / "optuna.sqlite3").exists()  # a look-up creates nothing
+    result = tune(options(tmp_path, trials=2, search={}))
+    tuned, notes = resolve_params(spec, "best", runs_dir=tmp_path / "runs")
+    assert tuned.models[0].params == {**spec.models[0].params, **result.best_params}
+    assert notes and result.study in notes[0]
+    assert best_params("toy", "lightgbm", spec, runs_dir=tmp_path / "runs") == result.best_params
+    assert resolve_params(spec, "default", runs_dir=tmp_path / "runs") == (spec, [])
+    other = spec.__class__(**{**spec.__dict__, "cv": spec.cv.__class__(folds=4)})
+    assert (
+        resolve_params(other, "best", runs_dir=tmp_path / "runs")[0] == other
+    )  # another spec: another study
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"num_leaves": 7}))
+    from_file, _ = resolve_params(spec, str(path))
+    assert from_file.models[0].params == {**spec.models[0].params, "num_leaves": 7}
+
+
+def test_spec_fixed_and_narrowed_parameters(tmp_path: Path):
+    write_competition(tmp_path)
+    search = {"learning_rate": {"low": 0.05, "high": 0.06}, "num_leaves": [4, 5], "max_bin": 63}
+    tune(options(tmp_path, trials=3, search={**FAST, **search}))
+    report = study_report(options(tmp_path, search={**FAST, **search}))
+    for trial_params in [report["best"]["params"]]:
+        assert 0.05 <= trial_params["learning_rate"] <= 0.06 and trial_params["num_leaves"] in (4, 5)
+        assert trial_params["max_bin"] == 63 and trial_params["n_estimators"] == 40
+
+
+@pytest.mark.parametrize(
+    "search,message",
+    [
+        ({"num_leaves": {"low": 9}}, "tune.lightgbm.num_leaves: got {'low': 9}; write {low = A, high = B}"),
+        ({"num_leaves": {"low": 9, "high": 3}}, "tune.lightgbm.num_leaves: low 9 is above high 3"),
+        ({"gamma": {"low": 0.1, "high": 1.0}}, "tune.lightgbm.gamma: not in lightgbm's search space"),
+    ],
+)
+def test_bad_search_overrides_are_named(tmp_path: Path, search: dict, message: str):
+    write_competition(tmp_path)
+    with pytest.raises(SpecError, match=None) as err:
+        tune(options(tmp_path, search=search))
+    assert message in str(err.value)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_needs_a_stopping_rule_and_a_tunable_model(tmp_path: Path):
+    comps = write_competition(tmp_path)
+    with pytest.raises(SpecError, match="tune needs --trials N or --timeout SECONDS"):
+        tune(options(tmp_path, trials=None))
+    with pytest.raises(SpecError, match="--model 'linear' has no search space; tunable models: catboost"):
+        tune(options(tmp_path, model="linear"))
+    spec = resolve_spec(RunOptions("toy", comps))
+    assert search_overrides(spec, spec.models[0], {"max_bin": 63}) == {"max_bin": 63}
+
+
+def test_timeout_is_kept_and_the_trial_in_flight_stops_at_a_fold(tmp_path: Path):
+    write_competition(tmp_path, n=2000)
+    start = time.monotonic()
+    result = tune(options(tmp_path, trials=None, timeout=4.0, search={**FAST, "n_estimators": 300}))
+    elapsed = time.monotonic() - start
+    assert result.trials_run >= 1 and elapsed < 4.0 + 3.0, (elapsed, result)
+    assert np.isfinite(result.wall_s)
