@@ -34,7 +34,9 @@ def main() -> None:
         t0 = time.perf_counter()
         out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode != 0:
-            print(f"| {name} | failed: {out.stderr.strip().splitlines()[-1] if out.stderr else out.returncode} |")
+            print(
+                f"| {name} | failed: {out.stderr.strip().splitlines()[-1] if out.stderr else out.returncode} |"
+            )
             continue
         summary = json.loads(out.stdout.strip().splitlines()[-1])
         spec = load_spec(find_spec(name, args.competitions))

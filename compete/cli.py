@@ -29,11 +29,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 CompetitionsDir = Annotated[
     Path, typer.Option("--competitions", help="Folder of competition specs.", envvar="COMPETE_COMPETITIONS")
 ]
-RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Root of run records and the ledger.", envvar="COMPETE_RUNS")]
-DataRoot = Annotated[
-    Path | None, typer.Option("--data-root", help="Folder holding <competition>/ data folders (or COMPETE_DATA_ROOT).")
+RunsDir = Annotated[
+    Path, typer.Option("--runs-dir", help="Root of run records and the ledger.", envvar="COMPETE_RUNS")
 ]
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="This competition's data folder (wins over the root).")]
+DataRoot = Annotated[
+    Path | None,
+    typer.Option("--data-root", help="Folder holding <competition>/ data folders (or COMPETE_DATA_ROOT)."),
+]
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="This competition's data folder (wins over the root).")
+]
 
 
 def _console(stderr: bool = False) -> Any:
@@ -62,11 +67,15 @@ def cli_errors(fn: F) -> F:
 @cli_errors
 def init(
     name: Annotated[str, typer.Argument(help="Competition name (the spec's folder).")],
-    data_dir: Annotated[Path, typer.Option("--data-dir", help="Folder with train, test and sample_submission.")],
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Folder with train, test and sample_submission.")
+    ],
     target: Annotated[str | None, typer.Option(help="Target column (default: inferred).")] = None,
     id: Annotated[str | None, typer.Option("--id", help="Id column (default: inferred).")] = None,
     metric: Annotated[str | None, typer.Option(help="Metric (default: by task).")] = None,
-    task: Annotated[str | None, typer.Option(help="binary | multiclass | regression (default: inferred).")] = None,
+    task: Annotated[
+        str | None, typer.Option(help="binary | multiclass | regression (default: inferred).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing spec.")] = False,
     competitions: CompetitionsDir = Path("competitions"),
 ) -> None:
@@ -95,8 +104,12 @@ def run(
     device: Annotated[str, typer.Option(help="auto | cpu | gpu.")] = "auto",
     models: Annotated[str | None, typer.Option(help="Comma-separated models, overriding the spec's.")] = None,
     folds: Annotated[int | None, typer.Option(help="Number of CV folds, overriding the spec's.")] = None,
-    resample: Annotated[str | None, typer.Option(help="Resampling method for this run (e.g. smote, none).")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the submission here.")] = None,
+    resample: Annotated[
+        str | None, typer.Option(help="Resampling method for this run (e.g. smote, none).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the submission here.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary only.")] = False,
 ) -> None:
     """Cross-validate the spec's models, ensemble them and write a submission and a run record."""
@@ -108,7 +121,7 @@ def run(
         result = run_competition(opts)
         typer.echo(json.dumps(result.summary()))
         return
-    from compete.cli_output import RunProgress, print_run
+    from compete.commands.output import RunProgress, print_run
 
     with RunProgress(_console()) as progress:
         result = run_competition(opts, report=progress.report)
@@ -123,10 +136,48 @@ def runs_cmd(
     limit: Annotated[int, typer.Option(help="Show at most this many runs.")] = 30,
 ) -> None:
     """List past runs from the ledger, newest first."""
-    from compete.cli_output import print_runs
+    from compete.commands.output import print_runs
     from compete.runs import list_runs
 
     print_runs(_console(), list_runs(runs_dir, competition)[:limit])
+
+
+@app.command()
+@cli_errors
+def ensemble(
+    competition: Annotated[str, typer.Argument(help="Competition name.")],
+    runs: Annotated[str, typer.Option("--runs", help="Comma-separated run ids (or latest/best) to combine.")],
+    method: Annotated[
+        str, typer.Option(help="hill_climb | stacking | mean | rank | geometric.")
+    ] = "hill_climb",
+    data_root: DataRoot = None,
+    data_dir: DataDir = None,
+    runs_dir: RunsDir = Path("runs"),
+    competitions: CompetitionsDir = Path("competitions"),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the submission here.")
+    ] = None,
+) -> None:
+    """Blend or stack past runs made with the same folds into a new run and submission."""
+    from compete.blend_runs import ensemble_runs
+    from compete.commands.output import print_run
+    from compete.runner import RunOptions
+
+    opts = RunOptions(competition, competitions, data_root, data_dir, runs_dir, output=output, device="cpu")
+    print_run(_console(), ensemble_runs(opts, [r.strip() for r in runs.split(",") if r.strip()], method))
+
+
+@app.command()
+def recipes() -> None:
+    """List every feature recipe with its parameters and a one-line description."""
+    from rich.table import Table
+
+    from compete.features import describe_recipes
+
+    table = Table("recipe", "parameters", "what it does")
+    for name, params, doc in describe_recipes():
+        table.add_row(name, params, doc)
+    _console().print(table)
 
 
 def main() -> None:

@@ -54,7 +54,7 @@ def _check_strata(strata: np.ndarray, folds: int) -> None:
     if counts.min() < folds:
         raise DataError(
             f"class {counts.idxmin()} has only {counts.min()} rows, fewer than cv.folds = {folds}; "
-            "lower cv.folds or use cv.scheme = \"kfold\""
+            'lower cv.folds or use cv.scheme = "kfold"'
         )
 
 
@@ -69,7 +69,9 @@ def _group_folds(groups: pd.Series, y: np.ndarray, cv: CVSpec, task: str) -> Fol
     if groups.isna().any():
         raise DataError(f"cv.group = {cv.group!r} has missing values; every row needs a group")
     if groups.nunique() < cv.folds:
-        raise DataError(f"cv.group = {cv.group!r} has {groups.nunique()} groups, fewer than cv.folds = {cv.folds}")
+        raise DataError(
+            f"cv.group = {cv.group!r} has {groups.nunique()} groups, fewer than cv.folds = {cv.folds}"
+        )
     codes = pd.factorize(groups)[0]
     idx = np.arange(len(y))
     if task == "regression":
@@ -80,7 +82,11 @@ def _group_folds(groups: pd.Series, y: np.ndarray, cv: CVSpec, task: str) -> Fol
 
 
 def _time_folds(times: pd.Series, folds: int) -> Folds:
-    t = pd.to_datetime(times, errors="coerce", format="mixed") if not pd.api.types.is_numeric_dtype(times) else times
+    t = (
+        pd.to_datetime(times, errors="coerce", format="mixed")
+        if not pd.api.types.is_numeric_dtype(times)
+        else times
+    )
     if pd.isna(t).any():
         raise DataError(f"cv.time = {times.name!r} has missing or unparseable values; fix the column")
     order = np.argsort(np.asarray(t), kind="stable")

@@ -18,7 +18,9 @@ __all__ = ["make_demo", "write_demo"]
 def make_demo(n: int = 3000, seed: int = 0) -> pd.DataFrame:
     """All rows (train and test) with their target, in id order."""
     rng = np.random.default_rng(seed)
-    city = rng.choice(["north", "south", "east", "west", "centre", "harbour"], n, p=[.3, .2, .2, .1, .1, .1])
+    city = rng.choice(
+        ["north", "south", "east", "west", "centre", "harbour"], n, p=[0.3, 0.2, 0.2, 0.1, 0.1, 0.1]
+    )
     plan = rng.choice(["basic", "plus", "pro"], n, p=[0.6, 0.3, 0.1])
     tenure = rng.gamma(2.0, 12.0, n).round(1)
     charges = (20 + 15 * (plan == "plus") + 40 * (plan == "pro") + rng.normal(0, 5, n)).round(2)
@@ -46,6 +48,8 @@ def write_demo(folder: str | Path, n: int = 3000, seed: int = 0) -> Path:
     train, test = frame.iloc[:cut], frame.iloc[cut:]
     train.to_csv(folder / "train.csv", index=False)
     test.drop(columns="churn").to_csv(folder / "test.csv", index=False)
-    pd.DataFrame({"customer_id": test.customer_id, "churn": 0.5}).to_csv(folder / "sample_submission.csv", index=False)
+    pd.DataFrame({"customer_id": test.customer_id, "churn": 0.5}).to_csv(
+        folder / "sample_submission.csv", index=False
+    )
     test[["customer_id", "churn"]].to_csv(folder / "answers.csv", index=False)
     return folder

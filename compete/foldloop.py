@@ -84,7 +84,9 @@ class FoldContext:
         if self.resample is not None:
             from compete.resample import make_resampler
 
-            sampler = make_resampler(self.resample, task=self.task, seed=derive_seed(self.seed, "resample", k))
+            sampler = make_resampler(
+                self.resample, task=self.task, seed=derive_seed(self.seed, "resample", k)
+            )
             if sampler is not None:
                 X_tr, y_tr, weight = sampler.apply(X_tr, y_tr)
         return FoldFrames(X_tr, np.asarray(y_tr), weight, X_va, X_te)

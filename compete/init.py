@@ -64,7 +64,9 @@ def infer_settings(folder: Path, *, target: str | None = None, id: str | None = 
     metric = metric or _infer_metric(task, sample, id_col, reasons)
     get_metric(metric, where="--metric").check_task(task, where="--metric")
     scheme = "kfold" if task == "regression" else "stratified"
-    reasons.setdefault("cv", f"{scheme} 5-fold ({'regression' if scheme == 'kfold' else 'keeps class shares'})")
+    reasons.setdefault(
+        "cv", f"{scheme} 5-fold ({'regression' if scheme == 'kfold' else 'keeps class shares'})"
+    )
     return {"task": task, "target": target_col, "id": id_col, "metric": metric, "scheme": scheme}, reasons
 
 
@@ -77,7 +79,9 @@ def _infer_id(train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame, rea
     if unique:
         reasons["id"] = "a column of train and test whose test values are all distinct"
         return str(unique[0])
-    raise DataError("cannot tell the id column: sample_submission's first column is not in test; pass --id COLUMN")
+    raise DataError(
+        "cannot tell the id column: sample_submission's first column is not in test; pass --id COLUMN"
+    )
 
 
 def _infer_target(train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame, id_col: str,
@@ -90,16 +94,16 @@ def _infer_target(train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame,
     if len(only_train) == 1:
         reasons["target"] = "the one column train has and test lacks"
         return str(only_train[0])
-    raise DataError(
-        f"cannot tell the target: columns only in train are {only_train}; pass --target COLUMN"
-    )
+    raise DataError(f"cannot tell the target: columns only in train are {only_train}; pass --target COLUMN")
 
 
 def _infer_task(y: pd.Series, reasons: dict[str, str]) -> str:
     values = y.dropna()
     n = values.nunique()
     if n == 2:
-        reasons["task"] = f"the target has two values ({', '.join(map(str, sorted(values.unique(), key=str)))})"
+        reasons["task"] = (
+            f"the target has two values ({', '.join(map(str, sorted(values.unique(), key=str)))})"
+        )
         return "binary"
     numeric = pd.api.types.is_numeric_dtype(values)
     whole = numeric and bool((values == values.round()).all())

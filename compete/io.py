@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from compete.errors import DataError
@@ -38,7 +38,9 @@ class CompetitionData:
         return _existing(self.folder, "answers")
 
 
-def resolve_data_dir(spec: Spec, data_root: str | Path | None = None, data_dir: str | Path | None = None) -> Path:
+def resolve_data_dir(
+    spec: Spec, data_root: str | Path | None = None, data_dir: str | Path | None = None
+) -> Path:
     """Where competition ``spec`` keeps its files.
 
     ``data_dir`` (one competition's folder) wins; else ``<data_root>/<spec.data or spec.name>`` where
@@ -77,7 +79,9 @@ def find_table(folder: Path, stem: str) -> Path:
     path = _existing(folder, stem)
     if path is None:
         tried = ", ".join(f"{stem}{s}" for s in SUFFIXES) if not Path(stem).suffix else stem
-        raise DataError(f"{folder}: missing file {stem} (looked for {tried}); put the competition's files there")
+        raise DataError(
+            f"{folder}: missing file {stem} (looked for {tried}); put the competition's files there"
+        )
     return path
 
 
@@ -118,7 +122,9 @@ def _join(folder: Path, file: str, on: tuple[str, ...], train: pd.DataFrame, tes
     for name, frame in (("train", train), ("test", test), (path.name, extra)):
         missing = [k for k in on if k not in frame.columns]
         if missing:
-            raise DataError(f"join with {path.name}: key {missing[0]!r} is not a column of {name}; fix join.on")
+            raise DataError(
+                f"join with {path.name}: key {missing[0]!r} is not a column of {name}; fix join.on"
+            )
     if extra.duplicated(list(on)).any():
         raise DataError(f"{path}: join key {list(on)} is not unique; a join table needs one row per key")
     return train.merge(extra, on=list(on), how="left"), test.merge(extra, on=list(on), how="left")
@@ -136,14 +142,16 @@ def _check_target(spec: Spec, train: pd.DataFrame, path: Path) -> None:
             bad = y[pd.to_numeric(y, errors="coerce").isna()].iloc[0]
             raise DataError(
                 f"{path}: target {spec.target!r} must be numeric for a regression task, found {bad!r}; "
-                "set task = \"binary\" or \"multiclass\", or clean the column"
+                'set task = "binary" or "multiclass", or clean the column'
             )
     elif y.nunique() < 2:
-        raise DataError(f"{path}: target {spec.target!r} has one class only ({y.iloc[0]!r}); nothing to learn")
+        raise DataError(
+            f"{path}: target {spec.target!r} has one class only ({y.iloc[0]!r}); nothing to learn"
+        )
     elif spec.task == "binary" and y.nunique() > 2:
         raise DataError(
-            f"{path}: target {spec.target!r} has {y.nunique()} classes but task = \"binary\"; "
-            "set task = \"multiclass\""
+            f'{path}: target {spec.target!r} has {y.nunique()} classes but task = "binary"; '
+            'set task = "multiclass"'
         )
 
 
@@ -188,12 +196,15 @@ def _check_columns(spec: Spec, train: pd.DataFrame, test: pd.DataFrame, paths: d
 def _drop_missing_targets(spec: Spec, train: pd.DataFrame, path: Path) -> pd.DataFrame:
     missing = train[spec.target].isna()
     if missing.any():
-        warnings.warn(f"{path}: {int(missing.sum())} rows have no target {spec.target!r}; they are left out")
+        warnings.warn(
+            f"{path}: {int(missing.sum())} rows have no target {spec.target!r}; they are left out",
+            stacklevel=2,
+        )
         train = train[~missing]
     return train
 
 
-def _names(cols: object) -> str:
-    cols = list(cols)  # type: ignore[call-overload]
+def _names(columns: Iterable[object]) -> str:
+    cols = list(columns)
     shown = ", ".join(repr(c) for c in cols[:12])
     return shown + (f", ... ({len(cols)} in all)" if len(cols) > 12 else "")

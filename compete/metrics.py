@@ -69,9 +69,7 @@ class Metric:
     def check_task(self, task: str, where: str = "metric") -> None:
         if task not in self.tasks:
             ok = ", ".join(n for n, m in METRICS.items() if task in m.tasks)
-            raise SpecError(
-                f"{where} = {self.name!r} cannot score a {task} task; metrics for {task}: {ok}"
-            )
+            raise SpecError(f"{where} = {self.name!r} cannot score a {task} task; metrics for {task}: {ok}")
 
 
 def to_labels(pred: np.ndarray, threshold: float = 0.5) -> np.ndarray:

@@ -58,6 +58,7 @@ class RunResult:
     submission: Path
     wall_s: float
     extra_outputs: list[Path] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """The machine-readable summary printed by ``compete run --json``."""
@@ -178,18 +179,80 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     return _write_run(opts, prep, results, final, log, time.perf_counter() - start)
 
 
-def _finalize(prep: Prepared, results: list[Any]) -> dict[str, Any]:
-    """The predictions the submission is made of: the ensemble, or the single model."""
+DEFAULT_ENSEMBLE = "hill_climb"
+
+
+def _finalize(prep: Prepared, results: list[Any], step: StepSpec | None = None,
+              always_ensemble: bool = False) -> dict[str, Any]:  # fmt: skip
+    """The predictions the submission is made of: the ensemble when its honest CV is better (or when
+    asked for), else the best single model; label metrics get a threshold chosen on OOF predictions."""
     metric = prep.ctx.metric
     best = results[0]
     for r in results[1:]:
         if metric.better(r.score, best.score):
             best = r
-    return {"label": best.label, "oof": best.oof, "test": best.test, "score": best.score, "threshold": 0.5}
+    final: dict[str, Any] = {
+        "label": best.label,
+        "oof": best.oof,
+        "test": best.test,
+        "score": best.score,
+        "info": {},
+    }
+    step = step or prep.spec.ensemble or StepSpec(DEFAULT_ENSEMBLE)
+    if len(results) >= 2 and step.name != "none":
+        ens = _ensemble(prep, results, step)
+        final["info"]["ensemble"] = {"method": step.name, "score": ens["score"], "weights": ens["weights"],
+                                     "chosen": always_ensemble or metric.better(ens["score"], best.score)}  # fmt: skip
+        if final["info"]["ensemble"]["chosen"]:
+            final.update({k: ens[k] for k in ("label", "oof", "test", "score")})
+    return _with_threshold(prep, final)
+
+
+def _ensemble(prep: Prepared, results: list[Any], step: StepSpec) -> dict[str, Any]:
+    """Combine the models' OOF predictions; label metrics blend on log loss, then pick a threshold."""
+    from compete.ensemble import combine
+    from compete.foldloop import score_oof
+    from compete.metrics import get_metric
+    from compete.seeding import derive_seed
+
+    ctx = prep.ctx
+    blend_metric = get_metric("logloss") if ctx.metric.needs == "label" else ctx.metric
+    res = combine(step.name, {r.label: r.oof for r in results}, {r.label: r.test for r in results}, ctx.y,
+                  task=ctx.task, metric=blend_metric, folds=ctx.folds, seed=derive_seed(ctx.seed, "ensemble"),
+                  params=step.params)  # fmt: skip
+    return {"label": f"ensemble:{step.name}", "oof": res.oof, "test": res.test, "score": score_oof(ctx, res.oof),
+            "weights": res.weights}  # fmt: skip
+
+
+def _with_threshold(prep: Prepared, final: dict[str, Any]) -> dict[str, Any]:
+    """For label metrics: the threshold for the submission is chosen on all OOF rows; the reported CV
+    score is cross-fitted (each fold's rows are labelled with a threshold chosen on the other folds)."""
+    from compete.thresholds import choose_threshold
+
+    ctx, oof = prep.ctx, final["oof"]
+    validated = _fold_of_row(ctx) >= 0
+    threshold = choose_threshold(ctx.y[validated], oof[validated], prep.codec.metric)
+    final["threshold"] = threshold
+    if threshold is not None:
+        final["score"] = _cross_fitted_threshold_score(prep, oof)
+        final["info"]["threshold"] = {**threshold.to_dict(), "cv_score": final["score"]}
+    return final
+
+
+def _cross_fitted_threshold_score(prep: Prepared, oof: np.ndarray) -> float:
+    from compete.thresholds import apply_threshold, choose_threshold
+
+    ctx, metric = prep.ctx, prep.codec.metric
+    fold = _fold_of_row(ctx)
+    labels = np.full(len(ctx.y), -1)
+    for k in range(len(ctx.folds)):
+        fit, held = (fold >= 0) & (fold != k), fold == k
+        labels[held] = apply_threshold(oof[held], choose_threshold(ctx.y[fit], oof[fit], metric))
+    return float(metric.fn(ctx.y[fold >= 0], labels[fold >= 0]))
 
 
 def _write_run(opts: RunOptions, prep: Prepared, results: list[Any], final: dict[str, Any], log: list[str],
-               wall_s: float) -> RunResult:  # fmt: skip
+               wall_s: float, kind: str = "run") -> RunResult:  # fmt: skip
     from compete.cv import folds_signature
     from compete.runs import new_run_id, pred_frame, record_run, staged_run
     from compete.submission import build_submission, validate_submission, write_atomic
@@ -206,15 +269,22 @@ def _write_run(opts: RunOptions, prep: Prepared, results: list[Any], final: dict
         oof = pred_frame({**{r.label: r.oof for r in results}, **_ens(final, results, "oof")})
         oof["y"], oof["fold"] = ctx.y, _fold_of_row(ctx)
         oof.to_parquet(tmp / "oof.parquet")
-        pred_frame({**{r.label: r.test for r in results}, **_ens(final, results, "test")}).to_parquet(tmp / "test.parquet")
+        pred_frame({**{r.label: r.test for r in results}, **_ens(final, results, "test")}).to_parquet(
+            tmp / "test.parquet"
+        )
         (tmp / "spec.json").write_text(json.dumps(spec.to_dict(), indent=2, default=str))
         summary = {"metric": spec.metric, "greater_is_better": metric.greater_is_better, "models": scores,
-                   "final": final["label"], "cv": final["score"], "threshold": final["threshold"],
+                   "final": final["label"], "cv": final["score"],
                    "folds": folds_signature(ctx.folds), "seed": spec.seed, "device": prep.device,
                    **final.get("info", {})}  # fmt: skip
         (tmp / "scores.json").write_text(json.dumps(summary, indent=2, default=_json_default))
         (tmp / "run.log").write_text("\n".join(log) + "\n")
         write_atomic(sub, tmp / "submission.csv")
+        if spec.task == "binary":
+            from compete.plots import save_binary_plots
+
+            mask = ~np.isnan(final["oof"])
+            save_binary_plots(ctx.y[mask], final["oof"][mask], tmp, final["threshold"])
     path = Path(opts.runs_dir) / spec.name / run_id
     extra = [write_atomic(sub, opts.output)] if opts.output else []
     fold_std = scores[final["label"]]["std"] if final["label"] in scores else None
@@ -223,10 +293,10 @@ def _write_run(opts: RunOptions, prep: Prepared, results: list[Any], final: dict
         "metric": spec.metric, "greater_is_better": int(metric.greater_is_better), "cv_score": final["score"],
         "cv_std": fold_std, "final": final["label"], "models": json.dumps(list(scores)),
         "folds": summary["folds"], "seed": spec.seed, "device": prep.device, "wall_s": wall_s, "path": str(path),
-        "submission": str(path / "submission.csv"), "kind": "run", "note": opts.note,
+        "submission": str(path / "submission.csv"), "kind": kind, "note": opts.note,
     })  # fmt: skip
     return RunResult(run_id, path, spec, spec.metric, metric.greater_is_better, scores, final["label"],
-                     float(final["score"]), path / "submission.csv", wall_s, extra)  # fmt: skip
+                     float(final["score"]), path / "submission.csv", wall_s, extra, final["info"])  # fmt: skip
 
 
 def _ens(final: dict[str, Any], results: list[Any], key: str) -> dict[str, np.ndarray]:

@@ -109,7 +109,9 @@ def load_run(runs_dir: str | Path, competition: str, run_id: str) -> RunRecord:
     run_id = _pick(runs_dir, competition, run_id)
     path = Path(runs_dir) / competition / run_id
     if not (path / "scores.json").is_file():
-        raise RunError(f"run {run_id!r} of {competition!r} has no record at {path}; see `compete runs {competition}`")
+        raise RunError(
+            f"run {run_id!r} of {competition!r} has no record at {path}; see `compete runs {competition}`"
+        )
     scores = json.loads((path / "scores.json").read_text())
     oof_frame = pd.read_parquet(path / "oof.parquet")
     oof = frame_preds(oof_frame.drop(columns=["y", "fold"]))
@@ -122,11 +124,17 @@ def _pick(runs_dir: str | Path, competition: str, run_id: str) -> str:
         return run_id
     rows = list_runs(runs_dir, competition)
     if not rows:
-        raise RunError(f"no runs of {competition!r} in {runs_dir}; start one with `compete run {competition}`")
+        raise RunError(
+            f"no runs of {competition!r} in {runs_dir}; start one with `compete run {competition}`"
+        )
     if run_id == "latest":
         return str(rows[0]["run_id"])
     sign = 1 if rows[0]["greater_is_better"] else -1
-    return str(max(rows, key=lambda r: sign * (r["cv_score"] if r["cv_score"] is not None else -np.inf * sign))["run_id"])
+    return str(
+        max(rows, key=lambda r: sign * (r["cv_score"] if r["cv_score"] is not None else -np.inf * sign))[
+            "run_id"
+        ]
+    )
 
 
 def pred_frame(preds: dict[str, np.ndarray]) -> pd.DataFrame:

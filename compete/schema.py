@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from compete.errors import DataError
@@ -95,7 +94,9 @@ def infer_schema(train: pd.DataFrame, test: pd.DataFrame, overrides: SchemaSpec)
     for col in forced:
         if col not in both.columns:
             raise DataError(f"schema.{forced[col]} names column {col!r}, which is not in train; fix the spec")
-    high = tuple(c for c in kinds if kinds[c] == "categorical" and _is_id_like(both[c]) and reasons[c] != "spec")
+    high = tuple(
+        c for c in kinds if kinds[c] == "categorical" and _is_id_like(both[c]) and reasons[c] != "spec"
+    )
     return Schema(kinds, reasons, high_cardinality=high)
 
 

@@ -155,7 +155,9 @@ class _Checker:
         bad_bool = isinstance(value, bool) and bool not in kinds
         if bad_bool or not isinstance(value, kinds):
             want = " or ".join(_TYPE_NAMES[k] for k in kinds)
-            raise self.fail(key, f"expected {want}, got {value!r} ({_TYPE_NAMES.get(type(value), type(value).__name__)})")
+            raise self.fail(
+                key, f"expected {want}, got {value!r} ({_TYPE_NAMES.get(type(value), type(value).__name__)})"
+            )
 
     def choice(self, value: str, allowed: tuple[str, ...] | list[str], key: str) -> str:
         if value not in allowed:
@@ -231,7 +233,9 @@ def spec_from_dict(raw: dict[str, Any], *, name: str, source: str = "<spec>") ->
         joins=tuple(_join(c, j, i) for i, j in enumerate(raw.get("join", []))),
         cv=cv,
         models=_models(c, raw.get("models")),
-        features=tuple(_step(c, s, f"features[{i}]", "recipe") for i, s in enumerate(raw.get("features", []))),
+        features=tuple(
+            _step(c, s, f"features[{i}]", "recipe") for i, s in enumerate(raw.get("features", []))
+        ),
         resample=_step(c, raw["resample"], "resample", "method") if "resample" in raw else None,
         ensemble=_step(c, raw["ensemble"], "ensemble", "method") if "ensemble" in raw else None,
         source=source,
@@ -259,7 +263,7 @@ def _cv(c: _Checker, table: dict[str, Any], task: str) -> CVSpec:
         raise c.fail("cv.folds", f"got {folds}; need at least 2 folds")
     for needed, key in (("group", "group"), ("time", "time")):
         if scheme == needed and not table.get(key):
-            raise c.fail(f"cv.{key}", f"scheme {needed!r} needs cv.{key} = \"<column>\"")
+            raise c.fail(f"cv.{key}", f'scheme {needed!r} needs cv.{key} = "<column>"')
     return CVSpec(scheme, folds, table.get("seed", 42), table.get("group", ""), table.get("time", ""))
 
 
@@ -290,7 +294,7 @@ def _models(c: _Checker, items: Any) -> tuple[ModelSpec, ...]:
     if items is None:
         return tuple(ModelSpec(n) for n in DEFAULT_MODELS)
     if not items:
-        raise c.fail("models", "empty; name at least one model, e.g. [[models]] name = \"lightgbm\"")
+        raise c.fail("models", 'empty; name at least one model, e.g. [[models]] name = "lightgbm"')
     out = []
     for i, table in enumerate(items):
         key = f"models[{i}]"

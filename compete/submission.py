@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from compete.errors import DataError
-from compete.metrics import Metric, to_labels
+from compete.metrics import Metric
 from compete.target import TargetCodec
+from compete.thresholds import Threshold, apply_threshold
 
 __all__ = ["build_submission", "validate_submission", "write_atomic", "class_columns"]
 
@@ -32,10 +33,11 @@ def class_columns(sample: pd.DataFrame, id_col: str, classes: np.ndarray) -> lis
 
 
 def build_submission(sample: pd.DataFrame, test_ids: pd.Series, pred: np.ndarray, *, id_col: str,
-                     codec: TargetCodec, metric: Metric, threshold: float = 0.5) -> pd.DataFrame:  # fmt: skip
+                     codec: TargetCodec, metric: Metric, threshold: Threshold | None = None) -> pd.DataFrame:  # fmt: skip
     """Turn test predictions (model space, in test row order) into sample_submission's layout.
 
-    The target column's name is sample_submission's.
+    The target column's name is sample_submission's; label metrics use ``threshold`` (chosen on OOF
+    predictions, see :mod:`compete.thresholds`), else 0.5 or the argmax.
     """
     order = pd.Index(test_ids).get_indexer(sample[id_col])
     pred = np.asarray(pred)[order]
@@ -54,7 +56,7 @@ def build_submission(sample: pd.DataFrame, test_ids: pd.Series, pred: np.ndarray
     if codec.task == "regression":
         out[col] = codec.decode_values(pred)
     elif metric.needs == "label":
-        out[col] = codec.decode_labels(to_labels(pred, threshold))
+        out[col] = codec.decode_labels(apply_threshold(pred, threshold))
     elif pred.ndim == 2:
         raise DataError(
             f"metric {metric.name!r} scores class probabilities but sample_submission has one column {col!r}; "
@@ -69,11 +71,15 @@ def validate_submission(sub: pd.DataFrame, sample: pd.DataFrame, id_col: str, *,
                         labels: np.ndarray | None = None, proba: bool = False) -> None:  # fmt: skip
     """Raise :class:`DataError` unless ``sub`` matches ``sample`` (columns, ids, order, values)."""
     if list(sub.columns) != list(sample.columns):
-        raise DataError(f"submission columns {list(sub.columns)} differ from sample_submission's {list(sample.columns)}")
+        raise DataError(
+            f"submission columns {list(sub.columns)} differ from sample_submission's {list(sample.columns)}"
+        )
     if len(sub) != len(sample):
         raise DataError(f"submission has {len(sub)} rows, sample_submission has {len(sample)}")
     if not sub[id_col].astype(str).equals(sample[id_col].astype(str)):
-        raise DataError(f"submission ids differ from sample_submission's ids or their order (column {id_col!r})")
+        raise DataError(
+            f"submission ids differ from sample_submission's ids or their order (column {id_col!r})"
+        )
     values = sub.drop(columns=[id_col])
     if values.isna().any().any():
         bad = values.columns[values.isna().any()][0]
@@ -85,7 +91,9 @@ def validate_submission(sub: pd.DataFrame, sample: pd.DataFrame, id_col: str, *,
         for col in values.columns:
             unknown = sorted({str(v) for v in values[col]} - allowed)
             if unknown:
-                raise DataError(f"submission column {col!r} has labels not in the training labels: {unknown[:5]}")
+                raise DataError(
+                    f"submission column {col!r} has labels not in the training labels: {unknown[:5]}"
+                )
 
 
 def write_atomic(frame: pd.DataFrame, path: str | Path) -> Path:

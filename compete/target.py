@@ -43,7 +43,9 @@ class TargetCodec:
         if self.task == "binary" and self.positive:
             match = [c for c in classes if str(c) == self.positive]
             if not match:
-                raise DataError(f"positive = {self.positive!r} is not a value of target {y.name!r}: {classes}")
+                raise DataError(
+                    f"positive = {self.positive!r} is not a value of target {y.name!r}: {classes}"
+                )
             classes = [c for c in classes if c is not match[0]] + match
         self.classes_ = np.array(classes, dtype=object)
         return self

@@ -16,7 +16,9 @@ def make_frames(task: str = "binary", n: int = 240, seed: int = 0) -> tuple[pd.D
     total = n + n // 2
     x = rng.normal(size=total)
     c = rng.choice(["a", "b", "c"], total)
-    when = (pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, total), unit="D")).strftime("%Y-%m-%d")
+    when = (pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, total), unit="D")).strftime(
+        "%Y-%m-%d"
+    )
     signal = x + (c == "a") * 1.5 + rng.normal(0, 0.3, total)
     if task == "binary":
         y = np.where(signal > 0.5, "yes", "no")

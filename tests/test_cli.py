@@ -22,7 +22,17 @@ def invoke(*args: str):
 
 def run_args(comps: Path, name: str = "toy", *extra: str) -> list[str]:
     root = comps.parent
-    return ["run", name, "--competitions", comps, "--data-root", root / "data", "--runs-dir", root / "runs", *extra]
+    return [
+        "run",
+        name,
+        "--competitions",
+        comps,
+        "--data-root",
+        root / "data",
+        "--runs-dir",
+        root / "runs",
+        *extra,
+    ]
 
 
 def test_run_demo_end_to_end(tmp_path: Path):
@@ -55,7 +65,9 @@ def test_json_summary_and_reproducible_submission(competition):
     assert Path(a["submission"]).read_bytes() == Path(b["submission"]).read_bytes()
 
 
-@pytest.mark.parametrize("task,metric", [("multiclass", None), ("regression", "rmsle"), ("binary", "accuracy")])
+@pytest.mark.parametrize(
+    "task,metric", [("multiclass", None), ("regression", "rmsle"), ("binary", "accuracy")]
+)
 def test_each_task_runs(competition, task, metric):
     comps = competition(task=task, metric=metric)
     res = invoke(*run_args(comps, "toy", "--json"))
@@ -97,7 +109,9 @@ def test_target_missing(competition):
     comps = competition()
     tr, _ = make_frames()
     write(comps, "train.csv", tr.drop(columns="y"))
-    assert "train.csv: target column 'y' is missing; columns are 'id', 'x', 'c', 'when'; fix `target`" in bad(comps)
+    assert "train.csv: target column 'y' is missing; columns are 'id', 'x', 'c', 'when'; fix `target`" in bad(
+        comps
+    )
 
 
 def test_id_missing(competition):
@@ -141,7 +155,7 @@ def test_duplicated_test_ids(competition):
     ("extra", "message"),
     [
         ('metric = "gini"\n', "metric: got 'gini'; allowed values: accuracy, auc"),
-        ("[[models]]\nname = \"svm\"\n", "models[0].name: got 'svm'; allowed values: catboost"),
+        ('[[models]]\nname = "svm"\n', "models[0].name: got 'svm'; allowed values: catboost"),
         ('colour = "red"\n', "colour: unknown key; allowed keys here:"),
     ],
 )
@@ -156,7 +170,9 @@ def test_unknown_scheme_and_malformed_toml(tmp_path):
     spec = tmp_path / "competitions" / "toy" / "competition.toml"
     spec.parent.mkdir(parents=True)
     spec.write_text('task = "binary"\ntarget = "y"\nid = "id"\n[cv]\nscheme = "random"\n')
-    assert "cv.scheme: got 'random'; allowed values: kfold, stratified, group, time" in bad(tmp_path / "competitions")
+    assert "cv.scheme: got 'random'; allowed values: kfold, stratified, group, time" in bad(
+        tmp_path / "competitions"
+    )
     spec.write_text('task = "binary\n')
     assert "competition.toml: malformed TOML" in bad(tmp_path / "competitions")
 
@@ -169,7 +185,11 @@ def test_data_root_that_does_not_exist(competition, tmp_path):
     comps = competition()
     res = invoke("run", "toy", "--competitions", comps, "--data-root", tmp_path / "nowhere", "--runs-dir",
                  tmp_path / "runs")  # fmt: skip
-    assert res.exit_code == 2 and "data root" in res.output and "does not exist; pass --data-root DIR" in " ".join(res.output.split())
+    assert (
+        res.exit_code == 2
+        and "data root" in res.output
+        and "does not exist; pass --data-root DIR" in " ".join(res.output.split())
+    )
     assert not (tmp_path / "runs").exists()
 
 
@@ -193,7 +213,9 @@ def test_init_infers_and_then_runs_without_edits(tmp_path, competition):
     assert res.exit_code == 0, res.output
     out = " ".join(res.output.split())
     assert "task: binary (the target has two values (no, yes))" in out
-    assert "target: y (named by sample_submission" in out and "id: id (first column of sample_submission" in out
+    assert (
+        "target: y (named by sample_submission" in out and "id: id (first column of sample_submission" in out
+    )
     again = invoke("init", "fresh", "--data-dir", data, "--competitions", new_comps)
     assert again.exit_code == 2 and "already exists; pass --force" in again.output
     ran = invoke("run", "fresh", "--competitions", new_comps, "--runs-dir", tmp_path / "runs", "--models",

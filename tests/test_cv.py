@@ -9,7 +9,9 @@ from compete.spec import CVSpec
 N = 200
 rng = np.random.default_rng(1)
 Y = (rng.random(N) < 0.2).astype(int)
-FRAME = pd.DataFrame({"g": rng.integers(0, 25, N), "t": pd.date_range("2024-01-01", periods=N, freq="h")[::-1]})
+FRAME = pd.DataFrame(
+    {"g": rng.integers(0, 25, N), "t": pd.date_range("2024-01-01", periods=N, freq="h")[::-1]}
+)
 
 
 def folds(scheme, y=Y, task="binary", k=5):

@@ -6,6 +6,7 @@ from compete.errors import DataError
 from compete.metrics import get_metric
 from compete.submission import build_submission, validate_submission, write_atomic
 from compete.target import TargetCodec
+from compete.thresholds import Threshold
 
 TEST_IDS = pd.Series([10, 11, 12, 13])
 SAMPLE = pd.DataFrame({"id": [13, 10, 12, 11], "label": 0})  # a different order than test
@@ -25,7 +26,7 @@ def test_aligned_to_sample_ids_and_order_with_probabilities():
 def test_labels_in_original_values():
     c = codec("binary", "accuracy", ["<=50K", ">50K"])
     sub = build_submission(SAMPLE, TEST_IDS, np.array([0.9, 0.2, 0.6, 0.4]), id_col="id", codec=c,
-                           metric=get_metric("accuracy"), threshold=0.5)  # fmt: skip
+                           metric=get_metric("accuracy"), threshold=Threshold(0.5, 0.0, 0.0))  # fmt: skip
     assert sub.label.tolist() == ["<=50K", ">50K", ">50K", "<=50K"]
     validate_submission(sub, SAMPLE, "id", labels=c.classes_)
 

@@ -40,7 +40,9 @@ class RunProgress:
             self.progress.update(task, advance=1, description=f"{info['label']:<14} fold {info['fold']} "
                                  f"{info['score']:.5f} on {info['device']}")  # fmt: skip
         elif event == "model_done":
-            self.progress.update(self.tasks[info["label"]], description=f"{info['label']:<14} cv {info['score']:.5f}")
+            self.progress.update(
+                self.tasks[info["label"]], description=f"{info['label']:<14} cv {info['score']:.5f}"
+            )
         elif event == "note":
             self.console.print(info["text"])
 
@@ -54,12 +56,23 @@ def print_run(console: Console, result: RunResult) -> None:
         mark = " *" if label == result.final else ""
         table.add_row(label + mark, f"{s['cv']:.5f}", f"{s['std']:.5f}", ",".join(sorted(set(s["devices"]))),
                       f"{s['seconds']:.1f}")  # fmt: skip
-    if result.final not in result.scores:
-        table.add_row(result.final + " *", f"{result.cv_score:.5f}", "", "", "")
+    ens = result.info.get("ensemble")
+    if ens:
+        mark = " *" if ens["chosen"] else " (not better)"
+        table.add_row(f"ensemble:{ens['method']}{mark}", f"{ens['score']:.5f}", "", "", "")
     console.print(table)
+    if "threshold" in result.info:
+        t = result.info["threshold"]
+        value = t["threshold"]
+        shown = f"{value:.4f}" if isinstance(value, float) else ", ".join(f"{v:.3f}" for v in value)
+        console.print(
+            f"decision threshold {shown} chosen on OOF predictions; cross-fitted cv {t['cv_score']:.5f}"
+        )
     for extra in result.extra_outputs:
         console.print(f"also written to {extra}")
-    console.print(f"submission: {result.submission}  cv {result.metric} {result.cv_score:.5f}  ({result.wall_s:.1f} s)")
+    console.print(
+        f"submission: {result.submission}  cv {result.metric} {result.cv_score:.5f}  ({result.wall_s:.1f} s)"
+    )
 
 
 def print_runs(console: Console, rows: list[dict[str, Any]]) -> None:

@@ -6,7 +6,7 @@ Adding a model is one file: subclass :class:`Model`, fill ``default_params``, ``
 
 from __future__ import annotations
 
-from compete.models import catboost, lightgbm, xgboost  # noqa: F401  (registration)
+from compete.models import bagging, boosting, catboost, forest, lightgbm, linear, xgboost  # noqa: F401  (registration)
 from compete.models.base import Model
 from compete.models.registry import MODELS
 

@@ -81,7 +81,9 @@ class CatBoostModel(Model):
         if valid is not None:
             eval_set = (_catboost_frame(valid[0])[0], valid[1])
             est.set_params(early_stopping_rounds=self.early_stopping_rounds)
-        est.fit(X, y, cat_features=cats, sample_weight=weight, eval_set=eval_set, use_best_model=valid is not None)
+        est.fit(
+            X, y, cat_features=cats, sample_weight=weight, eval_set=eval_set, use_best_model=valid is not None
+        )
         self.best_iteration_ = est.get_best_iteration() if valid is not None else None
         return est
 

@@ -66,7 +66,7 @@ class LightGBMModel(Model):
     def _estimator(self, params: dict[str, Any], device: str) -> Any:
         import lightgbm as lgb
 
-        extra = {"device_type": "gpu"} if device == "gpu" else {}
+        extra: dict[str, Any] = {"device_type": "gpu"} if device == "gpu" else {}
         cls = lgb.LGBMRegressor if self.task == "regression" else lgb.LGBMClassifier
         return cls(random_state=self.random_state, **extra, **params)
 

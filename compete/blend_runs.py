@@ -1,0 +1,68 @@
+"""``compete ensemble``: blend or stack the predictions of past runs into a new run.
+
+Only runs made with the same folds can be combined: their OOF predictions must come from the same
+train/validation splits, or the ensemble's score would mix in-fold and out-of-fold information. The
+folds of each run are identified by the signature stored in its ``scores.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from typing import Any
+
+from compete.errors import RunError
+from compete.runner import Reporter, RunOptions, RunResult, _finalize, _write_run, prepare_run
+from compete.spec import StepSpec
+
+__all__ = ["ensemble_runs"]
+
+
+def ensemble_runs(opts: RunOptions, run_ids: list[str], method: str, params: dict[str, Any] | None = None,
+                  report: Reporter | None = None) -> RunResult:  # fmt: skip
+    """Combine the final predictions of ``run_ids`` with ensemble ``method``; writes a new run record."""
+    from compete.cv import folds_signature
+    from compete.ensemble import ENSEMBLES
+    from compete.foldloop import ModelResult, score_oof
+    from compete.runs import load_run
+
+    start = time.perf_counter()
+    ENSEMBLES.get(method, where="--method")
+    if len(run_ids) < 2:
+        raise RunError(f"--runs names {len(run_ids)} run; an ensemble needs two or more, e.g. --runs ID1,ID2")
+    prep = prepare_run(_same_cv_as(opts, run_ids[0]))
+    ctx, signature = prep.ctx, folds_signature(prep.ctx.folds)
+    results, seen = [], set()
+    for run_id in run_ids:
+        rec = load_run(opts.runs_dir, prep.spec.name, run_id)
+        if rec.run_id in seen:
+            raise RunError(f"--runs names run {rec.run_id} twice ({', '.join(run_ids)}); name distinct runs")
+        seen.add(rec.run_id)
+        if rec.folds_signature != signature:
+            raise RunError(
+                f"run {rec.run_id} was made with different folds (signature {rec.folds_signature} vs "
+                f"{signature} for the current spec and seed); OOF predictions of different folds cannot be "
+                "blended or stacked: re-run it with the same cv settings and --seed"
+            )
+        label = str(rec.scores["final"])
+        oof, test = rec.oof[label], rec.test[label]
+        folds = [ctx.metric.score(ctx.y[va], oof[va]) for _, va in ctx.folds]
+        results.append(ModelResult(f"{rec.run_id}:{label}", label, oof, test, folds, score_oof(ctx, oof), [],
+                                   [], 0.0))  # fmt: skip
+    final = _finalize(prep, results, StepSpec(method, params or {}), always_ensemble=True)
+    log = [json.dumps({"event": "ensemble", "runs": run_ids, "method": method})]
+    if report:
+        report("note", text=f"combined {len(results)} runs with {method}")
+    return _write_run(opts, prep, results, final, log, time.perf_counter() - start, kind="ensemble")
+
+
+def _same_cv_as(opts: RunOptions, run_id: str) -> RunOptions:
+    """The options with the seed and fold count the first run was made with."""
+    from compete.runs import load_run
+    from compete.spec import find_spec, load_spec
+
+    name = load_spec(find_spec(opts.competition, opts.competitions_dir)).name
+    rec = load_run(opts.runs_dir, name, run_id)
+    spec = json.loads((rec.path / "spec.json").read_text())
+    return dataclasses.replace(opts, seed=spec["seed"], folds=spec["cv"]["folds"])

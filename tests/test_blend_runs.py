@@ -1,0 +1,54 @@
+"""`compete ensemble` over past runs, and the final step of `run` (ensemble choice, thresholds)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from compete.blend_runs import ensemble_runs
+from compete.errors import RunError
+from compete.runner import RunOptions, run_competition
+
+TWO_MODELS = '[[models]]\nname = "lightgbm"\nparams = {n_estimators = 40}\n\n[[models]]\nname = "linear"\n'
+
+
+def opts(comps: Path, **kw) -> RunOptions:
+    root = comps.parent
+    return RunOptions("toy", comps, root / "data", None, root / "runs", device="cpu", **kw)
+
+
+def test_run_with_two_models_records_the_ensemble(competition):
+    comps = competition()
+    spec = comps / "toy" / "competition.toml"
+    spec.write_text(spec.read_text().split("[[models]]")[0] + TWO_MODELS)
+    res = run_competition(opts(comps))
+    ens = res.info["ensemble"]
+    assert ens["method"] == "hill_climb" and set(ens["weights"]) == {"lightgbm", "linear"}
+    best_single = max(s["cv"] for s in res.scores.values())
+    assert res.cv_score == (ens["score"] if ens["chosen"] else best_single)
+    assert (res.path / "roc.png").exists() and (res.path / "precision_recall.png").exists()
+
+
+def test_label_metric_threshold_is_chosen_on_oof_and_scored_cross_fitted(competition):
+    comps = competition(metric="accuracy")
+    res = run_competition(opts(comps))
+    t = res.info["threshold"]
+    assert 0 < t["threshold"] < 1
+    assert res.cv_score == t["cv_score"] and t["cv_score"] <= t["score"] + 1e-12
+    scores = json.loads((res.path / "scores.json").read_text())
+    assert scores["threshold"]["threshold"] == t["threshold"]
+
+
+def test_ensemble_of_runs_and_mismatched_folds(competition):
+    comps = competition()
+    a = run_competition(opts(comps, seed=5))
+    b = run_competition(opts(comps, seed=5, models=["linear"]))
+    res = ensemble_runs(opts(comps), [a.run_id, b.run_id], "mean")
+    assert res.final == "ensemble:mean" and res.submission.exists()
+    other = run_competition(opts(comps, seed=6))
+    with pytest.raises(RunError, match="was made with different folds .* cannot be blended or stacked"):
+        ensemble_runs(opts(comps), [a.run_id, other.run_id], "hill_climb")
+    with pytest.raises(RunError, match="names run .* twice"):
+        ensemble_runs(opts(comps), [a.run_id, a.run_id], "mean")
