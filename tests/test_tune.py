@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -50,19 +45,6 @@ def options(root: Path, **kw) -> TuneOptions:
     return TuneOptions(**{**base, **kw})
 
 
-def trials_in(db: Path) -> list[tuple[int, str, float | None]]:
-    if not db.exists():
-        return []
-    with sqlite3.connect(db) as con:
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not {"trials", "trial_values", "trial_heartbeats"} <= tables:
-            return []
-        rows = con.execute("SELECT t.number, t.state, v.value, h.trial_id IS NOT NULL FROM trials t "
-                           "LEFT JOIN trial_values v ON v.trial_id = t.trial_id "
-                           "LEFT JOIN trial_heartbeats h ON h.trial_id = t.trial_id ORDER BY t.number").fetchall()  # fmt: skip
-    return [(int(n), str(s) if s != "RUNNING" or beat else "STARTING", v) for n, s, v, beat in rows]
-
-
 def test_objective_is_the_run_fold_loop_and_study_continues(tmp_path: Path):
     write_competition(tmp_path)
     first = tune(options(tmp_path, trials=2))
@@ -79,37 +61,6 @@ def test_objective_is_the_run_fold_loop_and_study_continues(tmp_path: Path):
     assert second.study == first.study and second.total_trials == 4
     history = study_report(options(tmp_path))["history"]
     assert [t["number"] for t in history] == [0, 1, 2, 3]
-
-
-def test_resume_after_sigkill_keeps_finished_trials_and_fails_the_one_in_flight(tmp_path: Path):
-    write_competition(tmp_path)
-    db = tmp_path / "runs" / "optuna.sqlite3"
-    code = (f"from compete.tune import TuneOptions, tune; from pathlib import Path; root = Path({str(tmp_path)!r})\n"
-            f"tune(TuneOptions('toy', 'lightgbm', trials=500, device='cpu', competitions_dir=root / 'competitions',"
-            f" data_root=root / 'data', runs_dir=root / 'runs', search={FAST!r}, heartbeat=1))")  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        rows = trials_in(db)
-        done, running = (
-            [t for t in rows if t[1] in ("COMPLETE", "PRUNED")],
-            [t for t in rows if t[1] == "RUNNING"],
-        )
-        if len(done) >= 3 and running:
-            break
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    before = trials_in(db)
-    finished = [t for t in before if t[1] in ("COMPLETE", "PRUNED")]
-    assert len(finished) >= 3 and before[-1][1] == "RUNNING", before
-    time.sleep(3.5)  # the heartbeat's grace period (3 x 1 s) passes: the killed trial is stale
-    result = tune(options(tmp_path, trials=2))
-    after = trials_in(db)
-    assert [t for t in after if t[0] <= finished[-1][0] and t[1] != "FAIL"] == finished
-    assert after[len(before) - 1][1] == "FAIL"  # the trial in flight is lost, and marked failed
-    assert [t[0] for t in after] == list(range(len(before) + 2))
-    assert result.trials_run == 2 and result.total_trials == len(before) + 2
 
 
 def test_pruning_stops_hopeless_trials_after_a_fold(tmp_path: Path):
