@@ -171,8 +171,9 @@ def _fit_fold(features: pd.DataFrame, label: np.ndarray, tr: np.ndarray, va: np.
 
     from compete.seeding import derive_seed
 
+    threads = 1 if len(features) < 50_000 else -1  # threads cost more than they give on small frames
     model = lgb.LGBMClassifier(random_state=derive_seed(seed, "drift", k), importance_type="gain",
-                               **{**PARAMS, **(params or {})})  # fmt: skip
+                               **{**PARAMS, "n_jobs": threads, **(params or {})})  # fmt: skip
     model.fit(features.iloc[tr], label[tr])
     return np.asarray(model.predict_proba(features.iloc[va]))[:, 1], np.asarray(model.feature_importances_)
 

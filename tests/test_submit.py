@@ -21,7 +21,7 @@ from compete.runner import RunOptions, run_competition
 from compete.submit import SubmitOptions, check_submission, list_submissions, submit_run
 from tests.conftest import make_frames
 
-MODELS = '\n[[models]]\nname = "lightgbm"\nparams = {n_estimators = 30}\n'
+MODELS = '\n[[models]]\nname = "lightgbm"\nparams = {n_estimators = 30, n_jobs = 1}\n'
 
 app = typer.Typer()
 app.command("submit")(submit_command)

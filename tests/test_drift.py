@@ -1,0 +1,93 @@
+"""Adversarial validation: ≈ 0.5 when test is drawn like train, high with the giveaway feature on top."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from compete.drift import DRIFT_WARN_AUC, drift_auc, run_drift
+from compete.errors import DataError
+from compete.runner import RunOptions
+from tests.test_submit import app, toy
+
+cli = CliRunner()
+
+
+def frames(n: int = 600, shift: float = 0.0, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+
+    def one(size: int, moved: float) -> pd.DataFrame:
+        return pd.DataFrame({
+            "a": rng.normal(size=size),
+            "b": rng.normal(moved, 1, size=size),
+            "c": pd.Categorical(rng.choice(["x", "y", "z"], size), categories=["x", "y", "z"]),
+        })  # fmt: skip
+
+    return one(n, 0.0), one(n // 2, shift)
+
+
+def test_same_distribution_scores_near_half():
+    report = drift_auc(*frames(), seed=0)
+    assert abs(report.auc - 0.5) < 0.08 and not report.high and report.warning() is None
+    assert report.verdict == "test looks like train" and len(report.fold_aucs) == 5
+    assert sum(report.importance.values()) == pytest.approx(1.0) and set(report.importance) == {"a", "b", "c"}
+
+
+def test_a_shifted_feature_is_found_and_warned_about():
+    report = drift_auc(*frames(shift=2.0), seed=0)
+    assert report.auc > 0.9 and report.high and report.top(1)[0][0] == "b"
+    assert report.top(1)[0][1] > 0.5
+    assert report.warning().startswith(f"adversarial validation AUC {report.auc:.3f} >= {DRIFT_WARN_AUC}")
+    assert "(most by b," in report.warning()
+
+
+def test_same_seed_same_report_and_sampling_keeps_both_sides():
+    X, X_test = frames(shift=0.5)
+    first, second = drift_auc(X, X_test, seed=3), drift_auc(X, X_test, seed=3)
+    assert first.auc == second.auc and first.importance == second.importance
+    small = drift_auc(X, X_test, seed=3, max_rows=300)
+    assert small.sampled and (small.n_train, small.n_test) == (600, 300)
+
+
+def test_categories_unseen_in_train_datetimes_and_text_are_handled():
+    X, X_test = frames(n=300)
+    X_test["c"] = pd.Categorical(["w"] * len(X_test))  # a level train never has: the split is plain
+    for f, start in ((X, "2024-01-01"), (X_test, "2025-01-01")):
+        f["when"] = pd.date_range(start, periods=len(f), freq="D")
+        f["note"] = "some words here"
+    report = drift_auc(X, X_test, seed=0)
+    assert report.auc > 0.95 and report.top(1)[0][0] in {
+        "c",
+        "when__elapsed",
+        "when__year",
+        "when__dayofyear",
+    }
+
+
+def test_errors_name_the_problem():
+    X, X_test = frames(n=40)
+    with pytest.raises(DataError, match=r"test lacks the train columns \['a'\]"):
+        drift_auc(X, X_test.drop(columns="a"))
+    with pytest.raises(DataError, match="needs at least 5 train and 5 test rows; got 40 and 3"):
+        drift_auc(X, X_test.iloc[:3])
+
+
+def test_run_drift_saves_a_report_beside_the_runs_and_the_command_prints_it(tmp_path):
+    comps = toy(tmp_path)
+    root = tmp_path
+    res = run_drift(RunOptions("toy", comps, root / "data", None, root / "runs"), folds=3)
+    saved = json.loads((res.path / "drift.json").read_text())
+    assert res.path.parent == root / "runs" / "toy" and res.drift_id.startswith("drift-")
+    assert saved["auc"] == res.report.auc and saved["n_train"] == 200 and saved["n_test"] == 100
+    names = set(saved["importance"])
+    assert {"x", "c"} <= names and any(n.startswith("when__") for n in names) and "when" not in names
+    assert "y" not in saved["features"] and "id" not in saved["features"]
+    out = cli.invoke(app, ["drift", "toy", "--competitions", str(comps), "--data-root", str(root / "data"),
+                           "--runs-dir", str(root / "runs"), "--folds", "3", "--top", "2"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "train-vs-test AUC" in out.output and "features that give the split away" in out.output
+    assert len(list((root / "runs" / "toy").glob("drift-*/drift.json"))) == 2
