@@ -40,7 +40,7 @@ from compete.seeding import derive_seed
 from compete.spec import ModelSpec, Spec
 
 __all__ = ["TuneOptions", "TuneResult", "tune", "study_name", "storage_url", "best_params",
-           "resolve_params", "study_report", "search_overrides"]  # fmt: skip
+           "resolve_params", "study_report", "search_overrides", "check_tune_table"]  # fmt: skip
 
 Reporter = Callable[..., None]
 STEP = 1_000_000  # in-fold reports of fold k use steps (k + 1) * STEP + round; fold reports use step k
@@ -176,6 +176,18 @@ def search_overrides(spec: Spec, model: ModelSpec, extra: dict[str, Any] | None 
     for key, value in merged.items():
         _check_override(f"{where}.{key}", value)
     return merged
+
+
+def check_tune_table(table: Any, source: str) -> dict[str, dict[str, Any]]:
+    """Validate a spec's ``[tune]`` table: ``[tune.<model or alias>]`` tables of fixed values, ranges, choices."""
+    if not isinstance(table, dict):
+        raise SpecError(f"{source}: tune: expected a table of [tune.<model>] tables, got {table!r}")
+    for label, own in table.items():
+        if not isinstance(own, dict):
+            raise SpecError(f"{source}: tune.{label}: expected a table of parameters, got {own!r}")
+        for key, value in own.items():
+            _check_override(f"{source}: tune.{label}.{key}", value)
+    return dict(table)
 
 
 def _check_override(key: str, value: Any) -> None:
@@ -586,7 +598,7 @@ def study_report(opts: TuneOptions, top: int = 10) -> dict[str, Any]:
     model = _model_spec(spec, opts.model)
     overrides = search_overrides(spec, model, opts.search)
     name = opts.study or study_name(spec, model, overrides)
-    study = _load(spec, model, opts.storage or storage_url(None, opts.runs_dir), opts.runs_dir, name)
+    study = _load(spec, model, opts.storage, opts.runs_dir, name)
     if study is None:
         raise RunError(f"no study {name!r} in {_safe(storage_url(opts.storage, opts.runs_dir))}; start one with "
                        f"`compete tune {opts.competition} --model {opts.model} --trials 50`")  # fmt: skip

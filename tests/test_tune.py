@@ -146,3 +146,19 @@ def test_timeout_is_kept_and_the_trial_in_flight_stops_at_a_fold(tmp_path: Path)
     elapsed = time.monotonic() - start
     assert result.trials_run >= 1 and elapsed < 4.0 + 3.0, (elapsed, result)
     assert np.isfinite(result.wall_s)
+
+
+def test_show_without_a_study_says_how_to_start_one_and_tune_table_check(tmp_path: Path):
+    from compete.errors import RunError
+    from compete.tune import check_tune_table
+
+    write_competition(tmp_path)
+    with pytest.raises(RunError, match="start one with `compete tune toy --model lightgbm --trials 50`"):
+        study_report(options(tmp_path))
+    assert not (tmp_path / "runs").exists()
+    ok = {"lightgbm": {"max_bin": 63, "num_leaves": {"low": 8, "high": 64, "log": True}}}
+    assert check_tune_table(ok, "c.toml") == ok
+    with pytest.raises(SpecError, match=r"c.toml: tune.xgboost: expected a table of parameters, got 3"):
+        check_tune_table({"xgboost": 3}, "c.toml")
+    with pytest.raises(SpecError, match=r"c.toml: tune.xgboost.eta: an empty list of choices"):
+        check_tune_table({"xgboost": {"eta": []}}, "c.toml")
