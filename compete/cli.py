@@ -10,11 +10,14 @@ from __future__ import annotations
 import functools
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+
+STARTED = time.monotonic()  # a --time-budget counts from here, the CLI's start
 
 app = typer.Typer(
     name="compete",
@@ -111,12 +114,16 @@ def run(
         Path | None, typer.Option("--output", "-o", help="Also write the submission here.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary only.")] = False,
+    time_budget: Annotated[
+        float | None, typer.Option("--time-budget", help="Finish the whole run within this many seconds.")
+    ] = None,
 ) -> None:
     """Cross-validate the spec's models, ensemble them and write a submission and a run record."""
     from compete.runner import RunOptions, run_competition
 
     opts = RunOptions(competition, competitions, data_root, data_dir, runs_dir, seed, device,
-                      models.split(",") if models else None, folds, resample, output)  # fmt: skip
+                      models.split(",") if models else None, folds, resample, output,
+                      time_budget=time_budget, started=STARTED)  # fmt: skip
     if as_json:
         result = run_competition(opts)
         typer.echo(json.dumps(result.summary()))

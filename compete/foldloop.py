@@ -27,7 +27,7 @@ from compete.prepare import Finalize
 from compete.seeding import derive_seed
 from compete.spec import ModelSpec, StepSpec
 
-__all__ = ["FoldContext", "ModelResult", "cross_fit", "score_oof"]
+__all__ = ["FoldContext", "ModelResult", "OutOfTime", "cross_fit", "score_oof"]
 
 Reporter = Callable[..., None]
 FoldParams = Callable[[int], dict[str, Any]]
@@ -116,9 +116,21 @@ def _empty(n: int, task: str, n_classes: int) -> np.ndarray:
     return np.full((n, n_classes) if task == "multiclass" else n, np.nan)
 
 
+MIN_FOLD_SECONDS = 0.2
+
+
+class OutOfTime(Exception):
+    """A model could not finish its folds before the run's deadline (``--time-budget``)."""
+
+
 def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu", report: Reporter | None = None,
-              fold_params: FoldParams | None = None, on_fold: OnFold | None = None) -> ModelResult:  # fmt: skip
+              fold_params: FoldParams | None = None, on_fold: OnFold | None = None,
+              deadline: float | None = None, must_finish: bool = False) -> ModelResult:  # fmt: skip
     """Fit ``model`` on every fold of ``ctx``; OOF + fold-averaged test predictions and scores.
+
+    With a ``deadline`` (``time.monotonic()`` seconds), each fold's fit gets an equal share of the time
+    left and stops boosting when it is spent; :class:`OutOfTime` is raised if a fold cannot start,
+    unless ``must_finish``, which gives every fold at least a short slice (a few boosting rounds).
 
     ``fold_params(k)`` adds parameters to fold ``k``'s model only (``tune``'s in-fold pruning
     callbacks); ``on_fold(k, oof)`` is called after fold ``k`` with the OOF predictions so far (NaN on
@@ -134,7 +146,12 @@ def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu", report
         t0 = time.perf_counter()
         f = ctx.frames(k)
         params = {**model.params, **fold_params(k)} if fold_params else model.params
-        est = make_model(model.name, ctx.task, params, device, derive_seed(ctx.seed, model.label, k))
+        limit = None if deadline is None else (deadline - time.monotonic()) / (len(ctx.folds) - k)
+        if limit is not None and must_finish:
+            limit = max(limit, MIN_FOLD_SECONDS)
+        elif limit is not None and limit <= 0:
+            raise OutOfTime(f"{model.label}: out of time before fold {k}")
+        est = make_model(model.name, ctx.task, params, device, derive_seed(ctx.seed, model.label, k), limit)
         est.fit(f.X_train, f.y_train, f.X_valid, ctx.y[va], sample_weight=f.weight)
         oof[va] = est.predict_raw(f.X_valid)
         test += est.predict_raw(f.X_test) / len(ctx.folds)

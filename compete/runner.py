@@ -23,6 +23,7 @@ from compete.spec import ModelSpec, Spec, StepSpec, find_spec, load_spec
 __all__ = ["RunOptions", "RunResult", "run_competition", "prepare_run", "Prepared"]
 
 Reporter = Callable[..., None]
+DEFAULT_ENSEMBLE = "hill_climb"
 
 
 @dataclass
@@ -41,6 +42,8 @@ class RunOptions:
     resample: str | None = None
     output: str | Path | None = None
     note: str = ""
+    time_budget: float | None = None
+    started: float | None = None  # time.monotonic() when the budget's clock started (default: now)
 
 
 @dataclass
@@ -154,7 +157,6 @@ def _typed(schema: Any, X_raw: pd.DataFrame, X_test_raw: pd.DataFrame) -> tuple[
 
 def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResult:
     """Run a competition end to end and write its run record and submission."""
-    from compete.foldloop import cross_fit
 
     start = time.perf_counter()
     log: list[str] = []
@@ -164,22 +166,76 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
         if report:
             report(event, **info)
 
+    budget = None
+    if opts.time_budget is not None:
+        from compete.budget import Budget
+
+        budget = Budget(float(opts.time_budget), start=opts.started or time.monotonic())
     prep = prepare_run(opts)
     spec, ctx = prep.spec, prep.ctx
     emit("start", competition=spec.name, rows=len(ctx.y), test_rows=len(ctx.X_test), folds=len(ctx.folds),
          features=ctx.X.shape[1], device=prep.device, models=[m.label for m in spec.models])  # fmt: skip
-    results = []
-    for model in spec.models:
-        emit("model_start", label=model.label, folds=len(ctx.folds))
-        results.append(cross_fit(ctx, model, device=prep.device, report=emit))
-        emit("model_done", label=model.label, score=results[-1].score, std=results[-1].std,
-             devices=sorted(set(results[-1].devices)), seconds=results[-1].seconds)  # fmt: skip
+    results = _fit_models(prep, list(spec.models), emit, budget)
+    if budget is not None:
+        results += _second_pass(prep, results, emit, budget)
     final = _finalize(prep, results)
+    if budget is not None:
+        final["info"]["budget"] = budget.summary()
     emit("final", label=final["label"], score=final["score"])
     return _write_run(opts, prep, results, final, log, time.perf_counter() - start)
 
 
-DEFAULT_ENSEMBLE = "hill_climb"
+def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Reporter, budget: Any) -> list[Any]:
+    """The first pass: every model of the spec (under a budget, each within its share of time)."""
+    from compete.foldloop import OutOfTime, cross_fit
+
+    results: list[Any] = []
+    for i, model in enumerate(models):
+        deadline = None if budget is None else budget.first_pass_deadline(len(models) - i, first=not results)
+        emit("model_start", label=model.label, folds=len(prep.ctx.folds))
+        t0 = time.perf_counter()
+        try:
+            results.append(cross_fit(prep.ctx, model, device=prep.device, report=emit, deadline=deadline,
+                                     must_finish=not results and not isinstance(budget, _Rest)))  # fmt: skip
+        except OutOfTime:
+            if budget is not None:
+                budget.record(model.label, time.perf_counter() - t0, "dropped: out of time")
+            emit("note", text=f"{model.label}: dropped, its folds did not fit in the time budget")
+            continue
+        r = results[-1]
+        if budget is not None:
+            budget.record(model.label, r.seconds, "done", cv=r.score)
+        emit("model_done", label=model.label, score=r.score, std=r.std, devices=sorted(set(r.devices)),
+             seconds=r.seconds)  # fmt: skip
+    return results
+
+
+def _second_pass(prep: Prepared, results: list[Any], emit: Reporter, budget: Any) -> list[Any]:
+    """Seed bagging of the strongest families while the time left covers another fit of them."""
+    from compete.budget import MAX_SEED_BAGS, seed_bag_plan
+
+    extra: list[Any] = []
+    families = seed_bag_plan(results, prep.ctx.metric.greater_is_better)
+    for bag in range(1, MAX_SEED_BAGS + 1):
+        for base in families:
+            if budget.left() < 1.3 * base.seconds:
+                continue
+            spec = ModelSpec(base.name, base.params, f"{base.label}~seed{bag}")
+            extra += _fit_models(prep, [spec], emit, _Rest(budget))
+    return extra
+
+
+@dataclass
+class _Rest:
+    """A budget view for the second pass: a fit may use all the time left, and is dropped if it overruns."""
+
+    budget: Any
+
+    def first_pass_deadline(self, models_left: int, first: bool) -> float:
+        return float(self.budget.end)
+
+    def record(self, step: str, seconds: float, status: str, **info: Any) -> None:
+        self.budget.record(step, seconds, status, **info)
 
 
 def _finalize(prep: Prepared, results: list[Any], step: StepSpec | None = None,

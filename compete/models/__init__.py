@@ -14,7 +14,10 @@ __all__ = ["MODELS", "Model", "make_model"]
 
 
 def make_model(name: str, task: str, params: dict | None = None, device: str = "cpu",
-               random_state: int = 0) -> Model:  # fmt: skip
+               random_state: int = 0, time_limit: float | None = None) -> Model:  # fmt: skip
     """Build the registered model ``name``; an unknown name lists the known ones."""
     cls = MODELS.get(name, where="models")
-    return cls(task=task, params=params, device=device, random_state=random_state)
+    model = cls(task=task, params=params, device=device, random_state=random_state)
+    if time_limit is not None and "time_limit" in model.get_params():
+        model.set_params(time_limit=time_limit)
+    return model

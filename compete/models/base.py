@@ -9,6 +9,7 @@ The base class does the rest: parameter merging, the device, fallbacks, the outp
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 
 import numpy as np
@@ -35,6 +36,9 @@ class Model(BaseEstimator):  # type: ignore[misc]
         Seed passed to the library.
     early_stopping_rounds : int
         Patience on the validation part, when one is given to :meth:`fit`.
+    time_limit : float, optional
+        Seconds one :meth:`fit` may take; adapters that support it stop boosting when it is spent
+        and keep the rounds (or the best round) so far.
 
     Attributes
     ----------
@@ -58,12 +62,14 @@ class Model(BaseEstimator):  # type: ignore[misc]
         device: str = "cpu",
         random_state: int = 0,
         early_stopping_rounds: int = 100,
+        time_limit: float | None = None,
     ) -> None:
         self.task = task
         self.params = params
         self.device = device
         self.random_state = random_state
         self.early_stopping_rounds = early_stopping_rounds
+        self.time_limit = time_limit
 
     # hooks -----------------------------------------------------------------------------------
     @classmethod
@@ -89,6 +95,7 @@ class Model(BaseEstimator):  # type: ignore[misc]
             seen = y if valid is None else np.concatenate([y, valid[1]])
             self.n_classes_ = max(int(seen.max()) + 1, 2)
         params = {**self.default_params(self.task), **(self.params or {})}
+        self._deadline = None if self.time_limit is None else time.monotonic() + self.time_limit
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.model_, self.device_ = self._fit_on_device(X, y, valid, sample_weight, params)
         return self

@@ -9,6 +9,7 @@ import pandas as pd
 
 from compete.models.base import Model
 from compete.models.registry import MODELS
+from compete.models.timing import catboost_deadline
 
 __all__ = ["CatBoostModel"]
 
@@ -40,6 +41,7 @@ class CatBoostModel(Model):
     """
 
     name = "catboost"
+    fit_callbacks = True  # params["callbacks"] are passed to fit (CPU only)
 
     @classmethod
     def default_params(cls, task: str) -> dict[str, Any]:
@@ -74,6 +76,9 @@ class CatBoostModel(Model):
         loss = {"binary": "Logloss", "multiclass": "MultiClass", "regression": "RMSE"}[self.task]
         cls = cb.CatBoostRegressor if self.task == "regression" else cb.CatBoostClassifier
         params = {"loss_function": loss, **params}
+        callbacks = list(params.pop("callbacks", []))
+        if self._deadline is not None and device != "gpu":  # CatBoost has no callbacks on GPU
+            callbacks.append(catboost_deadline(self._deadline))
         if device == "gpu":
             params.update(task_type="GPU", devices="0")
         est = cls(random_seed=self.random_state, **params)
@@ -81,9 +86,8 @@ class CatBoostModel(Model):
         if valid is not None:
             eval_set = (_catboost_frame(valid[0])[0], valid[1])
             est.set_params(early_stopping_rounds=self.early_stopping_rounds)
-        est.fit(
-            X, y, cat_features=cats, sample_weight=weight, eval_set=eval_set, use_best_model=valid is not None
-        )
+        est.fit(X, y, cat_features=cats, sample_weight=weight, eval_set=eval_set,
+                use_best_model=valid is not None, callbacks=callbacks or None)  # fmt: skip
         self.best_iteration_ = est.get_best_iteration() if valid is not None else None
         return est
 

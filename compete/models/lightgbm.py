@@ -9,6 +9,7 @@ import pandas as pd
 
 from compete.models.base import Model
 from compete.models.registry import MODELS
+from compete.models.timing import lightgbm_deadline
 
 __all__ = ["LightGBMModel"]
 
@@ -26,6 +27,7 @@ class LightGBMModel(Model):
     """
 
     name = "lightgbm"
+    fit_callbacks = True  # params["callbacks"] are passed to fit (tune's in-fold pruning)
 
     @classmethod
     def default_params(cls, task: str) -> dict[str, Any]:
@@ -74,12 +76,16 @@ class LightGBMModel(Model):
              params: dict[str, Any], device: str) -> Any:  # fmt: skip
         import lightgbm as lgb
 
+        params = dict(params)
+        callbacks = list(params.pop("callbacks", []))
+        if self._deadline is not None:
+            callbacks.append(lightgbm_deadline(self._deadline))
         est = self._estimator(params, device)
         kwargs: dict[str, Any] = {"sample_weight": weight}
         if valid is not None:
             kwargs["eval_X"], kwargs["eval_y"] = (valid[0],), (valid[1],)
-            kwargs["callbacks"] = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
-        est.fit(X, y, **kwargs)
+            callbacks.append(lgb.early_stopping(self.early_stopping_rounds, verbose=False))
+        est.fit(X, y, callbacks=callbacks, **kwargs)
         self.best_iteration_ = est.best_iteration_ or None
         return est
 

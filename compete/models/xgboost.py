@@ -9,6 +9,7 @@ import pandas as pd
 
 from compete.models.base import Model
 from compete.models.registry import MODELS
+from compete.models.timing import xgboost_deadline
 
 __all__ = ["XGBoostModel"]
 
@@ -65,7 +66,12 @@ class XGBoostModel(Model):
 
         cls = xgb.XGBRegressor if self.task == "regression" else xgb.XGBClassifier
         es = {"early_stopping_rounds": self.early_stopping_rounds} if valid is not None else {}
+        params = dict(params)
+        callbacks = list(params.pop("callbacks", None) or [])
+        if self._deadline is not None:
+            callbacks.append(xgboost_deadline(self._deadline))
         est = cls(
+            callbacks=callbacks or None,
             tree_method="hist",
             device="cuda" if device == "gpu" else "cpu",
             enable_categorical=True,

@@ -1,0 +1,76 @@
+"""``--time-budget``: a run that plans its time and finishes within the budget.
+
+The plan, in order:
+
+1. **First pass** — each model of the spec with its defaults. Model *i* of *n* may use an equal
+   share of 60% of the time left (time a fast model leaves unused flows to the next ones); each fold's
+   fit stops boosting when its share is spent. The first model always finishes, so there is always a
+   submission; a later model that cannot finish its folds is dropped.
+2. **Second pass** — while the time left covers another fit of the strongest model families (judged by
+   their CV score and measured cost), refit them with new seeds (seed bagging); the ensemble weighs
+   every fit by its out-of-fold score.
+3. **Ensemble and writing** — hill climbing over all fits and the run record, from a reserve kept aside
+   from the start (8% of the budget, at least 3 s).
+
+Every step's wall time and outcome go into the run record (``scores.json`` → ``budget``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Budget"]
+
+FIRST_PASS_SHARE = 0.6
+RESERVE_SHARE, RESERVE_MIN = 0.08, 3.0
+MAX_SEED_BAGS = 4
+
+
+@dataclass
+class Budget:
+    """The clock of one budgeted run.
+
+    Examples
+    --------
+    >>> b = Budget(100.0)
+    >>> 0 < b.left() <= 92.0
+    True
+    """
+
+    seconds: float
+    start: float = field(default_factory=time.monotonic)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def end(self) -> float:
+        """When model fitting must stop (the reserve for ensemble and writing is kept aside)."""
+        reserve = max(self.seconds * RESERVE_SHARE, RESERVE_MIN)
+        return self.start + max(self.seconds - reserve, 0.0)
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def first_pass_deadline(self, models_left: int, first: bool) -> float:
+        """The deadline of the next first-pass model."""
+        if first:
+            return self.end - (models_left - 1) * self.left() * FIRST_PASS_SHARE / models_left
+        return time.monotonic() + self.left() * FIRST_PASS_SHARE / models_left
+
+    def record(self, step: str, seconds: float, status: str, **info: Any) -> None:
+        self.steps.append({"step": step, "seconds": round(seconds, 2), "status": status, **info})
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "seconds": self.seconds,
+            "spent": round(time.monotonic() - self.start, 2),
+            "steps": self.steps,
+        }
+
+
+def seed_bag_plan(results: list[Any], greater_is_better: bool) -> list[Any]:
+    """Families to refit in the second pass, strongest first (at most two families)."""
+    sign = 1.0 if greater_is_better else -1.0
+    ranked = sorted(results, key=lambda r: -sign * r.score)
+    return ranked[:2]
