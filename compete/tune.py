@@ -291,12 +291,19 @@ class _InFold:
     so the adapters' GPU fallback never sees the pruning; the fold hook then raises ``TrialPruned``.
     """
 
-    def __init__(self, trial: Any, fold: int, sign: float, metric: str) -> None:
+    def __init__(
+        self, trial: Any, fold: int, sign: float, metric: str, prune: bool, deadline: float | None
+    ) -> None:
         self.trial, self.fold, self.sign, self.metric = trial, fold, sign, metric
+        self.prune, self.deadline = prune, deadline
         self.pruned_at: int | None = None
+        self.out_of_time: int | None = None
 
     def check(self, rnd: int, loss: float) -> bool:
-        if rnd == 0 or rnd % IN_FOLD_EVERY or not math.isfinite(loss):
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.out_of_time = rnd  # --timeout: stop this fit now, the trial ends at the fold hook
+            return True
+        if not self.prune or rnd == 0 or rnd % IN_FOLD_EVERY or not math.isfinite(loss):
             return False
         self.trial.report(self.sign * loss, (self.fold + 1) * STEP + rnd)
         if self.trial.should_prune():
@@ -342,7 +349,10 @@ class _Objective:
     def __init__(self, prep: Any, model: ModelSpec, overrides: dict[str, Any], deadline: float | None,
                  in_fold: bool) -> None:  # fmt: skip
         self.prep, self.model, self.overrides, self.deadline = prep, model, overrides, deadline
-        self.in_fold = in_fold and prep.device != "gpu" and _in_fold_support(model.name)
+        self.hooked = (
+            prep.device != "gpu" and _in_fold_support(model.name) and (in_fold or deadline is not None)
+        )
+        self.in_fold = in_fold
         self.sign = 1.0 if prep.ctx.metric.greater_is_better else -1.0  # losses: lower is better
 
     def __call__(self, trial: Any) -> float:
@@ -353,10 +363,10 @@ class _Objective:
         hooks: dict[int, _InFold] = {}
 
         def fold_params(k: int) -> dict[str, Any]:
-            if not self.in_fold:
+            if not self.hooked:
                 return {}
             metric = IN_FOLD_METRIC[self.model.name][self.prep.spec.task]
-            hooks[k] = _InFold(trial, k, -self.sign, metric)
+            hooks[k] = _InFold(trial, k, -self.sign, metric, self.in_fold, self.deadline)
             return {"callbacks": [getattr(hooks[k], self.model.name)()]}
 
         def on_fold(k: int, oof: np.ndarray) -> None:
@@ -376,6 +386,9 @@ class _Objective:
     def _after_fold(self, trial: Any, k: int, score: float, hook: _InFold | None) -> None:
         import optuna
 
+        if hook is not None and hook.out_of_time is not None:
+            trial.set_user_attr("pruned", f"out of time in fold {k}, round {hook.out_of_time}")
+            raise optuna.TrialPruned(f"--timeout reached in fold {k}")
         if hook is not None and hook.pruned_at is not None:
             trial.set_user_attr("pruned", f"fold {k}, round {hook.pruned_at}")
             raise optuna.TrialPruned(f"pruned inside fold {k} at round {hook.pruned_at}")
