@@ -19,7 +19,7 @@ import numpy as np
 from compete.errors import SpecError
 from compete.registry import Registry
 
-__all__ = ["Metric", "METRICS", "get_metric", "to_labels"]
+__all__ = ["Metric", "METRICS", "FLOOR_KINDS", "floor_metric", "get_metric", "to_labels"]
 
 TASKS = ("binary", "multiclass", "regression")
 
@@ -141,6 +141,41 @@ for _m in (
     Metric("mae", False, "value", ("regression",), _mae),
 ):
     METRICS.register(_m.name)(_m)
+
+FLOOR_KINDS = ("recall_at_precision", "precision_at_recall")
+
+
+def floor_metric(kind: str, floor: float) -> Metric:
+    """``recall_at_precision_<floor>`` (recall, or 0 when precision is under the floor) or
+    ``precision_at_recall_<floor>``: binary label metrics for a decision threshold to meet a floor.
+
+    Examples
+    --------
+    >>> m = floor_metric("recall_at_precision", 0.9)
+    >>> m.name, m.fn(np.array([1, 1, 0]), np.array([1, 0, 0]))
+    ('recall_at_precision_0.9', 0.5)
+    """
+    if kind not in FLOOR_KINDS:
+        raise SpecError(f"floor metric: got {kind!r}; allowed: {', '.join(FLOOR_KINDS)}")
+    if not 0 < floor <= 1:
+        raise SpecError(f"floor metric {kind}: floor {floor!r} must be in (0, 1], e.g. 0.9")
+
+    def fn(y: np.ndarray, labels: np.ndarray) -> float:
+        tp = float(np.sum((labels == 1) & (y == 1)))
+        predicted, positives = float(np.sum(labels == 1)), float(np.sum(y == 1))
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / positives if positives else 0.0
+        if kind == "recall_at_precision":
+            return recall if precision >= floor else 0.0
+        return precision if recall >= floor else 0.0
+
+    return Metric(f"{kind}_{floor:g}", True, "label", ("binary",), fn)
+
+
+for _kind in FLOOR_KINDS:
+    for _floor in (0.8, 0.9, 0.95):
+        _m = floor_metric(_kind, _floor)
+        METRICS.register(_m.name)(_m)
 
 DEFAULT_METRIC = {"binary": "auc", "multiclass": "logloss", "regression": "rmse"}
 

@@ -31,11 +31,9 @@ from typing import Any
 import numpy as np
 
 from compete.errors import SpecError
-from compete.metrics import Metric, get_metric, to_labels
+from compete.metrics import FLOOR_KINDS, Metric, floor_metric, get_metric, to_labels
 
 __all__ = ["Threshold", "choose_threshold", "apply_threshold", "floor_metric", "FLOOR_KINDS"]
-
-FLOOR_KINDS = ("recall_at_precision", "precision_at_recall")
 
 
 @dataclass(frozen=True)
@@ -221,28 +219,3 @@ def _parse_floor(name: str) -> tuple[str, float]:
             except ValueError:
                 return "", 0.0
     return "", 0.0
-
-
-def floor_metric(kind: str, floor: float) -> Metric:
-    """``recall_at_precision_<floor>`` or ``precision_at_recall_<floor>``: a binary label metric.
-
-    Examples
-    --------
-    >>> m = floor_metric("recall_at_precision", 0.9)
-    >>> m.name, m.fn(np.array([1, 1, 0]), np.array([1, 0, 0]))
-    ('recall_at_precision_0.9', 0.5)
-    """
-    if kind not in FLOOR_KINDS:
-        raise SpecError(f"floor metric: got {kind!r}; allowed: {', '.join(FLOOR_KINDS)}")
-    if not 0 < floor <= 1:
-        raise SpecError(f"floor metric {kind}: floor {floor!r} must be in (0, 1], e.g. 0.9")
-    name = f"{kind}_{floor:g}"
-
-    def fn(y: np.ndarray, labels: np.ndarray) -> float:
-        tp = float(np.sum((labels == 1) & (y == 1)))
-        counts = _from_counts(name, np.array([tp]), np.array([float(np.sum((labels == 1) & (y == 0)))]),
-                              float(np.sum(y == 1)), float(len(y)))  # fmt: skip
-        assert counts is not None
-        return float(counts[0])
-
-    return Metric(name, True, "label", ("binary",), fn)

@@ -47,3 +47,14 @@ def test_directions_and_kinds():
 def test_unknown_metric_lists_known():
     with pytest.raises(Exception, match="unknown metric 'gini'.*known metrics: accuracy, auc"):
         get_metric("gini")
+
+
+def test_floor_metrics_match_precision_and_recall():
+    labels = (PB >= 0.5).astype(int)
+    precision, recall = skm.precision_score(YB, labels), skm.recall_score(YB, labels)
+    assert get_metric("recall_at_precision_0.8").score(YB, PB) == (recall if precision >= 0.8 else 0.0)
+    assert get_metric("precision_at_recall_0.8").score(YB, PB) == (precision if recall >= 0.8 else 0.0)
+    y = np.array([1, 1, 1, 0, 0])
+    p = np.array([0.9, 0.8, 0.6, 0.7, 0.1])
+    assert get_metric("recall_at_precision_0.8").score(y, p) == 0.0  # precision 3/4 < 0.8
+    assert get_metric("precision_at_recall_0.8").score(y, p) == 0.75
