@@ -33,13 +33,10 @@ def test_metric_matches_scikit_learn(name, y, p, expected):
 
 
 def test_directions_and_kinds():
-    assert {n for n, m in METRICS.items() if m.greater_is_better} == {
-        "auc",
-        "accuracy",
-        "f1",
-        "average_precision",
-    }
-    assert {n for n, m in METRICS.items() if m.needs == "label"} == {"accuracy", "f1"}
+    floors = {f"{k}_{f}" for k in ("recall_at_precision", "precision_at_recall") for f in (0.8, 0.9, 0.95)}
+    core = {"auc", "accuracy", "f1", "average_precision"}
+    assert {n for n, m in METRICS.items() if m.greater_is_better} == core | floors
+    assert {n for n, m in METRICS.items() if m.needs == "label"} == {"accuracy", "f1"} | floors
     assert get_metric("rmsle").log_target and not get_metric("rmse").log_target
     assert get_metric("auc").better(0.9, 0.8) and get_metric("rmse").better(0.1, 0.2)
 
