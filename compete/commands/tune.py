@@ -150,7 +150,8 @@ def print_tune(console: Console, result: Any) -> None:
     )
     console.print(f"{result.trials_run} trials in {result.wall_s:.0f}s: {result.completed} complete, "
                   f"{result.pruned} pruned, {result.failed} failed; {result.total_trials} in the study")  # fmt: skip
-    console.print(f"best {result.metric}: [bold]{best}[/]; `compete run` now uses these parameters")
+    used = "; `compete run` now uses these parameters" if result.best_value is not None else ""
+    console.print(f"best {result.metric}: [bold]{best}[/]{used}")
 
 
 def print_study(console: Console, report: dict[str, Any], last: int = 30) -> None:
