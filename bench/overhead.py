@@ -1,0 +1,106 @@
+"""compete's overhead over a bare LightGBM script, and the start-up time of ``compete --help``.
+
+    python bench/overhead.py --data-root ../shared/datasets [--repeats 3]
+
+(a) ``compete run adult --models lightgbm --json`` and (b) this file with ``--bare``: the same raw
+csv files, the same folds (StratifiedKFold 5, shuffle, seed 42), the same LightGBM parameters
+(``LightGBMModel.default_params``), the same per-fold seeds (``derive_seed(42, "lightgbm", k)``),
+the same early stopping (100 rounds on the validation fold), OOF + fold-averaged test predictions and
+a submission written. Both run as fresh subprocesses, alternating, ``--repeats`` times each; the
+medians and their ratio are printed (target: ratio ≤ 1.10). Then ``compete --help`` 5 times (target:
+median < 0.5 s). The load average is printed before and after, since the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bare(folder: Path, out: Path) -> None:
+    """The same fit as ``compete run adult --models lightgbm``, written directly against LightGBM."""
+    import lightgbm as lgb
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from compete.models.lightgbm import LightGBMModel
+    from compete.seeding import derive_seed
+
+    train = pd.read_csv(folder / "train.csv", na_values=["?"])
+    test = pd.read_csv(folder / "test.csv", na_values=["?"])
+    y = (train.pop("income") == ">50K").to_numpy(dtype=int)
+    X, X_test = train.drop(columns=["id"]), test.drop(columns=["id"])
+    for col in [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]:
+        X[col] = X[col].astype("category")
+        X_test[col] = pd.Categorical(X_test[col], categories=X[col].cat.categories)
+    params = LightGBMModel.default_params("binary")
+    oof, pred = np.zeros(len(X)), np.zeros(len(X_test))
+    for k, (tr, va) in enumerate(StratifiedKFold(5, shuffle=True, random_state=42).split(X, y)):
+        est = lgb.LGBMClassifier(random_state=derive_seed(42, "lightgbm", k), **params)
+        est.fit(
+            X.iloc[tr],
+            y[tr],
+            eval_set=[(X.iloc[va], y[va])],
+            callbacks=[lgb.early_stopping(100, verbose=False)],
+        )
+        oof[va] = est.predict_proba(X.iloc[va])[:, 1]
+        pred += est.predict_proba(X_test)[:, 1] / 5
+    pd.DataFrame({"id": test["id"], "income": pred}).to_csv(out, index=False)
+    print(f"bare OOF AUC {roc_auc_score(y, oof):.5f}")
+
+
+def timed(cmd: list[str]) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
+    return wall, done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+
+
+def loadavg() -> str:
+    return " ".join(open("/proc/loadavg").read().split()[:3])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data-root", type=Path, required=True)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--bare", type=Path, help=argparse.SUPPRESS)  # internal: run (b) writing this file
+    args = ap.parse_args()
+    folder = args.data_root / "adult"
+    if args.bare:
+        return bare(folder, args.bare)
+    print(f"load average before: {loadavg()}")
+    runs = tempfile.mkdtemp(prefix="overhead-runs-")
+    compete = ["compete", "run", "adult", "--data-root", str(args.data_root), "--runs-dir", runs, "--models",
+               "lightgbm", "--json"]  # fmt: skip
+    plain = [sys.executable, __file__, "--data-root", str(args.data_root), "--bare", f"{runs}/bare.csv"]
+    walls: dict[str, list[float]] = {"compete": [], "bare": []}
+    for i in range(args.repeats):
+        for name, cmd in (("compete", compete), ("bare", plain)):
+            wall, last = timed(cmd)
+            walls[name].append(wall)
+            print(f"  {name:8s} run {i + 1}: {wall:6.1f} s  {last[:150]}", flush=True)
+    med = {k: statistics.median(v) for k, v in walls.items()}
+    print(f"compete run adult --models lightgbm: median {med['compete']:.1f} s")
+    print(f"bare LightGBM script, same folds:   median {med['bare']:.1f} s")
+    print(f"ratio compete / bare: {med['compete'] / med['bare']:.3f} (target <= 1.10)")
+    helps = sorted(timed(["compete", "--help"])[0] for _ in range(5))
+    print(
+        f"compete --help: median {statistics.median(helps):.3f} s of 5 {[round(h, 3) for h in helps]} (target < 0.5 s)"
+    )
+    print(f"load average after: {loadavg()}")
+
+
+if __name__ == "__main__":
+    main()
