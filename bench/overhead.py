@@ -49,7 +49,8 @@ def bare(folder: Path, out: Path) -> None:
         est.fit(
             X.iloc[tr],
             y[tr],
-            eval_set=[(X.iloc[va], y[va])],
+            eval_X=(X.iloc[va],),
+            eval_y=(y[va],),
             callbacks=[lgb.early_stopping(100, verbose=False)],
         )
         oof[va] = est.predict_proba(X.iloc[va])[:, 1]
