@@ -7,15 +7,17 @@ modules are imported inside the commands so ``compete --help`` stays instant.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
+
+from compete.commands.common import CompetitionsDir, DataDir, DataRoot, RunsDir, cli_errors
+from compete.commands.common import console as _console
+from compete.commands.tune import tune_command
 
 STARTED = time.monotonic()  # a --time-budget counts from here, the CLI's start
 
@@ -27,43 +29,8 @@ app = typer.Typer(
     add_completion=False,
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
 
-CompetitionsDir = Annotated[
-    Path, typer.Option("--competitions", help="Folder of competition specs.", envvar="COMPETE_COMPETITIONS")
-]
-RunsDir = Annotated[
-    Path, typer.Option("--runs-dir", help="Root of run records and the ledger.", envvar="COMPETE_RUNS")
-]
-DataRoot = Annotated[
-    Path | None,
-    typer.Option("--data-root", help="Folder holding <competition>/ data folders (or COMPETE_DATA_ROOT)."),
-]
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="This competition's data folder (wins over the root).")
-]
-
-
-def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
-
-
-def cli_errors(fn: F) -> F:
-    """Turn :class:`CompeteError` into ``error: <message>`` on stderr and exit code 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from compete.errors import CompeteError
-
-        try:
-            return fn(*args, **kwargs)
-        except CompeteError as exc:
-            _console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
+app.command("tune")(tune_command)
 
 
 @app.command()
@@ -117,13 +84,23 @@ def run(
     time_budget: Annotated[
         float | None, typer.Option("--time-budget", help="Finish the whole run within this many seconds.")
     ] = None,
+    params: Annotated[
+        str,
+        typer.Option(
+            "--params", help="default | best (the matching tune study's best trial) | FILE (.json/.toml)."
+        ),
+    ] = "best",
+    storage: Annotated[
+        str | None,
+        typer.Option("--storage", envvar="COMPETE_TUNE_STORAGE", help="Optuna storage of tune studies."),
+    ] = None,
 ) -> None:
     """Cross-validate the spec's models, ensemble them and write a submission and a run record."""
     from compete.runner import RunOptions, run_competition
 
     opts = RunOptions(competition, competitions, data_root, data_dir, runs_dir, seed, device,
                       models.split(",") if models else None, folds, resample, output,
-                      time_budget=time_budget, started=STARTED)  # fmt: skip
+                      time_budget=time_budget, started=STARTED, params=params, tune_storage=storage)  # fmt: skip
     if as_json:
         result = run_competition(opts)
         typer.echo(json.dumps(result.summary()))

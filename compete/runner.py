@@ -44,6 +44,8 @@ class RunOptions:
     note: str = ""
     time_budget: float | None = None
     started: float | None = None  # time.monotonic() when the budget's clock started (default: now)
+    params: str = "best"  # default | best (the matching tune study's best trial) | a .json/.toml file
+    tune_storage: str | None = None
 
 
 @dataclass
@@ -171,8 +173,15 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
         from compete.budget import Budget
 
         budget = Budget(float(opts.time_budget), start=opts.started or time.monotonic())
-    prep = prepare_run(opts)
+    from compete.tune_params import resolve_params
+
+    spec, notes = resolve_params(
+        resolve_spec(opts), opts.params, storage=opts.tune_storage, runs_dir=opts.runs_dir
+    )
+    prep = prepare_run(opts, spec)
     spec, ctx = prep.spec, prep.ctx
+    for text in notes:
+        emit("note", text=text)
     emit("start", competition=spec.name, rows=len(ctx.y), test_rows=len(ctx.X_test), folds=len(ctx.folds),
          features=ctx.X.shape[1], device=prep.device, models=[m.label for m in spec.models])  # fmt: skip
     results = _fit_models(prep, list(spec.models), emit, budget)

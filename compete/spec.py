@@ -23,6 +23,7 @@ __all__ = [
     "load_spec",
     "spec_from_dict",
     "find_spec",
+    "check_search_override",
     "SCHEMES",
     "TASKS",
 ]
@@ -112,6 +113,7 @@ class Spec:
     features: tuple[StepSpec, ...] = ()
     resample: StepSpec | None = None
     ensemble: StepSpec | None = None
+    tune: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -127,7 +129,7 @@ TOP_KEYS = {
     "name": str, "task": str, "target": str, "id": str, "metric": str, "data": str,
     "positive": (str, int, bool), "kaggle": str, "generate": str, "seed": int,
     "description": str, "files": dict, "schema": dict, "join": list, "cv": dict,
-    "models": list, "features": list, "resample": dict, "ensemble": dict,
+    "models": list, "features": list, "resample": dict, "ensemble": dict, "tune": dict,
 }  # fmt: skip
 REQUIRED = ("task", "target", "id")
 
@@ -238,6 +240,7 @@ def spec_from_dict(raw: dict[str, Any], *, name: str, source: str = "<spec>") ->
         ),
         resample=_step(c, raw["resample"], "resample", "method") if "resample" in raw else None,
         ensemble=_step(c, raw["ensemble"], "ensemble", "method") if "ensemble" in raw else None,
+        tune=_tune(c, raw.get("tune", {})),
         source=source,
     )
 
@@ -318,3 +321,25 @@ def _step(c: _Checker, table: Any, key: str, name_key: str) -> StepSpec:
     c.check_type(table[name_key], str, f"{key}.{name_key}")
     params = {k: v for k, v in table.items() if k != name_key}
     return StepSpec(table[name_key], params)
+
+
+def _tune(c: _Checker, table: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``[tune.<model or alias>]`` tables: fixed values, ``{low, high[, log, step]}`` ranges or choices."""
+    for label, own in table.items():
+        c.check_type(own, dict, f"tune.{label}")
+        for key, value in own.items():
+            check_search_override(f"{c.source}: tune.{label}.{key}", value)
+    return dict(table)
+
+
+def check_search_override(key: str, value: Any) -> None:
+    """Check one search override: a fixed value, a ``{low, high[, log, step]}`` range or choices."""
+    if isinstance(value, dict):
+        allowed = {"low", "high", "log", "step"} if "choices" not in value else {"choices"}
+        if set(value) - allowed or ("choices" not in value and not {"low", "high"} <= set(value)):
+            raise SpecError(f"{key}: got {value!r}; write {{low = A, high = B}} (optionally log, step) to narrow "
+                            "a range, {choices = [...]} or a list to choose, or a plain value to fix it")  # fmt: skip
+        if "choices" not in value and not value["low"] <= value["high"]:
+            raise SpecError(f"{key}: low {value['low']!r} is above high {value['high']!r}")
+    elif isinstance(value, list) and not value:
+        raise SpecError(f"{key}: an empty list of choices; give at least one value")

@@ -37,10 +37,9 @@ import numpy as np
 from compete.errors import ModelError, RunError, SpecError
 from compete.runner import RunOptions
 from compete.seeding import derive_seed
-from compete.spec import ModelSpec, Spec
+from compete.spec import ModelSpec, Spec, check_search_override
 
-__all__ = ["TuneOptions", "TuneResult", "tune", "study_name", "storage_url", "best_params",
-           "resolve_params", "study_report", "search_overrides", "check_tune_table"]  # fmt: skip
+__all__ = ["TuneOptions", "TuneResult", "tune", "study_name", "storage_url", "search_overrides"]  # fmt: skip
 
 Reporter = Callable[..., None]
 STEP = 1_000_000  # in-fold reports of fold k use steps (k + 1) * STEP + round; fold reports use step k
@@ -155,52 +154,16 @@ def _model_spec(spec: Spec, model: str) -> ModelSpec:
     return ModelSpec(model)
 
 
-def _tune_table(spec: Spec) -> dict[str, Any]:
-    """The spec's ``[tune]`` table (``spec.tune`` once the spec carries it, else read from the TOML)."""
-    table = getattr(spec, "tune", None)
-    if table is None and spec.source and Path(spec.source).is_file():
-        import tomllib
-
-        table = tomllib.loads(Path(spec.source).read_text(encoding="utf-8")).get("tune", {})
-    return dict(table or {})
-
-
 def search_overrides(spec: Spec, model: ModelSpec, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """``[tune.<label>]`` (or ``[tune.<name>]``) from the spec, updated with ``extra``, checked."""
-    table = _tune_table(spec)
-    own = table.get(model.label, table.get(model.name, {}))
+    own = spec.tune.get(model.label, spec.tune.get(model.name, {}))
     where = f"{spec.source or spec.name}: tune.{model.label}"
     if not isinstance(own, dict):
         raise SpecError(f"{where}: expected a table of parameters, got {own!r}")
     merged = {**own, **(extra or {})}
     for key, value in merged.items():
-        _check_override(f"{where}.{key}", value)
+        check_search_override(f"{where}.{key}", value)
     return merged
-
-
-def check_tune_table(table: Any, source: str) -> dict[str, dict[str, Any]]:
-    """Validate a spec's ``[tune]`` table: ``[tune.<model or alias>]`` tables of fixed values, ranges, choices."""
-    if not isinstance(table, dict):
-        raise SpecError(f"{source}: tune: expected a table of [tune.<model>] tables, got {table!r}")
-    for label, own in table.items():
-        if not isinstance(own, dict):
-            raise SpecError(f"{source}: tune.{label}: expected a table of parameters, got {own!r}")
-        for key, value in own.items():
-            _check_override(f"{source}: tune.{label}.{key}", value)
-    return dict(table)
-
-
-def _check_override(key: str, value: Any) -> None:
-    if isinstance(value, dict):
-        allowed = {"low", "high", "log", "step"} if "choices" not in value else {"choices"}
-        bad = sorted(set(value) - allowed)
-        if bad or ("choices" not in value and not {"low", "high"} <= set(value)):
-            raise SpecError(f"{key}: got {value!r}; write {{low = A, high = B}} (optionally log, step) to "
-                            "narrow a range, {choices = [...]} or a list to choose, or a plain value to fix it")  # fmt: skip
-        if "choices" not in value and not value["low"] <= value["high"]:
-            raise SpecError(f"{key}: low {value['low']!r} is above high {value['high']!r}")
-    elif isinstance(value, list) and not value:
-        raise SpecError(f"{key}: an empty list of choices; give at least one value")
 
 
 def objective_hash(spec: Spec, model: ModelSpec, overrides: dict[str, Any]) -> str:
@@ -501,138 +464,3 @@ def _result(study: Any, url: str, before: set[int], wall_s: float) -> TuneResult
 
 def _trial_params(trial: Any) -> dict[str, Any]:
     return dict(trial.user_attrs.get("params") or trial.params)
-
-
-# best parameters into run, and --show --------------------------------------------------------------
-def _load(
-    spec: Spec, model: ModelSpec, storage: str | None, runs_dir: str | Path, name: str | None = None
-) -> Any:
-    """The matching study, or ``None`` (the default SQLite file is never created by a look-up)."""
-    import optuna
-
-    if storage is None and not (Path(runs_dir) / "optuna.sqlite3").is_file():
-        return None
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    url = storage_url(storage, runs_dir)
-    name = name or study_name(spec, model, search_overrides(spec, model))
-    try:
-        return optuna.load_study(study_name=name, storage=_storage(url))
-    except KeyError:  # no such study in this storage
-        return None
-
-
-def best_params(competition: str, model: str, spec: Spec, storage: str | None = None,
-                runs_dir: str | Path = "runs") -> dict[str, Any] | None:  # fmt: skip
-    """The best completed trial's full parameters for ``model`` under this exact spec, or ``None``.
-
-    ``competition`` must be the spec's name; a study tuned under other folds, recipes, metric or
-    fixed parameters has another name and is not used.
-    """
-    if competition != spec.name:
-        raise SpecError(
-            f"best_params: competition {competition!r} does not match the spec's name {spec.name!r}"
-        )
-    study = _load(spec, _model_spec(spec, model), storage, runs_dir)
-    best = _best(study) if study is not None else None
-    return _trial_params(best) if best is not None else None
-
-
-def resolve_params(spec: Spec, choice: str = "best", storage: str | None = None,
-                   runs_dir: str | Path = "runs") -> tuple[Spec, list[str]]:  # fmt: skip
-    """The spec with each model's parameters chosen by ``--params``, and one note per model.
-
-    ``default``: the spec as written. ``best``: every model with a matching study (same competition,
-    model and spec) gets its best trial's parameters; the others keep theirs. Anything else is a JSON
-    or TOML file: ``{label: {param: value}}``, or flat ``{param: value}`` when the spec has one model.
-    """
-    if choice == "default":
-        return spec, []
-    if choice == "best":
-        return _with_best(spec, storage, runs_dir)
-    return _with_file(spec, Path(choice))
-
-
-def _with_best(spec: Spec, storage: str | None, runs_dir: str | Path) -> tuple[Spec, list[str]]:
-    models, notes = [], []
-    for m in spec.models:
-        study: Any = (
-            _load(spec, m, storage, runs_dir) if hasattr(_model_class(m.name), "search_space") else None
-        )
-        best = _best(study) if study is not None else None
-        if best is None:
-            models.append(m)
-            continue
-        models.append(ModelSpec(m.name, {**m.params, **_trial_params(best)}, m.alias))
-        notes.append(f"{m.label}: best parameters of study {study.study_name} (trial {best.number}, "
-                     f"cv {best.value:.6g})")  # fmt: skip
-    return dataclasses.replace(spec, models=tuple(models)), notes
-
-
-def _model_class(name: str) -> Any:
-    from compete.models import MODELS
-
-    return MODELS.get(name)
-
-
-def _with_file(spec: Spec, path: Path) -> tuple[Spec, list[str]]:
-    if not path.is_file():
-        raise SpecError(f"--params {str(path)!r}: not default, best, or an existing JSON/TOML file")
-    try:
-        if path.suffix == ".toml":
-            import tomllib
-
-            table = tomllib.loads(path.read_text(encoding="utf-8"))
-        else:
-            table = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise SpecError(f"--params {path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from None
-    labels = {m.label for m in spec.models}
-    if not isinstance(table, dict) or not table:
-        raise SpecError(f"--params {path}: expected a table of parameters, got {table!r}")
-    if not all(isinstance(v, dict) for v in table.values()):
-        if len(spec.models) != 1:
-            raise SpecError(f"--params {path}: flat parameters need a spec with one model; this spec has "
-                            f"{', '.join(sorted(labels))}: write {{label = {{param = value}}}} instead")  # fmt: skip
-        table = {spec.models[0].label: table}
-    unknown = sorted(set(table) - labels)
-    if unknown:
-        raise SpecError(
-            f"--params {path}: no model {unknown[0]!r} in the spec; models: {', '.join(sorted(labels))}"
-        )
-    models = tuple(ModelSpec(m.name, {**m.params, **table.get(m.label, {})}, m.alias) for m in spec.models)
-    return dataclasses.replace(spec, models=models), [f"{k}: parameters from {path}" for k in table]
-
-
-def study_report(opts: TuneOptions, top: int = 10) -> dict[str, Any]:
-    """What ``tune --show`` prints: the best trial, the trial history and parameter importances."""
-    from compete.runner import resolve_spec
-
-    spec = resolve_spec(opts.run_options())
-    model = _model_spec(spec, opts.model)
-    overrides = search_overrides(spec, model, opts.search)
-    name = opts.study or study_name(spec, model, overrides)
-    study = _load(spec, model, opts.storage, opts.runs_dir, name)
-    if study is None:
-        raise RunError(f"no study {name!r} in {_safe(storage_url(opts.storage, opts.runs_dir))}; start one with "
-                       f"`compete tune {opts.competition} --model {opts.model} --trials 50`")  # fmt: skip
-    best = _best(study)
-    history = [{"number": t.number, "state": t.state.name.lower(), "value": t.value,
-                "seconds": t.duration.total_seconds() if t.duration else None,
-                "note": t.user_attrs.get("pruned", t.user_attrs.get("error", ""))} for t in study.trials]  # fmt: skip
-    return {"study": study.study_name, "direction": study.direction.name.lower(), "metric": spec.metric,
-            "best": None if best is None else {"number": best.number, "value": best.value,
-                                               "params": _trial_params(best)},
-            "history": history, "importances": _importances(study, top)}  # fmt: skip
-
-
-def _importances(study: Any, top: int) -> dict[str, float]:
-    import optuna
-
-    done = [t for t in study.trials if t.state.name == "COMPLETE"]
-    if len(done) < 2:
-        return {}
-    try:
-        imp = optuna.importance.get_param_importances(study)
-    except (ValueError, RuntimeError):  # too few distinct values to rank
-        return {}
-    return {k: float(v) for k, v in list(imp.items())[:top]}

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from compete.tune import study_report, tune
+from compete.tune import tune
+from compete.tune_params import study_report
 from tests.test_tune import FAST, REPO, options, write_competition
 
 

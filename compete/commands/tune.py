@@ -5,44 +5,18 @@ Registered in :mod:`compete.cli` with ``app.command("tune")(tune_command)``.
 
 from __future__ import annotations
 
-import functools
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
+from compete.commands.common import CompetitionsDir, DataDir, DataRoot, RunsDir, cli_errors
+
 __all__ = ["tune_command", "TuneProgress", "print_tune", "print_study"]
 
-F = TypeVar("F", bound=Callable[..., Any])
 Console = Any  # rich's Console, imported where used so `compete --help` stays fast
-CompetitionsDir = Annotated[
-    Path, typer.Option("--competitions", help="Folder of competition specs.", envvar="COMPETE_COMPETITIONS")
-]
-RunsDir = Annotated[
-    Path, typer.Option("--runs-dir", help="Root of run records and the ledger.", envvar="COMPETE_RUNS")
-]
-DataRoot = Annotated[
-    Path | None,
-    typer.Option("--data-root", help="Folder holding <competition>/ data folders (or COMPETE_DATA_ROOT)."),
-]
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="This competition's data folder (wins over the root).")
-]
-
-
-def cli_errors(fn: F) -> F:
-    """``compete.cli.cli_errors``, looked up when the command runs (so the two modules import in any order)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from compete.cli import cli_errors as errors
-
-        return errors(fn)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @cli_errors
@@ -90,7 +64,8 @@ def tune_command(
     competitions: CompetitionsDir = Path("competitions"),
 ) -> None:
     """Tune a model's parameters on the competition's own CV (an Optuna study that resumes and prunes)."""
-    from compete.tune import TuneOptions, study_report, tune
+    from compete.tune import TuneOptions, tune
+    from compete.tune_params import study_report
 
     opts = TuneOptions(competition, model, trials, timeout, storage, study, device, seed, competitions,
                        data_root, data_dir, runs_dir, in_fold_pruning=in_fold)  # fmt: skip

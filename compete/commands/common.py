@@ -1,0 +1,55 @@
+"""What every command shares: option types, the error boundary, the console.
+
+:func:`cli_errors` is the one place where a :class:`~compete.errors.CompeteError` becomes
+``error: <message>`` on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+__all__ = ["CompetitionsDir", "RunsDir", "DataRoot", "DataDir", "cli_errors", "console"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CompetitionsDir = Annotated[
+    Path, typer.Option("--competitions", help="Folder of competition specs.", envvar="COMPETE_COMPETITIONS")
+]
+RunsDir = Annotated[
+    Path, typer.Option("--runs-dir", help="Root of run records and the ledger.", envvar="COMPETE_RUNS")
+]
+DataRoot = Annotated[
+    Path | None,
+    typer.Option("--data-root", help="Folder holding <competition>/ data folders (or COMPETE_DATA_ROOT)."),
+]
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="This competition's data folder (wins over the root).")
+]
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich console (imported here, when a command runs, so ``compete --help`` stays fast)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def cli_errors(fn: F) -> F:
+    """Turn :class:`CompeteError` into ``error: <message>`` on stderr and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from compete.errors import CompeteError
+
+        try:
+            return fn(*args, **kwargs)
+        except CompeteError as exc:
+            console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
