@@ -15,8 +15,10 @@ from typing import Annotated
 
 import typer
 
+from compete.commands.baseline import baseline_command
 from compete.commands.common import CompetitionsDir, DataDir, DataRoot, RunsDir, cli_errors
 from compete.commands.common import console as _console
+from compete.commands.submit import drift_command, fetch_command, leaderboard_command, submit_command
 from compete.commands.tune import tune_command
 
 STARTED = time.monotonic()  # a --time-budget counts from here, the CLI's start
@@ -28,9 +30,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-
-app.command("tune")(tune_command)
 
 
 @app.command()
@@ -162,6 +161,14 @@ def recipes() -> None:
     for name, params, doc in describe_recipes():
         table.add_row(name, params, doc)
     _console().print(table)
+
+
+app.command("tune")(tune_command)
+app.command("submit")(submit_command)
+app.command("fetch")(fetch_command)
+app.command("leaderboard")(leaderboard_command)
+app.command("drift")(drift_command)
+app.command("baseline")(baseline_command)
 
 
 def main() -> None:

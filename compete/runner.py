@@ -115,6 +115,7 @@ def prepare_run(opts: RunOptions, spec: Spec | None = None) -> Prepared:
     from compete.io import load_competition, resolve_data_dir
     from compete.metrics import get_metric
     from compete.schema import infer_schema
+    from compete.submission import check_layout
     from compete.target import TargetCodec
 
     spec = spec or resolve_spec(opts)
@@ -127,6 +128,7 @@ def prepare_run(opts: RunOptions, spec: Spec | None = None) -> Prepared:
     X_raw, X_test_raw = _features(spec, data.train), _features(spec, data.test)
     schema = infer_schema(X_raw, X_test_raw, spec.schema).fit(X_raw)
     X, X_test = _typed(schema, X_raw, X_test_raw)
+    check_layout(data.sample, data.test[spec.id], id_col=spec.id, codec=codec, metric=codec.metric)
     folds = make_folds(spec.cv, y, data.train, spec.task)
     spec_dir = Path(spec.source).parent if spec.source else None
     ctx = FoldContext(X, y, X_test, folds, spec.task, codec.model_metric(), spec.seed, spec.features,
@@ -182,6 +184,7 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     spec, ctx = prep.spec, prep.ctx
     for text in notes:
         emit("note", text=text)
+    _warn_on_drift(prep, emit, budget)
     emit("start", competition=spec.name, rows=len(ctx.y), test_rows=len(ctx.X_test), folds=len(ctx.folds),
          features=ctx.X.shape[1], device=prep.device, models=[m.label for m in spec.models])  # fmt: skip
     results = _fit_models(prep, list(spec.models), emit, budget)
@@ -192,6 +195,18 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
         final["info"]["budget"] = budget.summary()
     emit("final", label=final["label"], score=final["score"])
     return _write_run(opts, prep, results, final, log, time.perf_counter() - start)
+
+
+def _warn_on_drift(prep: Prepared, emit: Reporter, budget: Any) -> None:
+    """Adversarial validation (no target): warn when test rows are easy to tell from train rows."""
+    if budget is not None and budget.seconds < 60:
+        return
+    from compete.drift import drift_auc
+
+    report = drift_auc(prep.ctx.X, prep.ctx.X_test, prep.spec.seed)
+    warning = report.warning()
+    if warning:
+        emit("note", text=f"warning: {warning}")
 
 
 def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Reporter, budget: Any) -> list[Any]:
@@ -352,7 +367,8 @@ def _write_run(opts: RunOptions, prep: Prepared, results: list[Any], final: dict
             save_binary_plots(ctx.y[mask], final["oof"][mask], tmp, final["threshold"])
     path = Path(opts.runs_dir) / spec.name / run_id
     extra = [write_atomic(sub, opts.output)] if opts.output else []
-    fold_std = scores[final["label"]]["std"] if final["label"] in scores else None
+    fold_std = float(np.std([ctx.metric.score(ctx.y[va], final["oof"][va]) for _, va in ctx.folds
+                             if not np.isnan(final["oof"][va]).any()]))  # fmt: skip
     record_run(opts.runs_dir, {
         "run_id": run_id, "competition": spec.name, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
         "metric": spec.metric, "greater_is_better": int(metric.greater_is_better), "cv_score": final["score"],

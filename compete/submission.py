@@ -20,7 +20,7 @@ from compete.metrics import Metric
 from compete.target import TargetCodec
 from compete.thresholds import Threshold, apply_threshold
 
-__all__ = ["build_submission", "validate_submission", "write_atomic", "class_columns"]
+__all__ = ["build_submission", "check_layout", "validate_submission", "write_atomic", "class_columns"]
 
 
 def class_columns(sample: pd.DataFrame, id_col: str, classes: np.ndarray) -> list[str] | None:
@@ -65,6 +65,14 @@ def build_submission(sample: pd.DataFrame, test_ids: pd.Series, pred: np.ndarray
     else:
         out[col] = pred
     return out
+
+
+def check_layout(sample: pd.DataFrame, test_ids: pd.Series, *, id_col: str, codec: TargetCodec,
+                 metric: Metric) -> None:  # fmt: skip
+    """Fail before any training when sample_submission's layout cannot hold what the metric needs."""
+    k = len(codec.classes_)
+    dummy = np.full((len(test_ids), k), 1.0 / k) if codec.task == "multiclass" else np.zeros(len(test_ids))
+    build_submission(sample, test_ids, dummy, id_col=id_col, codec=codec, metric=metric)
 
 
 def validate_submission(sub: pd.DataFrame, sample: pd.DataFrame, id_col: str, *,

@@ -66,7 +66,7 @@ def test_json_summary_and_reproducible_submission(competition):
 
 
 @pytest.mark.parametrize(
-    "task,metric", [("multiclass", None), ("regression", "rmsle"), ("binary", "accuracy")]
+    "task,metric", [("multiclass", "accuracy"), ("regression", "rmsle"), ("binary", "accuracy")]
 )
 def test_each_task_runs(competition, task, metric):
     comps = competition(task=task, metric=metric)
@@ -155,7 +155,7 @@ def test_duplicated_test_ids(competition):
     ("extra", "message"),
     [
         ('metric = "gini"\n', "metric: got 'gini'; allowed values: accuracy, auc"),
-        ('[[models]]\nname = "svm"\n', "models[0].name: got 'svm'; allowed values: catboost"),
+        ('[[models]]\nname = "svm"\n', "models[0].name: got 'svm'; allowed values: bag, boost, catboost"),
         ('colour = "red"\n', "colour: unknown key; allowed keys here:"),
     ],
 )
@@ -196,6 +196,12 @@ def test_data_root_that_does_not_exist(competition, tmp_path):
 def test_unknown_competition(tmp_path):
     res = invoke("run", "nope", "--competitions", REPO / "competitions", "--runs-dir", tmp_path / "runs")
     assert res.exit_code == 2 and "no competition 'nope'" in res.output and "known competitions" in res.output
+
+
+def test_submission_layout_that_cannot_hold_the_metric_fails_before_training(competition):
+    comps = competition(task="multiclass", metric="logloss")  # logloss needs one column per class
+    message = bad(comps)
+    assert "metric 'logloss' scores class probabilities but sample_submission has one column 'y'" in message
 
 
 def test_gpu_without_gpu(competition, monkeypatch):

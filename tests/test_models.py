@@ -18,7 +18,15 @@ SIGNAL = X.a + (X.c == "p") * 1.0
 Y = {"binary": (SIGNAL > 0.3).astype(int).to_numpy(),
      "multiclass": np.digitize(SIGNAL, [-0.3, 0.8]),
      "regression": (SIGNAL * 3).to_numpy()}  # fmt: skip
-FAST = {"lightgbm": {"n_estimators": 40}, "xgboost": {"n_estimators": 40}, "catboost": {"iterations": 40}}
+FAST = {
+    "lightgbm": {"n_estimators": 40},
+    "xgboost": {"n_estimators": 40},
+    "catboost": {"iterations": 40},
+    "random_forest": {"n_estimators": 50},
+    "extra_trees": {"n_estimators": 50},
+    "bag": {"base": "lightgbm", "base_params": {"n_estimators": 40}, "n_bags": 2},
+    "boost": {"base": "lightgbm", "base_params": {"n_estimators": 40}, "n_stages": 2},
+}
 
 
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])

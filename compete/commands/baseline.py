@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from compete.commands.tune import CompetitionsDir, DataDir, DataRoot, RunsDir, cli_errors
+from compete.commands.common import CompetitionsDir, DataDir, DataRoot, RunsDir, cli_errors
 
 __all__ = ["baseline_command"]
 

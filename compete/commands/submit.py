@@ -15,51 +15,18 @@ import each other in any order).
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
+from compete.commands.common import CompetitionsDir, DataDir, DataRoot, RunsDir, cli_errors, console
+
 __all__ = ["submit_command", "fetch_command", "leaderboard_command", "drift_command"]
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-CompetitionsDir = Annotated[
-    Path, typer.Option("--competitions", help="Folder of competition specs.", envvar="COMPETE_COMPETITIONS")
-]
-RunsDir = Annotated[
-    Path, typer.Option("--runs-dir", help="Root of run records and the ledger.", envvar="COMPETE_RUNS")
-]
-DataRoot = Annotated[
-    Path | None,
-    typer.Option("--data-root", help="Folder holding <competition>/ data folders (or COMPETE_DATA_ROOT)."),
-]
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="This competition's data folder (wins over the root).")
-]
 Name = Annotated[str, typer.Argument(help="Competition name, or a path to its competition.toml.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
-
-
-def _errors(fn: F) -> F:
-    """``compete.cli.cli_errors``, looked up when the command runs."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from compete.cli import cli_errors
-
-        return cli_errors(fn)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _console() -> Any:
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=True)
 
 
 def _fmt(value: float | None, digits: int = 5) -> str:
@@ -69,7 +36,7 @@ def _fmt(value: float | None, digits: int = 5) -> str:
 # ---------------------------------------------------------------------------------------------- submit
 
 
-@_errors
+@cli_errors
 def submit_command(
     competition: Name,
     run: Annotated[str, typer.Option("--run", help="Run id, latest or best (by CV).")] = "latest",
@@ -136,7 +103,7 @@ def _recorded_error(result: Any) -> Exception:
 
 
 def _print_submission(result: Any) -> None:
-    row, out = result.record, _console()
+    row, out = result.record, console()
     cv = (
         f"{_fmt(row['cv_score'])} ± {_fmt(row['cv_std'])}"
         if row["cv_std"] is not None
@@ -161,10 +128,10 @@ def _report_retry(results: list[Any], competition: str, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps([{**r.record, "error": str(r.error) if r.error else None} for r in results]))
     elif not results:
-        _console().print(f"no pending Kaggle submissions of {competition}")
+        console().print(f"no pending Kaggle submissions of {competition}")
     for r in results if not as_json else []:
         score = f" public {_fmt(r.record['public_score'])}" if r.record["public_score"] is not None else ""
-        _console().print(
+        console().print(
             f"{r.record['submission_id']} (run {r.record['run_id']}): {r.record['kaggle_status']}{score}"
         )
     failed = [r for r in results if r.error is not None]
@@ -176,7 +143,7 @@ def _report_retry(results: list[Any], competition: str, as_json: bool) -> None:
 # ----------------------------------------------------------------------------------------------- fetch
 
 
-@_errors
+@cli_errors
 def fetch_command(
     competition: Annotated[
         str, typer.Argument(help="Competition name (its spec's kaggle key) or a Kaggle slug.")
@@ -188,7 +155,7 @@ def fetch_command(
     from compete.submit import fetch_competition
 
     res = fetch_competition(competition, competitions, data_root)
-    out = _console()
+    out = console()
     for path in res.files:
         out.print(f"  {path}")
     out.print(f"fetched {res.kaggle} into {res.folder} ({len(res.files)} files)")
@@ -197,7 +164,7 @@ def fetch_command(
 # ----------------------------------------------------------------------------------------- leaderboard
 
 
-@_errors
+@cli_errors
 def leaderboard_command(
     competition: Annotated[str, typer.Argument(help="Competition name.")],
     runs_dir: RunsDir = Path("runs"),
@@ -233,7 +200,7 @@ def _print_board(board: Any) -> None:
         subs = f"{r.submissions}" + (f" ({r.pending} pending)" if r.pending else "")
         table.add_row(r.run_id, r.final, _fmt(r.cv), _fmt(r.cv_std), _fmt(r.local), _fmt(r.public), _fmt(r.gap),
                       subs if r.submissions else "", flag)  # fmt: skip
-    out = _console()
+    out = console()
     out.print(table)
     n = len(board.submitted)
     if board.pearson is None:
@@ -247,7 +214,7 @@ def _print_board(board: Any) -> None:
 # ----------------------------------------------------------------------------------------------- drift
 
 
-@_errors
+@cli_errors
 def drift_command(
     competition: Name,
     data_root: DataRoot = None,
@@ -270,7 +237,7 @@ def drift_command(
         return
     from rich.table import Table
 
-    out = _console()
+    out = console()
     colour = "red" if rep.high else "yellow" if rep.auc >= 0.6 else "green"
     folds_text = ", ".join(f"{a:.3f}" for a in rep.fold_aucs)
     out.print(
