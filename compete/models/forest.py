@@ -12,17 +12,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from compete.models.base import Model
-from compete.models.linear import pad_proba, preprocessor
+from compete.models.linear import PipelineModel, preprocessor
 from compete.models.registry import MODELS
 
 __all__ = ["RandomForestModel", "ExtraTreesModel"]
 
 
-class _Forest(Model):
+class _Forest(PipelineModel):
     """Shared body of the two forests; subclasses name the scikit-learn estimators."""
 
-    supports_gpu = False
     _classes: tuple[str, str] = ("", "")
 
     @classmethod
@@ -33,21 +31,12 @@ class _Forest(Model):
     def _fit(self, X: pd.DataFrame, y: np.ndarray, valid: Any, weight: Any,
              params: dict[str, Any], device: str) -> Any:  # fmt: skip
         import sklearn.ensemble
-        from sklearn.pipeline import Pipeline
         from sklearn.preprocessing import OrdinalEncoder
 
         encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
         cls = getattr(sklearn.ensemble, self._classes[self.task == "regression"])
-        pipe = Pipeline([("prep", preprocessor(X, encoder, scale=False)),
-                         ("model", cls(random_state=self.random_state, **params))])  # fmt: skip
-        pipe.fit(X, y, **({} if weight is None else {"model__sample_weight": weight}))
-        self.best_iteration_ = None
-        return pipe
-
-    def _predict(self, X: pd.DataFrame) -> np.ndarray:
-        if self.task == "regression":
-            return self.model_.predict(X)
-        return pad_proba(self.model_.predict_proba(X), self.model_.classes_, self.n_classes_)
+        est = cls(random_state=self.random_state, **params)
+        return self._fit_pipeline(X, y, weight, preprocessor(X, encoder, scale=False), est)
 
 
 @MODELS.register("random_forest")

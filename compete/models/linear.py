@@ -77,8 +77,27 @@ def preprocessor(X: pd.DataFrame, cat_step: Any, scale: bool) -> Any:
     return ColumnTransformer([p for p in parts if p[2]], remainder="drop", sparse_threshold=0.3)
 
 
+class PipelineModel(Model):
+    """A scikit-learn Pipeline (preprocessing + estimator) as a compete model: no early stopping."""
+
+    supports_gpu = False
+
+    def _fit_pipeline(self, X: pd.DataFrame, y: np.ndarray, weight: Any, prep: Any, est: Any) -> Any:
+        from sklearn.pipeline import Pipeline
+
+        pipe = Pipeline([("prep", prep), ("model", est)])
+        pipe.fit(X, y, **({} if weight is None else {"model__sample_weight": weight}))
+        self.best_iteration_ = None
+        return pipe
+
+    def _predict(self, X: pd.DataFrame) -> np.ndarray:
+        if self.task == "regression":
+            return self.model_.predict(X)
+        return pad_proba(self.model_.predict_proba(X), self.model_.classes_, self.n_classes_)
+
+
 @MODELS.register("linear")
-class LinearModel(Model):
+class LinearModel(PipelineModel):
     """Logistic regression (binary, multiclass) or ridge (regression) on scaled, encoded features.
 
     Parameters (``params``): ``C`` (logistic, inverse regularisation), ``alpha`` (ridge),
@@ -93,7 +112,6 @@ class LinearModel(Model):
     """
 
     name = "linear"
-    supports_gpu = False
 
     @classmethod
     def default_params(cls, task: str) -> dict[str, Any]:
@@ -103,7 +121,6 @@ class LinearModel(Model):
     def _fit(self, X: pd.DataFrame, y: np.ndarray, valid: Any, weight: Any,
              params: dict[str, Any], device: str) -> Any:  # fmt: skip
         from sklearn.linear_model import LogisticRegression, Ridge
-        from sklearn.pipeline import Pipeline
         from sklearn.preprocessing import OneHotEncoder
 
         onehot = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=params["min_frequency"],
@@ -113,12 +130,4 @@ class LinearModel(Model):
         else:
             est = LogisticRegression(C=params["C"], max_iter=params["max_iter"],
                                      class_weight=params["class_weight"], random_state=self.random_state)  # fmt: skip
-        pipe = Pipeline([("prep", preprocessor(X, onehot, scale=True)), ("model", est)])
-        pipe.fit(X, y, **({} if weight is None else {"model__sample_weight": weight}))
-        self.best_iteration_ = None
-        return pipe
-
-    def _predict(self, X: pd.DataFrame) -> np.ndarray:
-        if self.task == "regression":
-            return self.model_.predict(X)
-        return pad_proba(self.model_.predict_proba(X), self.model_.classes_, self.n_classes_)
+        return self._fit_pipeline(X, y, weight, preprocessor(X, onehot, scale=True), est)
