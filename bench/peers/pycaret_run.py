@@ -38,7 +38,11 @@ def main() -> None:
         out = pc.predict_model(final, data=task.X_test, raw_score=True, verbose=False)
         cols = [col for col in out.columns if col.startswith("prediction_score_")]
         classes = [col[len("prediction_score_") :] for col in cols]
-        preds = out[cols[c.positive_index(classes, args.positive)]].to_numpy()
+        if cols:
+            preds = out[cols[c.positive_index(classes, args.positive)]].to_numpy()
+        else:  # the chosen model has no predict_proba (SVM, ridge): its labels as 0/1 scores
+            labels = out["prediction_label"].astype(str)
+            preds = (labels == (args.positive or sorted(labels.unique())[-1])).astype(float).to_numpy()
     else:
         preds = pc.predict_model(final, data=task.X_test, verbose=False)["prediction_label"].to_numpy()
     c.write(task, preds, {"peer": "pycaret", "version": pycaret.__version__, "best": type(best).__name__,
