@@ -1,0 +1,68 @@
+"""Every ensemble method over one run's stored OOF and test predictions: honest CV and local LB.
+
+    python bench/ensembles.py --data-root ../shared/datasets --runs-dir runs titanic [house-prices ...]
+
+Uses each competition's latest run (its models' OOF/test predictions and folds); prints a markdown
+row per method: the best single model, mean, rank, geometric, hill_climb and stacking (linear and
+LightGBM meta-models), each with its cross-fitted CV score and its answers.csv score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from compete.ensemble import combine
+from compete.leaderboard import score_submission
+from compete.metrics import get_metric
+from compete.runner import RunOptions, prepare_run
+from compete.runs import load_run
+from compete.submission import build_submission
+from compete.thresholds import choose_threshold
+
+METHODS = [("mean", {}), ("rank", {}), ("geometric", {}), ("hill_climb", {}), ("stacking", {}),
+           ("stacking", {"meta": "lightgbm"})]  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("names", nargs="+")
+    ap.add_argument("--data-root", required=True)
+    ap.add_argument("--runs-dir", default="runs")
+    ap.add_argument("--run", default="latest")
+    args = ap.parse_args()
+    print("| competition | method | CV | local LB | seconds |\n|---|---|---|---|---|")
+    for name in args.names:
+        rec = load_run(args.runs_dir, name, args.run)
+        prep = prepare_run(RunOptions(name, data_root=args.data_root, runs_dir=args.runs_dir, device="cpu"))
+        models = [k for k in rec.oof if not k.startswith("ensemble")]
+        answers = prep.data.folder / "answers.csv"
+        from compete.io import read_table
+
+        truth = read_table(Path(answers))
+        for label in models:
+            row(name, label, prep, rec.oof[label], rec.test[label], truth, 0.0)
+        for method, params in METHODS:
+            t0 = time.perf_counter()
+            metric = get_metric("logloss") if prep.codec.metric.needs == "label" else prep.ctx.metric
+            res = combine(method, {m: rec.oof[m] for m in models}, {m: rec.test[m] for m in models}, prep.ctx.y,
+                          task=prep.spec.task, metric=metric, folds=prep.ctx.folds, seed=0, params=params)  # fmt: skip
+            shown = method + (f" ({params['meta']} meta)" if params else "")
+            row(name, shown, prep, res.oof, res.test, truth, time.perf_counter() - t0)
+
+
+def row(name: str, label: str, prep, oof, test, truth, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    from compete.foldloop import score_oof
+
+    codec, spec = prep.codec, prep.spec
+    threshold = choose_threshold(prep.ctx.y, oof, codec.metric)
+    cv = score_oof(prep.ctx, oof) if threshold is None else threshold.score
+    sub = build_submission(prep.data.sample, prep.data.test[spec.id], test, id_col=spec.id, codec=codec,
+                           metric=codec.metric, threshold=threshold)  # fmt: skip
+    lb = score_submission(sub, truth, spec, codec)
+    print(f"| {name} | {label} | {cv:.4f} | {lb:.4f} | {seconds:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
