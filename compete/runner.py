@@ -187,7 +187,12 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     _warn_on_drift(prep, emit, budget)
     emit("start", competition=spec.name, rows=len(ctx.y), test_rows=len(ctx.X_test), folds=len(ctx.folds),
          features=ctx.X.shape[1], device=prep.device, models=[m.label for m in spec.models])  # fmt: skip
-    results = _fit_models(prep, list(spec.models), emit, budget)
+    models = list(spec.models)
+    if budget is not None:
+        from compete.budget import fast_models
+
+        models = fast_models(models)
+    results = _fit_models(prep, models, emit, budget)
     if budget is not None:
         results += _second_pass(prep, results, emit, budget)
     final = _finalize(prep, results)

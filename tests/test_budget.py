@@ -36,6 +36,7 @@ def test_ample_budget_fits_every_model_then_seed_bags_the_strongest(competition)
     bags = [s["step"] for s in steps[3:]]
     assert bags and all("~seed" in b for b in bags)
     assert set(res.scores) == {s["step"] for s in steps}  # every fit is in the ensemble's pool
+    assert res.scores["lightgbm"]["params"] == {"learning_rate": 0.1, "n_estimators": 40}  # the fast pass
 
 
 def test_exhausted_budget_still_writes_a_valid_submission(competition):
