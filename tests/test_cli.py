@@ -37,7 +37,7 @@ def run_args(comps: Path, name: str = "toy", *extra: str) -> list[str]:
 
 def test_run_demo_end_to_end(tmp_path: Path):
     res = invoke("run", "demo", "--competitions", REPO / "competitions", "--data-root", tmp_path / "data",
-                 "--runs-dir", tmp_path / "runs", "--models", "lightgbm,catboost", "--folds", "3",
+                 "--runs-dir", tmp_path / "runs", "--models", "lightgbm,xgboost", "--folds", "3",
                  "--device", "cpu", "--output", tmp_path / "out.csv")  # fmt: skip
     assert res.exit_code == 0, res.output
     last = res.output.strip().splitlines()[-1]
@@ -50,7 +50,7 @@ def test_run_demo_end_to_end(tmp_path: Path):
     assert {p.name for p in run_dir.iterdir()} >= {"oof.parquet", "test.parquet", "scores.json", "spec.json",
                                                    "submission.csv", "run.log"}  # fmt: skip
     scores = json.loads((run_dir / "scores.json").read_text())
-    assert scores["models"]["catboost"]["cv"] > 0.65
+    assert scores["models"]["xgboost"]["cv"] > 0.65
     listed = invoke("runs", "demo", "--runs-dir", tmp_path / "runs")
     assert run_dir.name in listed.output
 
