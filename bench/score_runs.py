@@ -1,6 +1,6 @@
 """Run compete on competition folders with answer keys and score each submission like a leaderboard.
 
-    python bench/score_runs.py --data-root ../shared/datasets titanic adult [--models lightgbm] [-- extra args]
+    python bench/score_runs.py --data-root ../shared/datasets titanic adult [--extra "--models lightgbm"]
 
 Prints one markdown row per competition: CV score, local leaderboard score (answers.csv), wall seconds.
 """
@@ -25,12 +25,14 @@ def main() -> None:
     ap.add_argument("--data-root", required=True)
     ap.add_argument("--runs-dir", default="runs")
     ap.add_argument("--competitions", default="competitions")
-    ap.add_argument("extra", nargs=argparse.REMAINDER)
+    ap.add_argument(
+        "--extra", default="", help='more `compete run` options, e.g. "--models lightgbm --seed 7"'
+    )
     args = ap.parse_args()
     print("| competition | metric | final | CV | local LB | wall s |\n|---|---|---|---|---|---|")
     for name in args.names:
         cmd = ["compete", "run", name, "--data-root", args.data_root, "--runs-dir", args.runs_dir,
-               "--competitions", args.competitions, "--json", *[a for a in args.extra if a != "--"]]  # fmt: skip
+               "--competitions", args.competitions, "--json", *args.extra.split()]  # fmt: skip
         t0 = time.perf_counter()
         out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode != 0:
