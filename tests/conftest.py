@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,27 +32,39 @@ def make_frames(task: str = "binary", n: int = 240, seed: int = 0) -> tuple[pd.D
     return frame.iloc[:n].reset_index(drop=True), frame.iloc[n:].drop(columns="y").reset_index(drop=True)
 
 
+LIGHTGBM_60 = '[[models]]\nname = "lightgbm"\nparams = {n_estimators = 60}\n'
+
+
+def write_competition(root: Path, *, task: str = "binary", metric: str | None = None, extra: str = "",
+                      name: str = "toy", models: str = LIGHTGBM_60, n: int = 240,
+                      train: pd.DataFrame | None = None, test: pd.DataFrame | None = None,
+                      answers: pd.DataFrame | None = None) -> Path:  # fmt: skip
+    """Write a competition (data + spec, 3-fold CV) under ``root``; returns the competitions folder.
+
+    ``train``/``test`` default to :func:`make_frames`; ``answers`` (id + y) is written when given.
+    """
+    tr, te = make_frames(task, n=n) if train is None or test is None else (train, test)
+    data = root / "data" / name
+    data.mkdir(parents=True, exist_ok=True)
+    tr.to_csv(data / "train.csv", index=False)
+    te.to_csv(data / "test.csv", index=False)
+    pd.DataFrame({"id": te["id"], "y": 0}).to_csv(data / "sample_submission.csv", index=False)
+    if answers is not None:
+        answers.to_csv(data / "answers.csv", index=False)
+    spec_dir = root / "competitions" / name
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    metric_line = f'metric = "{metric}"\n' if metric else ""
+    (spec_dir / "competition.toml").write_text(
+        f'task = "{task}"\ntarget = "y"\nid = "id"\n{metric_line}{extra}\n[cv]\nfolds = 3\n\n{models}'
+    )
+    return root / "competitions"
+
+
 @pytest.fixture
 def competition(tmp_path: Path) -> Callable[..., Path]:
-    """Write a competition (spec + data) under tmp_path; returns the competitions folder."""
+    """``write_competition`` under tmp_path (keyword arguments as there)."""
 
-    def write(task: str = "binary", metric: str | None = None, extra: str = "", name: str = "toy",
-              train: pd.DataFrame | None = None, test: pd.DataFrame | None = None) -> Path:  # fmt: skip
-        tr, te = make_frames(task)
-        tr = tr if train is None else train
-        te = te if test is None else test
-        data = tmp_path / "data" / name
-        data.mkdir(parents=True, exist_ok=True)
-        tr.to_csv(data / "train.csv", index=False)
-        te.to_csv(data / "test.csv", index=False)
-        pd.DataFrame({"id": te["id"], "y": 0}).to_csv(data / "sample_submission.csv", index=False)
-        spec_dir = tmp_path / "competitions" / name
-        spec_dir.mkdir(parents=True, exist_ok=True)
-        metric_line = f'metric = "{metric}"\n' if metric else ""
-        (spec_dir / "competition.toml").write_text(
-            f'task = "{task}"\ntarget = "y"\nid = "id"\n{metric_line}{extra}\n'
-            '[cv]\nfolds = 3\n\n[[models]]\nname = "lightgbm"\nparams = {n_estimators = 60}\n'
-        )
-        return tmp_path / "competitions"
+    def write(task: str = "binary", **kwargs: Any) -> Path:
+        return write_competition(tmp_path, task=task, **kwargs)
 
     return write

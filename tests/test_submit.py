@@ -19,7 +19,7 @@ from compete.commands.submit import drift_command, fetch_command, leaderboard_co
 from compete.errors import DataError, RunError
 from compete.runner import RunOptions, run_competition
 from compete.submit import SubmitOptions, check_submission, list_submissions, submit_run
-from tests.conftest import make_frames
+from tests.conftest import make_frames, write_competition
 
 MODELS = '\n[[models]]\nname = "lightgbm"\nparams = {n_estimators = 30, n_jobs = 1}\n'
 
@@ -36,20 +36,8 @@ def toy(tmp_path: Path, task: str = "binary", metric: str | None = None, answers
     """A competition whose test rows have known answers; returns the competitions folder."""
     full, _ = make_frames(task, n=300)
     train, test = full.iloc[:200], full.iloc[200:]
-    data = tmp_path / "data" / "toy"
-    data.mkdir(parents=True)
-    train.to_csv(data / "train.csv", index=False)
-    test.drop(columns="y").to_csv(data / "test.csv", index=False)
-    pd.DataFrame({"id": test["id"], "y": 0}).to_csv(data / "sample_submission.csv", index=False)
-    if answers:
-        test[["id", "y"]].to_csv(data / "answers.csv", index=False)
-    spec = tmp_path / "competitions" / "toy"
-    spec.mkdir(parents=True)
-    metric_line = f'metric = "{metric}"\n' if metric else ""
-    (spec / "competition.toml").write_text(
-        f'task = "{task}"\ntarget = "y"\nid = "id"\n{metric_line}{extra}\n[cv]\nfolds = 3\n{MODELS}'
-    )
-    return tmp_path / "competitions"
+    return write_competition(tmp_path, task=task, metric=metric, extra=extra, models=MODELS, train=train,
+                             test=test.drop(columns="y"), answers=test[["id", "y"]] if answers else None)  # fmt: skip
 
 
 def make_run(comps: Path, seed: int = 1, folds: int | None = None) -> str:

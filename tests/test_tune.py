@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from compete.errors import SpecError
@@ -13,29 +12,20 @@ from compete.foldloop import cross_fit
 from compete.runner import RunOptions, prepare_run, resolve_spec
 from compete.tune import TuneOptions, search_overrides, tune
 from compete.tune_params import best_params, resolve_params, study_report
-from tests.conftest import make_frames
+from tests import conftest
 
 REPO = Path(__file__).parents[1]
 FAST = {"min_child_samples": 5, "min_data_per_group": 10}
+
+
+TUNE_MODELS = '[[models]]\nname = "lightgbm"\nparams = {n_estimators = 40, n_jobs = 1}\n'
 
 
 def write_competition(
     root: Path, task: str = "binary", models: str = "", name: str = "toy", n: int = 240
 ) -> Path:
     """A small competition whose models run single-threaded; returns the competitions folder."""
-    train, test = make_frames(task, n=n)
-    data = root / "data" / name
-    data.mkdir(parents=True, exist_ok=True)
-    train.to_csv(data / "train.csv", index=False)
-    test.to_csv(data / "test.csv", index=False)
-    pd.DataFrame({"id": test["id"], "y": 0}).to_csv(data / "sample_submission.csv", index=False)
-    spec = root / "competitions" / name
-    spec.mkdir(parents=True, exist_ok=True)
-    models = models or '[[models]]\nname = "lightgbm"\nparams = {n_estimators = 40, n_jobs = 1}\n'
-    (spec / "competition.toml").write_text(
-        f'task = "{task}"\ntarget = "y"\nid = "id"\n\n[cv]\nfolds = 3\n\n{models}'
-    )
-    return root / "competitions"
+    return conftest.write_competition(root, task=task, models=models or TUNE_MODELS, name=name, n=n)
 
 
 def options(root: Path, **kw) -> TuneOptions:
