@@ -14,6 +14,7 @@ from typing import Any
 
 from compete.errors import RunError
 from compete.runner import Reporter, RunOptions, RunResult, _finalize, _write_run, prepare_run
+from compete.runs import RunRecord
 from compete.spec import StepSpec
 
 __all__ = ["ensemble_runs"]
@@ -26,19 +27,22 @@ def ensemble_runs(opts: RunOptions, run_ids: list[str], method: str, params: dic
     from compete.ensemble import ENSEMBLES
     from compete.foldloop import ModelResult, score_oof
     from compete.runs import load_run
+    from compete.spec import find_spec, load_spec
 
     start = time.perf_counter()
     ENSEMBLES.get(method, where="--method")
     if len(run_ids) < 2:
         raise RunError(f"--runs names {len(run_ids)} run; an ensemble needs two or more, e.g. --runs ID1,ID2")
-    prep = prepare_run(_same_cv_as(opts, run_ids[0]))
+    name = load_spec(find_spec(opts.competition, opts.competitions_dir)).name
+    records = [load_run(opts.runs_dir, name, run_id) for run_id in run_ids]
+    ids = [rec.run_id for rec in records]
+    twice = next((i for i in ids if ids.count(i) > 1), None)
+    if twice:
+        raise RunError(f"--runs names run {twice} twice ({', '.join(run_ids)}); name distinct runs")
+    prep = prepare_run(_same_cv_as(opts, records[0]))
     ctx, signature = prep.ctx, folds_signature(prep.ctx.folds)
-    results, seen = [], set()
-    for run_id in run_ids:
-        rec = load_run(opts.runs_dir, prep.spec.name, run_id)
-        if rec.run_id in seen:
-            raise RunError(f"--runs names run {rec.run_id} twice ({', '.join(run_ids)}); name distinct runs")
-        seen.add(rec.run_id)
+    results = []
+    for rec in records:
         if rec.folds_signature != signature:
             raise RunError(
                 f"run {rec.run_id} was made with different folds (signature {rec.folds_signature} vs "
@@ -57,12 +61,7 @@ def ensemble_runs(opts: RunOptions, run_ids: list[str], method: str, params: dic
     return _write_run(opts, prep, results, final, log, time.perf_counter() - start, kind="ensemble")
 
 
-def _same_cv_as(opts: RunOptions, run_id: str) -> RunOptions:
-    """The options with the seed and fold count the first run was made with."""
-    from compete.runs import load_run
-    from compete.spec import find_spec, load_spec
-
-    name = load_spec(find_spec(opts.competition, opts.competitions_dir)).name
-    rec = load_run(opts.runs_dir, name, run_id)
+def _same_cv_as(opts: RunOptions, rec: RunRecord) -> RunOptions:
+    """The options with the seed and fold count run ``rec`` was made with."""
     spec = json.loads((rec.path / "spec.json").read_text())
     return dataclasses.replace(opts, seed=spec["seed"], folds=spec["cv"]["folds"])
