@@ -214,18 +214,22 @@ def _warn_on_drift(prep: Prepared, emit: Reporter, budget: Any) -> None:
         emit("note", text=f"warning: {warning}")
 
 
-def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Reporter, budget: Any) -> list[Any]:
-    """The first pass: every model of the spec (under a budget, each within its share of time)."""
+def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Reporter, budget: Any,
+                second_pass: bool = False) -> list[Any]:  # fmt: skip
+    """Fit ``models`` in turn. Under a budget: in the first pass each model gets its share of time and
+    the first always finishes; in the second pass a fit may use all the time left, or is dropped."""
     from compete.foldloop import OutOfTime, cross_fit
 
     results: list[Any] = []
     for i, model in enumerate(models):
-        deadline = None if budget is None else budget.first_pass_deadline(len(models) - i, first=not results)
+        deadline = None
+        if budget is not None:
+            deadline = budget.end if second_pass else budget.first_pass_deadline(len(models) - i, not results)
         emit("model_start", label=model.label, folds=len(prep.ctx.folds))
         t0 = time.perf_counter()
         try:
             results.append(cross_fit(prep.ctx, model, device=prep.device, report=emit, deadline=deadline,
-                                     must_finish=not results and not isinstance(budget, _Rest)))  # fmt: skip
+                                     must_finish=not results and not second_pass))  # fmt: skip
         except OutOfTime:
             if budget is not None:
                 budget.record(model.label, time.perf_counter() - t0, "dropped: out of time")
@@ -250,21 +254,8 @@ def _second_pass(prep: Prepared, results: list[Any], emit: Reporter, budget: Any
             if budget.left() < 1.3 * base.seconds:
                 continue
             spec = ModelSpec(base.name, base.params, f"{base.label}~seed{bag}")
-            extra += _fit_models(prep, [spec], emit, _Rest(budget))
+            extra += _fit_models(prep, [spec], emit, budget, second_pass=True)
     return extra
-
-
-@dataclass
-class _Rest:
-    """A budget view for the second pass: a fit may use all the time left, and is dropped if it overruns."""
-
-    budget: Any
-
-    def first_pass_deadline(self, models_left: int, first: bool) -> float:
-        return float(self.budget.end)
-
-    def record(self, step: str, seconds: float, status: str, **info: Any) -> None:
-        self.budget.record(step, seconds, status, **info)
 
 
 def _finalize(prep: Prepared, results: list[Any], step: StepSpec | None = None,
