@@ -130,11 +130,7 @@ def _pick(runs_dir: str | Path, competition: str, run_id: str) -> str:
     if run_id == "latest":
         return str(rows[0]["run_id"])
     sign = 1 if rows[0]["greater_is_better"] else -1
-    return str(
-        max(rows, key=lambda r: sign * (r["cv_score"] if r["cv_score"] is not None else -np.inf * sign))[
-            "run_id"
-        ]
-    )
+    return str(max(rows, key=lambda r: -np.inf if r["cv_score"] is None else sign * r["cv_score"])["run_id"])
 
 
 def pred_frame(preds: dict[str, np.ndarray]) -> pd.DataFrame:
