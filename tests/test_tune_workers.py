@@ -69,7 +69,9 @@ def test_resume_after_sigkill_keeps_finished_trials_and_fails_the_one_in_flight(
     before = trials_in(db)
     finished = [t for t in before if t[1] in ("COMPLETE", "PRUNED")]
     assert len(finished) >= 3 and before[-1][1] == "RUNNING", before
-    time.sleep(3.5)  # the heartbeat's grace period (3 x 1 s) passes: the killed trial is stale
+    # the grace period (3 x 1 s) must pass: SQLite's CURRENT_TIMESTAMP keeps whole seconds, so a gap of
+    # 3.5 s can read as 3 s (not stale); 5 s reads as at least 4 s whatever the rounding
+    time.sleep(5.0)
     result = tune(options(tmp_path, trials=2))
     after = trials_in(db)
     assert [t for t in after if t[0] <= finished[-1][0] and t[1] != "FAIL"] == finished
