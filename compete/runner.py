@@ -203,12 +203,18 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
 
 
 def _warn_on_drift(prep: Prepared, emit: Reporter, budget: Any) -> None:
-    """Adversarial validation (no target): warn when test rows are easy to tell from train rows."""
+    """Adversarial validation (no target): warn when test rows are easy to tell from train rows.
+
+    A quick check, not ``compete drift``'s full report: 3 folds, at most 20,000 rows, 100 trees. It is
+    enough to flag a shift (AUC well above 0.5) and costs about a tenth of a LightGBM run on adult
+    (``bench/overhead.py``).
+    """
     if budget is not None and budget.seconds < 60:
         return
     from compete.drift import drift_auc
 
-    report = drift_auc(prep.ctx.X, prep.ctx.X_test, prep.spec.seed)
+    report = drift_auc(prep.ctx.X, prep.ctx.X_test, prep.spec.seed, folds=3, max_rows=20_000,
+                       params={"n_estimators": 100})  # fmt: skip
     warning = report.warning()
     if warning:
         emit("note", text=f"warning: {warning}")
@@ -244,11 +250,24 @@ def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Reporter, budget:
 
 
 def _second_pass(prep: Prepared, results: list[Any], emit: Reporter, budget: Any) -> list[Any]:
-    """Seed bagging of the strongest families while the time left covers another fit of them."""
-    from compete.budget import MAX_SEED_BAGS, seed_bag_plan
+    """Slower learning rates for the strongest boosted-tree families, then seed bagging of the
+    strongest fits, each only while the time left covers it (see :mod:`compete.budget`)."""
+    from compete.budget import HALVING_COST, MAX_HALVINGS, MAX_SEED_BAGS, seed_bag_plan, slower
 
+    metric = prep.ctx.metric
     extra: list[Any] = []
-    families = seed_bag_plan(results, prep.ctx.metric.greater_is_better)
+    boosted = [r for r in results if slower(r) is not None]
+    for current in seed_bag_plan(boosted, metric.greater_is_better):
+        for _ in range(MAX_HALVINGS):
+            spec = slower(current)
+            if spec is None or budget.left() < HALVING_COST * current.seconds:
+                break
+            fitted = _fit_models(prep, [spec], emit, budget, second_pass=True)
+            extra += fitted
+            if not fitted or not metric.better(fitted[0].score, current.score):
+                break
+            current = fitted[0]
+    families = seed_bag_plan(results + extra, metric.greater_is_better)
     for bag in range(1, MAX_SEED_BAGS + 1):
         for base in families:
             if budget.left() < 1.3 * base.seconds:
