@@ -7,11 +7,11 @@ The plan, in order:
    share of 60% of the time left (time a fast model leaves unused flows to the next ones); each fold's
    fit stops boosting when its share is spent. The first model always finishes, so there is always a
    submission; a later model that cannot finish its folds is dropped.
-2. **Second pass** — first the strongest two boosted-tree families are refitted at half their
-   learning rate (and half again while it keeps paying and the time left covers about twice the last
-   fit's cost): a slower rate is the surest gain a GBDT has left. Then, while the time left covers
-   another fit of the strongest fits (judged by their CV score and measured cost), they are refitted
-   with new seeds (seed bagging). The ensemble weighs every fit by its out-of-fold score.
+2. **Second pass** — the two strongest boosted-tree families (judged by CV score) take turns,
+   strongest first. On its turn a family is refitted at half its learning rate, while the time left
+   covers about twice its last fit and the last halving paid (a slower rate is the surest gain a GBDT
+   has left); else its best fit is refitted with a new seed (seed bagging), while the time left covers
+   that. The ensemble weighs every fit by its out-of-fold score.
 3. **Ensemble and writing** — hill climbing over all fits and the run record, from a reserve kept aside
    from the start (8% of the budget, at least 3 s).
 
@@ -24,13 +24,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Budget"]
+__all__ = ["Budget", "SecondPass"]
 
 FIRST_PASS_SHARE = 0.6
 RESERVE_SHARE, RESERVE_MIN = 0.08, 3.0
 MAX_SEED_BAGS = 4
 MAX_HALVINGS = 2  # learning rate 0.1 -> 0.05 -> 0.025 at most
 HALVING_COST = 2.3  # a fit at half the rate takes about twice the rounds; keep a margin
+SEED_COST = 1.3  # a refit with a new seed takes about as long as the fit it repeats
 # Under a budget the boosted trees learn at 0.1 (unless the spec sets a rate): a time-sliced fit at
 # the unbudgeted 0.03 stops far short of its best round when seconds are scarce.
 FAST_PARAMS = {"lightgbm": {"learning_rate": 0.1}, "xgboost": {"learning_rate": 0.1},
@@ -86,11 +87,12 @@ def fast_models(models: list[Any]) -> list[Any]:
 
 
 def seed_bag_plan(results: list[Any], greater_is_better: bool) -> list[Any]:
-    """The best fit of each of the two strongest model families, strongest first."""
+    """The best fit of each of the two strongest boosted-tree families, strongest first."""
     sign = 1.0 if greater_is_better else -1.0
     best: dict[str, Any] = {}
     for r in sorted(results, key=lambda r: -sign * r.score):
-        best.setdefault(r.name, r)
+        if r.name in FAST_PARAMS:
+            best.setdefault(r.name, r)
     return list(best.values())[:2]
 
 
@@ -104,3 +106,74 @@ def slower(result: Any) -> Any:
         return None
     base = result.label.split("@")[0]
     return ModelSpec(result.name, {**result.params, "learning_rate": rate / 2}, f"{base}@lr{rate / 2:g}")
+
+
+@dataclass
+class _Family:
+    best: Any  # the family's best fit so far (what seed bags refit)
+    last: Any  # its last fit on the rate ladder (what the next halving halves)
+    halvings: int = 0
+    halving: bool = True  # a further halving may still fit and pay
+    seeds: int = 0
+
+
+class SecondPass:
+    """The second pass's plan, one step at a time (see the module's docstring).
+
+    ``next(left)`` gives the next fit (a :class:`~compete.spec.ModelSpec`) that the ``left`` seconds
+    cover, or ``None`` when none does; ``done(fit)`` reports its result (``None`` if it was dropped).
+
+    Examples
+    --------
+    >>> from compete.foldloop import ModelResult
+    >>> fit = ModelResult("lightgbm", "lightgbm", None, None, [], 0.9, [], [], 10.0, {"learning_rate": 0.1})
+    >>> plan = SecondPass([fit], greater_is_better=True)
+    >>> plan.next(left=30.0).label, plan.next(left=5.0)
+    ('lightgbm@lr0.05', None)
+    """
+
+    def __init__(self, results: list[Any], greater_is_better: bool) -> None:
+        self.greater_is_better = greater_is_better
+        self.families = [_Family(r, r) for r in seed_bag_plan(results, greater_is_better)]
+        self.turn = 0
+        self.pending: tuple[_Family, str] | None = None
+
+    def next(self, left: float) -> Any:
+        n = len(self.families)
+        for i in range(n):
+            family = self.families[(self.turn + i) % n]
+            step = self._step(family, left)
+            if step is not None:
+                self.turn = (self.turn + i + 1) % n
+                return step
+        return None
+
+    def _step(self, family: _Family, left: float) -> Any:
+        from compete.spec import ModelSpec
+
+        if family.halving:
+            spec = slower(family.last) if family.halvings < MAX_HALVINGS else None
+            if spec is not None and left >= HALVING_COST * family.last.seconds:
+                self.pending = (family, "halve")
+                return spec
+            family.halving = False  # the time left only shrinks: it will not fit later either
+        best = family.best
+        if family.seeds < MAX_SEED_BAGS and left >= SEED_COST * best.seconds:
+            family.seeds += 1
+            self.pending = (family, "seed")
+            return ModelSpec(best.name, best.params, f"{best.label}~seed{family.seeds}")
+        return None
+
+    def done(self, fit: Any) -> None:
+        if self.pending is None:
+            return
+        family, kind = self.pending
+        self.pending = None
+        if kind != "halve":
+            return
+        family.halvings += 1
+        sign = 1.0 if self.greater_is_better else -1.0
+        if fit is None or not sign * fit.score > sign * family.best.score:
+            family.halving = False
+            return
+        family.best = family.last = fit

@@ -250,30 +250,16 @@ def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Reporter, budget:
 
 
 def _second_pass(prep: Prepared, results: list[Any], emit: Reporter, budget: Any) -> list[Any]:
-    """Slower learning rates for the strongest boosted-tree families, then seed bagging of the
-    strongest fits, each only while the time left covers it (see :mod:`compete.budget`)."""
-    from compete.budget import HALVING_COST, MAX_HALVINGS, MAX_SEED_BAGS, seed_bag_plan, slower
+    """Slower learning rates and seed bags of the strongest boosted-tree families, each only while the
+    time left covers it (see :mod:`compete.budget`)."""
+    from compete.budget import SecondPass
 
-    metric = prep.ctx.metric
+    plan = SecondPass(results, prep.ctx.metric.greater_is_better)
     extra: list[Any] = []
-    boosted = [r for r in results if slower(r) is not None]
-    for current in seed_bag_plan(boosted, metric.greater_is_better):
-        for _ in range(MAX_HALVINGS):
-            spec = slower(current)
-            if spec is None or budget.left() < HALVING_COST * current.seconds:
-                break
-            fitted = _fit_models(prep, [spec], emit, budget, second_pass=True)
-            extra += fitted
-            if not fitted or not metric.better(fitted[0].score, current.score):
-                break
-            current = fitted[0]
-    families = seed_bag_plan(results + extra, metric.greater_is_better)
-    for bag in range(1, MAX_SEED_BAGS + 1):
-        for base in families:
-            if budget.left() < 1.3 * base.seconds:
-                continue
-            spec = ModelSpec(base.name, base.params, f"{base.label}~seed{bag}")
-            extra += _fit_models(prep, [spec], emit, budget, second_pass=True)
+    while (spec := plan.next(budget.left())) is not None:
+        fitted = _fit_models(prep, [spec], emit, budget, second_pass=True)
+        plan.done(fitted[0] if fitted else None)
+        extra += fitted
     return extra
 
 
