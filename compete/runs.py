@@ -77,13 +77,13 @@ def record_run(runs_dir: str | Path, row: dict[str, Any]) -> None:
 
 
 def list_runs(runs_dir: str | Path, competition: str | None = None) -> list[dict[str, Any]]:
-    """The ledger's runs, newest first, optionally of one competition."""
+    """The ledger's runs, newest first (in the order they were recorded), optionally of one competition."""
     if not (Path(runs_dir) / LEDGER).exists():
         return []
     with ledger(runs_dir) as con:
         con.row_factory = sqlite3.Row
         where, args = ("WHERE competition = ?", [competition]) if competition else ("", [])
-        rows = con.execute(f"SELECT * FROM runs {where} ORDER BY created DESC, run_id DESC", args)
+        rows = con.execute(f"SELECT * FROM runs {where} ORDER BY rowid DESC", args)
         return [dict(r) for r in rows]
 
 
