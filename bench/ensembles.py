@@ -19,7 +19,7 @@ from compete.metrics import get_metric
 from compete.runner import RunOptions, prepare_run
 from compete.runs import load_run
 from compete.submission import build_submission
-from compete.thresholds import choose_threshold
+from compete.thresholds import choose_threshold, cross_fitted_score
 
 METHODS = [("mean", {}), ("rank", {}), ("geometric", {}), ("hill_climb", {}), ("stacking", {}),
            ("stacking", {"meta": "lightgbm"})]  # fmt: skip
@@ -57,7 +57,13 @@ def row(name: str, label: str, prep, oof, test, truth, seconds: float) -> None: 
 
     codec, spec = prep.codec, prep.spec
     threshold = choose_threshold(prep.ctx.y, oof, codec.metric)
-    cv = score_oof(prep.ctx, oof) if threshold is None else threshold.score
+    # a label metric's CV is cross-fitted: each fold cut at a threshold chosen on the other folds
+    fold = prep.ctx.fold_of_row()
+    cv = (
+        score_oof(prep.ctx, oof)
+        if threshold is None
+        else cross_fitted_score(prep.ctx.y, oof, fold, codec.metric)
+    )
     sub = build_submission(prep.data.sample, prep.data.test[spec.id], test, id_col=spec.id, codec=codec,
                            metric=codec.metric, threshold=threshold)  # fmt: skip
     lb = score_submission(sub, truth, spec, codec)

@@ -61,6 +61,13 @@ class FoldContext:
     spec_dir: Path | None = None
     _cache: dict[int, FoldFrames] = field(default_factory=dict, repr=False)
 
+    def fold_of_row(self) -> np.ndarray:
+        """Each training row's validation fold; -1 for a row no fold validates (time splits)."""
+        fold = np.full(len(self.y), -1)
+        for k, (_, va) in enumerate(self.folds):
+            fold[va] = k
+        return fold
+
     def frames(self, k: int) -> FoldFrames:
         """Fold ``k``'s frames, built once and reused by every model."""
         if k not in self._cache:

@@ -308,28 +308,15 @@ def _ensemble(prep: Prepared, results: list[Any], step: StepSpec) -> dict[str, A
 def _with_threshold(prep: Prepared, final: dict[str, Any]) -> dict[str, Any]:
     """For label metrics: the threshold for the submission is chosen on all OOF rows; the reported CV
     score is cross-fitted (each fold's rows are labelled with a threshold chosen on the other folds)."""
-    from compete.thresholds import choose_threshold
+    from compete.thresholds import choose_threshold, cross_fitted_score
 
-    ctx, oof = prep.ctx, final["oof"]
-    validated = _fold_of_row(ctx) >= 0
-    threshold = choose_threshold(ctx.y[validated], oof[validated], prep.codec.metric)
+    ctx, oof, fold = prep.ctx, final["oof"], prep.ctx.fold_of_row()
+    threshold = choose_threshold(ctx.y[fold >= 0], oof[fold >= 0], prep.codec.metric)
     final["threshold"] = threshold
     if threshold is not None:
-        final["score"] = _cross_fitted_threshold_score(prep, oof)
+        final["score"] = cross_fitted_score(ctx.y, oof, fold, prep.codec.metric)
         final["info"]["threshold"] = {**threshold.to_dict(), "cv_score": final["score"]}
     return final
-
-
-def _cross_fitted_threshold_score(prep: Prepared, oof: np.ndarray) -> float:
-    from compete.thresholds import apply_threshold, choose_threshold
-
-    ctx, metric = prep.ctx, prep.codec.metric
-    fold = _fold_of_row(ctx)
-    labels = np.full(len(ctx.y), -1)
-    for k in range(len(ctx.folds)):
-        fit, held = (fold >= 0) & (fold != k), fold == k
-        labels[held] = apply_threshold(oof[held], choose_threshold(ctx.y[fit], oof[fit], metric))
-    return float(metric.fn(ctx.y[fold >= 0], labels[fold >= 0]))
 
 
 def _write_run(opts: RunOptions, prep: Prepared, results: list[Any], final: dict[str, Any], log: list[str],
@@ -348,7 +335,7 @@ def _write_run(opts: RunOptions, prep: Prepared, results: list[Any], final: dict
     run_id = new_run_id()
     with staged_run(opts.runs_dir, spec.name, run_id) as tmp:
         oof = pred_frame({**{r.label: r.oof for r in results}, **_ens(final, results, "oof")})
-        oof["y"], oof["fold"] = ctx.y, _fold_of_row(ctx)
+        oof["y"], oof["fold"] = ctx.y, ctx.fold_of_row()
         oof.to_parquet(tmp / "oof.parquet")
         pred_frame({**{r.label: r.test for r in results}, **_ens(final, results, "test")}).to_parquet(
             tmp / "test.parquet"
@@ -388,13 +375,6 @@ def _ens(final: dict[str, Any], results: list[Any], key: str) -> dict[str, np.nd
 def _model_scores(r: Any) -> dict[str, Any]:
     return {"cv": r.score, "std": r.std, "folds": r.fold_scores, "devices": r.devices,
             "best_iterations": r.best_iterations, "seconds": round(r.seconds, 2), "params": r.params}  # fmt: skip
-
-
-def _fold_of_row(ctx: Any) -> np.ndarray:
-    fold = np.full(len(ctx.y), -1)
-    for k, (_, va) in enumerate(ctx.folds):
-        fold[va] = k
-    return fold
 
 
 def _json_default(value: Any) -> Any:

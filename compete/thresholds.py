@@ -33,7 +33,14 @@ import numpy as np
 from compete.errors import SpecError
 from compete.metrics import FLOOR_KINDS, Metric, floor_metric, get_metric, to_labels
 
-__all__ = ["Threshold", "choose_threshold", "apply_threshold", "floor_metric", "FLOOR_KINDS"]
+__all__ = [
+    "Threshold",
+    "choose_threshold",
+    "apply_threshold",
+    "cross_fitted_score",
+    "floor_metric",
+    "FLOOR_KINDS",
+]
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,28 @@ def apply_threshold(pred: Any, threshold: Threshold | None) -> np.ndarray:
     if isinstance(threshold.value, tuple):
         raise SpecError("apply_threshold: binary predictions with a multiclass threshold (class weights)")
     return (pred >= threshold.value).astype(int)
+
+
+def cross_fitted_score(y: Any, oof: Any, fold: Any, metric: str | Metric) -> float:
+    """The label metric of OOF predictions, each fold's rows cut at a threshold chosen on the others.
+
+    This is the honest CV score of a tuned threshold: the cut that labels a row never saw that row's
+    target. ``fold`` gives each row's validation fold (-1 for rows no fold validated, which are left
+    out).
+
+    Examples
+    --------
+    >>> y = np.array([0, 1, 0, 1, 0, 1]); p = np.array([0.1, 0.6, 0.2, 0.7, 0.3, 0.8])
+    >>> cross_fitted_score(y, p, np.array([0, 0, 1, 1, 2, 2]), "accuracy")
+    1.0
+    """
+    m = metric if isinstance(metric, Metric) else get_metric(metric)
+    y, oof, fold = np.asarray(y).astype(int), np.asarray(oof, dtype=float), np.asarray(fold)
+    labels = np.full(len(y), -1)
+    for k in np.unique(fold[fold >= 0]):
+        fit, held = (fold >= 0) & (fold != k), fold == k
+        labels[held] = apply_threshold(oof[held], choose_threshold(y[fit], oof[fit], m))
+    return float(m.fn(y[fold >= 0], labels[fold >= 0]))
 
 
 # --- binary -----------------------------------------------------------------------------------
