@@ -306,16 +306,22 @@ def _ensemble(prep: Prepared, results: list[Any], step: StepSpec) -> dict[str, A
 
 
 def _with_threshold(prep: Prepared, final: dict[str, Any]) -> dict[str, Any]:
-    """For label metrics: the threshold for the submission is chosen on all OOF rows; the reported CV
-    score is cross-fitted (each fold's rows are labelled with a threshold chosen on the other folds)."""
+    """For label metrics: a threshold chosen on all OOF rows, kept only when its cross-fitted CV score
+    (each fold's rows labelled with a threshold chosen on the other folds) beats the default cut's
+    (0.5 or argmax, nothing fitted). On small data a tuned cut, above all a multiclass one, can fit the
+    OOF noise: then the default rule labels the submission and the default score is the CV."""
     from compete.thresholds import choose_threshold, cross_fitted_score
 
     ctx, oof, fold = prep.ctx, final["oof"], prep.ctx.fold_of_row()
-    threshold = choose_threshold(ctx.y[fold >= 0], oof[fold >= 0], prep.codec.metric)
+    metric = prep.codec.metric
+    threshold = choose_threshold(ctx.y[fold >= 0], oof[fold >= 0], metric)
     final["threshold"] = threshold
     if threshold is not None:
-        final["score"] = cross_fitted_score(ctx.y, oof, fold, prep.codec.metric)
-        final["info"]["threshold"] = {**threshold.to_dict(), "cv_score": final["score"]}
+        tuned = cross_fitted_score(ctx.y, oof, fold, metric)
+        used = metric.better(tuned, threshold.default_score)
+        final["threshold"] = threshold if used else None
+        final["score"] = tuned if used else threshold.default_score
+        final["info"]["threshold"] = {**threshold.to_dict(), "cv_score": tuned, "used": used}
     return final
 
 

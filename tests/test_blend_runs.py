@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
+from conftest import make_frames
 
 from compete.blend_runs import ensemble_runs
 from compete.errors import RunError
@@ -36,9 +39,25 @@ def test_label_metric_threshold_is_chosen_on_oof_and_scored_cross_fitted(competi
     res = run_competition(opts(comps))
     t = res.info["threshold"]
     assert 0 < t["threshold"] < 1
-    assert res.cv_score == t["cv_score"] and t["cv_score"] <= t["score"] + 1e-12
+    assert t["cv_score"] <= t["score"] + 1e-12
+    assert res.cv_score == (t["cv_score"] if t["used"] else t["default_score"])
+    assert t["used"] == (t["cv_score"] > t["default_score"])
     scores = json.loads((res.path / "scores.json").read_text())
     assert scores["threshold"]["threshold"] == t["threshold"]
+
+
+def test_a_tuned_threshold_that_does_not_beat_the_default_cut_is_not_used(competition):
+    # classes split exactly by x: the default cut is already perfect on OOF, so no tuned cut is better
+    tr, te = make_frames(n=240)
+    tr["x"], te["x"] = tr["x"].fillna(0.0), te["x"].fillna(0.0)
+    tr["y"] = np.where(tr["x"] > 0.2, "yes", "no")
+    comps = competition(metric="accuracy", train=tr, test=te)
+    res = run_competition(opts(comps))
+    t = res.info["threshold"]
+    assert t["used"] is False and res.cv_score == t["default_score"] == 1.0
+    test_p = pd.read_parquet(res.path / "test.parquet")[res.final].to_numpy()
+    sub = pd.read_csv(res.submission)
+    assert (sub["y"] == np.where(test_p >= 0.5, "yes", "no")).all()  # the default cut labels the submission
 
 
 def test_ensemble_of_runs_and_mismatched_folds(competition):

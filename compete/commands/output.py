@@ -65,9 +65,15 @@ def print_run(console: Console, result: RunResult) -> None:
         t = result.info["threshold"]
         value = t["threshold"]
         shown = f"{value:.4f}" if isinstance(value, float) else ", ".join(f"{v:.3f}" for v in value)
-        console.print(
-            f"decision threshold {shown} chosen on OOF predictions; cross-fitted cv {t['cv_score']:.5f}"
-        )
+        if t.get("used", True):
+            console.print(
+                f"decision threshold {shown} chosen on OOF predictions; cross-fitted cv {t['cv_score']:.5f}"
+            )
+        else:
+            console.print(
+                f"decision threshold {shown} chosen on OOF predictions scored {t['cv_score']:.5f} cross-fitted, "
+                f"no better than the default cut's {t['default_score']:.5f}: the submission uses the default"
+            )
     for extra in result.extra_outputs:
         console.print(f"also written to {extra}")
     console.print(
