@@ -1,9 +1,10 @@
 """Every ensemble method over one run's stored OOF and test predictions: honest CV and local LB.
 
     python bench/ensembles.py --data-root ../shared/datasets --runs-dir runs titanic [house-prices ...]
+    python bench/ensembles.py --data-root ../shared/datasets adult=RUN_ID1+RUN_ID2   # pool two runs
 
-Uses each competition's latest run (its models' OOF/test predictions and folds); prints a markdown
-row per method: the best single model, mean, rank, geometric, hill_climb and stacking (linear and
+Uses each competition's latest run (or the runs named after ``=``, joined by ``+``, which must share
+their folds; every model of each is pooled); prints a markdown row per model and per method: the best single model, mean, rank, geometric, hill_climb and stacking (linear and
 LightGBM meta-models), each with its cross-fitted CV score and its answers.csv score.
 """
 
@@ -13,6 +14,7 @@ import argparse
 import time
 from pathlib import Path
 
+from compete.cv import folds_signature
 from compete.ensemble import combine
 from compete.leaderboard import score_submission
 from compete.metrics import get_metric
@@ -33,23 +35,41 @@ def main() -> None:
     ap.add_argument("--run", default="latest")
     args = ap.parse_args()
     print("| competition | method | CV | local LB | seconds |\n|---|---|---|---|---|")
-    for name in args.names:
-        rec = load_run(args.runs_dir, name, args.run)
+    for arg in args.names:
+        name, _, ids = arg.partition("=")
+        oofs, tests, signature = pooled(args.runs_dir, name, (ids or args.run).split("+"))
         prep = prepare_run(RunOptions(name, data_root=args.data_root, runs_dir=args.runs_dir, device="cpu"))
-        models = [k for k in rec.oof if not k.startswith("ensemble")]
+        if folds_signature(prep.ctx.folds) != signature:
+            raise SystemExit(
+                f"{name}: the runs' folds are not the spec's (seed or folds changed); re-run them"
+            )
         answers = prep.data.folder / "answers.csv"
         from compete.io import read_table
 
         truth = read_table(Path(answers))
-        for label in models:
-            row(name, label, prep, rec.oof[label], rec.test[label], truth, 0.0)
+        for label in oofs:
+            row(name, label, prep, oofs[label], tests[label], truth, 0.0)
         for method, params in METHODS:
             t0 = time.perf_counter()
             metric = get_metric("logloss") if prep.codec.metric.needs == "label" else prep.ctx.metric
-            res = combine(method, {m: rec.oof[m] for m in models}, {m: rec.test[m] for m in models}, prep.ctx.y,
+            res = combine(method, oofs, tests, prep.ctx.y,
                           task=prep.spec.task, metric=metric, folds=prep.ctx.folds, seed=0, params=params)  # fmt: skip
             shown = method + (f" ({params['meta']} meta)" if params else "")
             row(name, shown, prep, res.oof, res.test, truth, time.perf_counter() - t0)
+
+
+def pooled(runs_dir: str, name: str, run_ids: list[str]) -> tuple[dict, dict, str]:
+    """Every model's OOF and test predictions of ``run_ids`` (ensembles left out); the runs must share folds."""
+    recs = [load_run(runs_dir, name, r) for r in run_ids]
+    if len({rec.folds_signature for rec in recs}) > 1:
+        raise SystemExit(
+            f"{name}: runs {run_ids} were made with different folds; pool runs of the same folds"
+        )
+    oofs, tests = {}, {}
+    for rec in recs:
+        for label in (k for k in rec.oof if not k.startswith("ensemble")):
+            oofs[label], tests[label] = rec.oof[label], rec.test[label]
+    return oofs, tests, recs[0].folds_signature
 
 
 def row(name: str, label: str, prep, oof, test, truth, seconds: float) -> None:  # type: ignore[no-untyped-def]

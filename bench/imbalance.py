@@ -22,10 +22,10 @@ from compete.leaderboard import _encode
 from compete.metrics import get_metric
 from compete.runner import RunOptions, prepare_run, run_competition
 from compete.runs import load_run
-from compete.thresholds import apply_threshold, choose_threshold
+from compete.thresholds import Threshold, apply_threshold, choose_threshold
 
 
-def scores(y: np.ndarray, p: np.ndarray, cut: float) -> list[float]:
+def scores(y: np.ndarray, p: np.ndarray, cut: Threshold) -> list[float]:
     labels = apply_threshold(p, cut)
     return [get_metric("auc").score(y, p), get_metric("average_precision").score(y, p),
             float(get_metric("f1").fn(y, labels))]  # fmt: skip
@@ -56,7 +56,8 @@ def main() -> None:
             truth = read_table(Path(prep.data.folder) / "answers.csv")
             truth = truth.set_index(prep.spec.id).loc[prep.data.test[prep.spec.id]][prep.spec.target]
             y_test = _encode(prep.codec, truth)
-            row = [*scores(prep.ctx.y, oof, cut.value), cut.value, *scores(y_test, test, cut.value)]
+            assert cut is not None  # f1 is a label metric
+            row = [*scores(prep.ctx.y, oof, cut), cut.value, *scores(y_test, test, cut)]
             cells = " | ".join(f"{v:.4f}" for v in row)
             print(f"| {name} | {method} | {cells} | {wall:.0f} |", flush=True)
 

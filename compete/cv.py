@@ -1,5 +1,9 @@
 """Splitters built from the spec's ``[cv]`` table: the same folds for every model of a run.
 
+``group`` with ``group_period`` (a datetime ``group`` column) keeps each calendar hour, day, week,
+month or year whole within one fold: the way to validate on unseen days when the test set is made
+of other days (bike-sharing: train days 1-19, test days 20+).
+
 Folds are positional index arrays ``(train_idx, valid_idx)``. With ``kfold``, ``stratified`` and
 ``group`` every row is validated exactly once. ``time`` is forward chaining on the time column: fold k
 trains on the earliest blocks and validates the next one, so the first block is never validated and
@@ -30,7 +34,8 @@ def make_folds(cv: CVSpec, y: np.ndarray, frame: pd.DataFrame, task: str) -> Fol
     if cv.scheme == "time":
         return _time_folds(_column(frame, cv.time, "cv.time"), cv.folds)
     if cv.scheme == "group":
-        return _group_folds(_column(frame, cv.group, "cv.group"), y, cv, task)
+        groups = _column(frame, cv.group, "cv.group")
+        return _group_folds(_period(groups, cv.group_period) if cv.group_period else groups, y, cv, task)
     if cv.scheme == "stratified":
         strata = y if task != "regression" else _quantile_bins(y, cv.folds)
         _check_strata(strata, cv.folds)
@@ -61,6 +66,29 @@ def _check_strata(strata: np.ndarray, folds: int) -> None:
 def _quantile_bins(y: np.ndarray, folds: int) -> np.ndarray:
     bins = min(10, max(2, len(y) // (folds * 2)))
     return pd.qcut(pd.Series(y).rank(method="first"), bins, labels=False).to_numpy()
+
+
+PERIOD_CODES = {"hour": "h", "day": "D", "week": "W", "month": "M", "year": "Y"}
+
+
+def _period(values: pd.Series, period: str) -> pd.Series:
+    """The calendar ``period`` of each value of a datetime (or date-like text) column."""
+    if pd.api.types.is_numeric_dtype(values):
+        raise DataError(
+            f"cv.group_period = {period!r} needs cv.group = {values.name!r} to hold dates, but it holds "
+            "numbers; name a datetime column, or drop group_period to group by the values themselves"
+        )
+    times = (
+        values
+        if pd.api.types.is_datetime64_any_dtype(values)
+        else pd.to_datetime(values, errors="coerce", format="mixed")
+    )
+    if times.isna().any():
+        raise DataError(
+            f"cv.group_period = {period!r} needs cv.group = {values.name!r} to hold dates; "
+            f"{int(times.isna().sum())} values are missing or not dates (e.g. {values[times.isna()].iloc[0]!r})"
+        )
+    return times.dt.to_period(PERIOD_CODES[period]).astype(str)
 
 
 def _group_folds(groups: pd.Series, y: np.ndarray, cv: CVSpec, task: str) -> Folds:

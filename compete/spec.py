@@ -30,6 +30,7 @@ __all__ = [
 
 TASKS = ("binary", "multiclass", "regression")
 SCHEMES = ("kfold", "stratified", "group", "time")
+GROUP_PERIODS = ("hour", "day", "week", "month", "year")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class CVSpec:
     seed: int = 42
     group: str = ""
     time: str = ""
+    group_period: str = ""  # with a datetime cv.group: group rows by this calendar period (day, week, ...)
 
 
 @dataclass(frozen=True)
@@ -257,7 +259,7 @@ def _metric(c: _Checker, value: Any, task: str) -> str:
 
 
 def _cv(c: _Checker, table: dict[str, Any], task: str) -> CVSpec:
-    allowed = {"scheme": str, "folds": int, "seed": int, "group": str, "time": str}
+    allowed = {"scheme": str, "folds": int, "seed": int, "group": str, "time": str, "group_period": str}
     c.check_keys(table, allowed, "cv.")
     default = "stratified" if task != "regression" else "kfold"
     scheme = c.choice(table.get("scheme", default), SCHEMES, "cv.scheme")
@@ -267,7 +269,12 @@ def _cv(c: _Checker, table: dict[str, Any], task: str) -> CVSpec:
     for needed, key in (("group", "group"), ("time", "time")):
         if scheme == needed and not table.get(key):
             raise c.fail(f"cv.{key}", f'scheme {needed!r} needs cv.{key} = "<column>"')
-    return CVSpec(scheme, folds, table.get("seed", 42), table.get("group", ""), table.get("time", ""))
+    period = table.get("group_period", "")
+    if period:
+        c.choice(period, GROUP_PERIODS, "cv.group_period")
+        if scheme != "group":
+            raise c.fail("cv.group_period", f'goes with scheme = "group" (got scheme {scheme!r})')
+    return CVSpec(scheme, folds, table.get("seed", 42), table.get("group", ""), table.get("time", ""), period)
 
 
 def _files(c: _Checker, table: dict[str, Any]) -> dict[str, str]:

@@ -66,3 +66,24 @@ def test_class_smaller_than_folds_is_a_clear_error():
 def test_missing_group_column():
     with pytest.raises(DataError, match="cv.group = 'shop' is not a column of train"):
         make_folds(CVSpec("group", 5, 0, "shop"), Y, FRAME, "binary")
+
+
+def test_group_period_keeps_each_calendar_day_in_one_fold():
+    when = pd.Series(pd.date_range("2024-01-01", periods=N, freq="h").strftime("%Y-%m-%d %H:%M"), name="when")
+    frame = FRAME.assign(when=when)
+    split = make_folds(CVSpec("group", 4, 0, "when", "", "day"), Y, frame, "binary")
+    days = pd.to_datetime(when).dt.date
+    assert sum(len(va) for _, va in split) == N
+    for tr, va in split:
+        assert not set(days.iloc[tr]) & set(days.iloc[va])
+    assert len(split) == 4
+
+
+def test_group_period_needs_dates():
+    with pytest.raises(
+        DataError, match="cv.group_period = 'day' needs cv.group = 'g' to hold dates, but it holds numbers"
+    ):
+        make_folds(CVSpec("group", 5, 0, "g", "", "day"), Y, FRAME, "binary")
+    bad = FRAME.assign(w=["2024-01-01"] * (N - 1) + ["soon"])
+    with pytest.raises(DataError, match="1 values are missing or not dates \\(e.g. 'soon'\\)"):
+        make_folds(CVSpec("group", 5, 0, "w", "", "day"), Y, bad, "binary")

@@ -33,6 +33,11 @@ def test_defaults_fill_metric_cv_and_models():
         ({"cv": {"folds": "five"}}, "cv.folds: expected an integer, got 'five' (a string)"),
         ({"cv": {"folds": 1}}, "cv.folds: got 1; need at least 2 folds"),
         ({"cv": {"scheme": "group"}}, "cv.group: scheme 'group' needs cv.group"),
+        (
+            {"cv": {"scheme": "group", "group": "when", "group_period": "fortnight"}},
+            "cv.group_period: got 'fortnight'; allowed values: hour, day, week, month, year",
+        ),
+        ({"cv": {"group_period": "day"}}, 'cv.group_period: goes with scheme = "group" (got scheme'),
         ({"models": [{"name": "svm"}]}, "models[0].name: got 'svm'; allowed values:"),
         (
             {"models": [{"name": "lightgbm", "depth": 3}]},
