@@ -65,7 +65,9 @@ def test_pruning_stops_hopeless_trials_after_a_fold(tmp_path: Path):
 
 def test_xgboost_prunes_inside_a_fold(tmp_path: Path):
     write_competition(tmp_path, task="regression")
-    search = {"learning_rate": {"choices": [1e-6, 0.3]}, "n_estimators": 400, "n_jobs": 1, "max_depth": 3}
+    # trees that cannot split (min_child_weight 1e6) never learn: hopeless at the first progress mark
+    search = {"learning_rate": 0.3, "min_child_weight": {"choices": [1e6, 1.0]}, "n_estimators": 400,
+              "n_jobs": 1, "max_depth": 3}  # fmt: skip
     result = tune(options(tmp_path, model="xgboost", trials=12, search=search))
     notes = [t["note"] for t in study_report(options(tmp_path, model="xgboost", search=search))["history"]]
     assert result.pruned >= 1 and any(n.startswith("fold") and "round" in n for n in notes), notes
@@ -157,3 +159,46 @@ def test_show_without_a_study_says_how_to_start_one_and_tune_table_check(tmp_pat
         check_tune_table({"xgboost": 3}, "c.toml")
     with pytest.raises(SpecError, match=r"c.toml: tune.xgboost.eta: an empty list of choices"):
         check_tune_table({"xgboost": {"eta": []}}, "c.toml")
+
+
+class _Reports:
+    """A stand-in for an Optuna trial that records the steps reported to it."""
+
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+
+    def report(self, value: float, step: int) -> None:
+        self.steps.append(step)
+
+    def should_prune(self) -> bool:
+        return False
+
+
+@pytest.mark.parametrize(("rate", "rounds"), [(0.1, [50, 100, 150]), (0.01, [500, 1000, 1500])])
+def test_in_fold_reports_come_at_equal_learning_progress(rate: float, rounds: list[int]):
+    from compete.tune import STEP, _InFold
+
+    trial = _Reports()
+    hook = _InFold(trial, 0, 1.0, "l2", True, None, rate)
+    reported = []
+    for r in range(1, round(15 / rate) + 1):  # 3 marks' worth of progress at this rate
+        before = len(trial.steps)
+        hook.check(r, 1.0)
+        if len(trial.steps) > before:
+            reported.append(r)
+    assert reported == rounds  # a slow learner is compared with a fast one at the same progress ...
+    assert trial.steps == [STEP + 1, STEP + 2, STEP + 3]  # ... under the same step numbers
+
+
+def test_study_names_of_0_1_specs_survive_fields_added_since(tmp_path: Path):
+    import dataclasses
+
+    from compete.tune import objective_hash, search_overrides
+
+    comps = write_competition(tmp_path)
+    spec = resolve_spec(RunOptions("toy", comps))
+    model = spec.models[0]
+    # what compete 0.1.0 named this study (its CVSpec had no group_period): studies made then continue
+    assert objective_hash(spec, model, search_overrides(spec, model)) == "b350a54bcb"
+    by_day = dataclasses.replace(spec, cv=dataclasses.replace(spec.cv, group_period="day"))
+    assert objective_hash(by_day, model, search_overrides(spec, model)) != "b350a54bcb"  # set: a new study

@@ -128,9 +128,15 @@ def postgres() -> Iterator[str]:
 def test_two_workers_share_one_postgresql_study(tmp_path: Path, postgres: str):
     write_competition(tmp_path)
     tune(options(tmp_path, trials=1, storage=postgres))  # creates the tables and the study
-    workers = [subprocess.Popen([sys.executable, "-c", worker_code(tmp_path, postgres, 3)], cwd=REPO)
+    code = (
+        worker_code(tmp_path, postgres, 3).replace("tune(TuneOptions", "print(tune(TuneOptions")
+        + ".trials_run)"
+    )
+    workers = [subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, text=True)
                for _ in range(2)]  # fmt: skip
-    assert [w.wait(timeout=300) for w in workers] == [0, 0]
+    outputs = [w.communicate(timeout=300)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0]
+    assert [int(out.split()[-1]) for out in outputs] == [3, 3]  # each counts its own trials, not the other's
     history = study_report(options(tmp_path, storage=postgres))["history"]
     assert sorted(t["number"] for t in history) == list(range(7))  # no trial lost, none twice
     assert {t["state"] for t in history} <= {"complete", "pruned"}
