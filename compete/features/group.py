@@ -10,7 +10,7 @@ import pandas as pd
 
 from compete.errors import ModelError
 from compete.features._keys import KeyCoder
-from compete.features.base import Recipe, check_choice, join_new, pick_columns
+from compete.features.base import Recipe, check_choice, join_new, per_column, pick_columns
 from compete.features.registry import FEATURES
 
 __all__ = ["GroupAggregates"]
@@ -108,12 +108,14 @@ class GroupAggregates(Recipe):
         codes = [self.coder_.codes(f) for f in frames]
         g = np.concatenate(codes) if len(codes) > 1 else codes[0]
         wanted = set(self.aggs) | ({"mean"} if self.diff or self.ratio else set())
-        self.stats_ = {}
-        for col in self.columns_:
+
+        def stats_of(col: str) -> dict[str, np.ndarray]:
             x = np.concatenate([f[col].to_numpy(np.float64, na_value=np.nan) for f in frames])
             stats = _bincount_stats(g, x, self.coder_.n_groups, sorted(wanted))
-            self.stats_[col] = {k: np.append(v, 0.0 if k in ("count", "nunique") else np.nan).astype(np.float32)
-                                for k, v in stats.items() if k in wanted}  # fmt: skip
+            return {k: np.append(v, 0.0 if k in ("count", "nunique") else np.nan).astype(np.float32)
+                    for k, v in stats.items() if k in wanted}  # fmt: skip
+
+        self.stats_ = dict(zip(self.columns_, per_column(stats_of, self.columns_, len(g))))
         return codes[0]
 
     def fit_transform(self, X: pd.DataFrame, y: Any = None, **fit_params: Any) -> pd.DataFrame:
@@ -130,18 +132,21 @@ class GroupAggregates(Recipe):
 
     def _apply(self, X: pd.DataFrame, g: np.ndarray) -> pd.DataFrame:
         new: dict[str, np.ndarray] = {}
-        for col in self.columns_:
-            stats = self.stats_[col]
-            gathered = {agg: stats[agg][g] for agg in self.aggs}
-            new.update({f"{col}__{agg}_by_{self.tag_}": v for agg, v in gathered.items()})
-            if self.diff or self.ratio:
-                x = X[col].to_numpy(np.float32, na_value=np.nan)
-                mean = gathered["mean"] if "mean" in gathered else stats["mean"][g]
-                if self.diff:
-                    new[f"{col}__diff_mean_by_{self.tag_}"] = x - mean
-                if self.ratio:
-                    new[f"{col}__ratio_mean_by_{self.tag_}"] = _ratio(x, mean)
+        for part in per_column(lambda col: self._column(X, col, g), self.columns_, len(g)):
+            new.update(part)
         return join_new(X, new)
+
+    def _column(self, X: pd.DataFrame, col: str, g: np.ndarray) -> dict[str, np.ndarray]:
+        stats, tag = self.stats_[col], self.tag_
+        new = {f"{col}__{agg}_by_{tag}": np.take(stats[agg], g) for agg in self.aggs}
+        if self.diff or self.ratio:
+            x = X[col].to_numpy(np.float32, na_value=np.nan)
+            mean = new[f"{col}__mean_by_{tag}"] if "mean" in self.aggs else np.take(stats["mean"], g)
+            if self.diff:
+                new[f"{col}__diff_mean_by_{tag}"] = x - mean
+            if self.ratio:
+                new[f"{col}__ratio_mean_by_{tag}"] = _ratio(x, mean)
+        return new
 
 
 def _ratio(x: np.ndarray, mean: np.ndarray) -> np.ndarray:

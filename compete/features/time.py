@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from compete.features.base import per_column
 from compete.features.registry import FEATURES
 
 __all__ = ["DateParts"]
@@ -82,17 +84,21 @@ class DateParts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         new: dict[str, np.ndarray] = {}
         for c in self.columns_:
             cal = Calendar(X[c])
-            for part in self.parts_[c]:
-                if part == "elapsed":
-                    values = cal.elapsed(self.origin_[c], UNITS[self.elapsed_unit])
-                else:
-                    values = cal.get(part)
-                new[f"{c}__{part}"] = values
-                if self.cyclical and part in PERIODS:
-                    angle = (2 * np.pi / PERIODS[part]) * values
-                    new[f"{c}__{part}_sin"], new[f"{c}__{part}_cos"] = np.sin(angle), np.cos(angle)
+            for part in per_column(partial(self._part, cal, c), self.parts_[c], len(X)):
+                new.update(part)
         out = X.drop(columns=self.columns_) if self.drop else X
         return pd.concat([out, pd.DataFrame(new, index=X.index, copy=False)], axis=1)
+
+    def _part(self, cal: Calendar, c: str, part: str) -> dict[str, np.ndarray]:
+        if part == "elapsed":
+            values = cal.elapsed(self.origin_[c], UNITS[self.elapsed_unit])
+        else:
+            values = cal.get(part)
+        new = {f"{c}__{part}": values}
+        if self.cyclical and part in PERIODS:
+            angle = (2 * np.pi / PERIODS[part]) * values
+            new[f"{c}__{part}_sin"], new[f"{c}__{part}_cos"] = np.sin(angle), np.cos(angle)
+        return new
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray(self.feature_names_out_, dtype=object)
