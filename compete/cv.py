@@ -78,11 +78,7 @@ def _period(values: pd.Series, period: str) -> pd.Series:
             f"cv.group_period = {period!r} needs cv.group = {values.name!r} to hold dates, but it holds "
             "numbers; name a datetime column, or drop group_period to group by the values themselves"
         )
-    times = (
-        values
-        if pd.api.types.is_datetime64_any_dtype(values)
-        else pd.to_datetime(values, errors="coerce", format="mixed")
-    )
+    times = _as_times(values)
     if times.isna().any():
         raise DataError(
             f"cv.group_period = {period!r} needs cv.group = {values.name!r} to hold dates; "
@@ -109,12 +105,15 @@ def _group_folds(groups: pd.Series, y: np.ndarray, cv: CVSpec, task: str) -> Fol
     return [(tr, va) for tr, va in split]
 
 
+def _as_times(values: pd.Series) -> pd.Series:
+    """A time column as cv reads it: numbers as they are, anything else parsed as dates (NaT if not)."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values
+    return pd.to_datetime(values, errors="coerce", format="mixed")
+
+
 def _time_folds(times: pd.Series, folds: int) -> Folds:
-    t = (
-        pd.to_datetime(times, errors="coerce", format="mixed")
-        if not pd.api.types.is_numeric_dtype(times)
-        else times
-    )
+    t = _as_times(times)
     if pd.isna(t).any():
         raise DataError(f"cv.time = {times.name!r} has missing or unparseable values; fix the column")
     order = np.argsort(np.asarray(t), kind="stable")
