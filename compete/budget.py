@@ -7,11 +7,23 @@ The plan, in order:
    share of 60% of the time left (time a fast model leaves unused flows to the next ones); each fold's
    fit stops boosting when its share is spent. The first model always finishes, so there is always a
    submission; a later model that cannot finish its folds is dropped.
-2. **Second pass** — the two strongest boosted-tree families (judged by CV score) take turns,
-   strongest first. On its turn a family is refitted at half its learning rate, while the time left
-   covers about twice its last fit and the last halving paid (a slower rate is the surest gain a GBDT
-   has left); else its best fit is refitted with a new seed (seed bagging), while the time left covers
-   that. The ensemble weighs every fit by its out-of-fold score.
+2. **Second pass** — the two strongest boosted-tree families (judged by CV score), strongest first:
+
+   - *tuning turn*: an Optuna study (TPE, median pruning after each fold and, for LightGBM and
+     XGBoost, inside the folds) over the family's search space at its first-pass learning rate, for
+     half the time left, when that covers at least :data:`TUNE_MIN_FITS` first-pass fits. The best
+     trial joins the pool if it beats the family's best fit at that rate
+     (:class:`compete.tune.BudgetTuner`; the trials are fitted on the same folds, so anything that
+     sees the target is still fitted inside them, on the training part only);
+   - *rate ladder*: the family's best fit at the fast rate is refitted at half its learning rate,
+     while the time left covers about twice its last fit and the last halving paid (a slower rate is
+     the surest gain a GBDT has left);
+   - *seed bags*: its best fit is refitted with a new seed, while the time left covers that.
+
+   The strongest family gets the first tuning turn; then the families take turns on the ladder and
+   the seeds; when neither fits, the families take further tuning turns in turn (each again for half
+   the time left), and a turn that finds a better fit reopens its family's ladder. A family whose
+   turn found nothing better is not tuned again. The ensemble weighs every fit by its OOF score.
 3. **Ensemble and writing** — hill climbing over all fits and the run record, from a reserve kept aside
    from the start (8% of the budget, at least 3 s).
 
@@ -24,7 +36,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Budget", "SecondPass"]
+__all__ = ["Budget", "SecondPass", "TuneTurn"]
 
 FIRST_PASS_SHARE = 0.6
 RESERVE_SHARE, RESERVE_MIN = 0.08, 3.0
@@ -32,6 +44,8 @@ MAX_SEED_BAGS = 4
 MAX_HALVINGS = 2  # learning rate 0.1 -> 0.05 -> 0.025 at most
 HALVING_COST = 2.3  # a fit at half the rate takes about twice the rounds; keep a margin
 SEED_COST = 1.3  # a refit with a new seed takes about as long as the fit it repeats
+TUNE_SHARE = 0.5  # a tuning turn may use half the time left
+TUNE_MIN_FITS = 6  # ... when that half covers this many first-pass fits of the family (else too few trials)
 # Under a budget the boosted trees learn at 0.1 (unless the spec sets a rate): a time-sliced fit at
 # the unbudgeted 0.03 stops far short of its best round when seconds are scarce.
 FAST_PARAMS = {"lightgbm": {"learning_rate": 0.1}, "xgboost": {"learning_rate": 0.1},
@@ -108,45 +122,85 @@ def slower(result: Any) -> Any:
     return ModelSpec(result.name, {**result.params, "learning_rate": rate / 2}, f"{base}@lr{rate / 2:g}")
 
 
+@dataclass(frozen=True)
+class TuneTurn:
+    """A second-pass move: tune the family of ``base`` (its first-pass fit) for ``seconds``; the fit
+    it yields is labelled ``alias``."""
+
+    base: Any
+    seconds: float
+    alias: str
+
+
 @dataclass
 class _Family:
-    best: Any  # the family's best fit so far (what seed bags refit)
+    first: Any  # the family's first-pass fit (what tuning starts from, at its rate)
+    best: Any  # the family's best fit so far, at any rate (what seed bags refit)
     last: Any  # its last fit on the rate ladder (what the next halving halves)
+    fast: Any  # its best fit at the first-pass rate (the first one, or a tuned one)
     halvings: int = 0
     halving: bool = True  # a further halving may still fit and pay
     seeds: int = 0
+    tunes: int = 0
+    tuning: bool = True  # a further tuning turn may still pay
 
 
 class SecondPass:
-    """The second pass's plan, one step at a time (see the module's docstring).
+    """The second pass's plan, one move at a time (see the module's docstring).
 
-    ``next(left)`` gives the next fit (a :class:`~compete.spec.ModelSpec`) that the ``left`` seconds
-    cover, or ``None`` when none does; ``done(fit)`` reports its result (``None`` if it was dropped).
+    ``next(left)`` gives the next move that the ``left`` seconds cover — a fit (a
+    :class:`~compete.spec.ModelSpec`) or a :class:`TuneTurn` — or ``None`` when none does;
+    ``done(fit)`` reports its result (``None`` if it was dropped or the turn found nothing better).
 
     Examples
     --------
     >>> from compete.foldloop import ModelResult
     >>> fit = ModelResult("lightgbm", "lightgbm", None, None, [], 0.9, [], [], 10.0, {"learning_rate": 0.1})
     >>> plan = SecondPass([fit], greater_is_better=True)
+    >>> turn = plan.next(left=200.0)
+    >>> turn.alias, turn.seconds
+    ('lightgbm#tuned1', 100.0)
+    >>> plan.done(None)  # the turn found nothing better: the ladder goes on from the first-pass fit
     >>> plan.next(left=30.0).label, plan.next(left=5.0)
     ('lightgbm@lr0.05', None)
     """
 
     def __init__(self, results: list[Any], greater_is_better: bool) -> None:
-        self.greater_is_better = greater_is_better
-        self.families = [_Family(r, r) for r in seed_bag_plan(results, greater_is_better)]
+        self.sign = 1.0 if greater_is_better else -1.0
+        self.families = [_Family(r, r, r, r) for r in seed_bag_plan(results, greater_is_better)]
         self.turn = 0
         self.pending: tuple[_Family, str] | None = None
+        self.opened = False  # the strongest family's first tuning turn was offered
 
     def next(self, left: float) -> Any:
-        n = len(self.families)
-        for i in range(n):
-            family = self.families[(self.turn + i) % n]
-            step = self._step(family, left)
-            if step is not None:
-                self.turn = (self.turn + i + 1) % n
-                return step
+        if not self.opened and self.families:
+            self.opened = True
+            turn = self._tune(self.families[0], left)
+            if turn is not None:
+                return turn
+        for step in (self._step, self._tune):
+            n = len(self.families)
+            for i in range(n):
+                family = self.families[(self.turn + i) % n]
+                move = step(family, left)
+                if move is not None:
+                    self.turn = (self.turn + i + 1) % n
+                    return move
         return None
+
+    def _tune(self, family: _Family, left: float) -> TuneTurn | None:
+        from compete.tune import tunable
+
+        seconds = TUNE_SHARE * left
+        if (
+            not family.tuning
+            or not tunable(family.first.name)
+            or seconds < TUNE_MIN_FITS * family.first.seconds
+        ):
+            return None
+        family.tunes += 1
+        self.pending = (family, "tune")
+        return TuneTurn(family.first, seconds, f"{family.first.label}#tuned{family.tunes}")
 
     def _step(self, family: _Family, left: float) -> Any:
         from compete.spec import ModelSpec
@@ -164,16 +218,27 @@ class SecondPass:
             return ModelSpec(best.name, best.params, f"{best.label}~seed{family.seeds}")
         return None
 
+    def _better(self, fit: Any, than: Any) -> bool:
+        return fit is not None and self.sign * fit.score > self.sign * than.score
+
     def done(self, fit: Any) -> None:
         if self.pending is None:
             return
         family, kind = self.pending
         self.pending = None
-        if kind != "halve":
+        if kind == "seed":
             return
-        family.halvings += 1
-        sign = 1.0 if self.greater_is_better else -1.0
-        if fit is None or not sign * fit.score > sign * family.best.score:
-            family.halving = False
-            return
-        family.best = family.last = fit
+        if kind == "tune":
+            if not self._better(fit, family.fast):
+                family.tuning = False
+                return
+            family.fast = family.last = fit  # a better fit at the fast rate: its ladder starts over
+            family.halvings, family.halving = 0, True
+        else:  # a halving pays when it beats the fit it halved
+            family.halvings += 1
+            if not self._better(fit, family.last):
+                family.halving = False
+                return
+            family.last = fit
+        if self._better(fit, family.best):
+            family.best = fit

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -182,6 +183,8 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     )
     prep = prepare_run(opts, spec)
     spec, ctx = prep.spec, prep.ctx
+    if spec.task == "binary":  # the plots' libraries load while the models fit (the GBDTs release the GIL)
+        threading.Thread(target=_load_plotting, daemon=True).start()
     for text in notes:
         emit("note", text=text)
     _warn_on_drift(prep, emit, budget)
@@ -202,19 +205,25 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     return _write_run(opts, prep, results, final, log, time.perf_counter() - start)
 
 
+def _load_plotting() -> None:
+    """Import what :mod:`compete.plots` draws with (about 0.3 s of a run's wall time otherwise)."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+
+
 def _warn_on_drift(prep: Prepared, emit: Reporter, budget: Any) -> None:
     """Adversarial validation (no target): warn when test rows are easy to tell from train rows.
 
-    A quick check, not ``compete drift``'s full report: 3 folds, at most 20,000 rows, 100 trees. It is
-    enough to flag a shift (AUC well above 0.5) and costs about a tenth of a LightGBM run on adult
+    A quick check, not ``compete drift``'s full report: 2 folds, at most 10,000 rows, 50 trees. It is
+    enough to flag a shift (AUC well above 0.5) and costs a few percent of a LightGBM run on adult
     (``bench/overhead.py``).
     """
     if budget is not None and budget.seconds < 60:
         return
     from compete.drift import drift_auc
 
-    report = drift_auc(prep.ctx.X, prep.ctx.X_test, prep.spec.seed, folds=3, max_rows=20_000,
-                       params={"n_estimators": 100})  # fmt: skip
+    report = drift_auc(prep.ctx.X, prep.ctx.X_test, prep.spec.seed, folds=2, max_rows=10_000,
+                       params={"n_estimators": 50})  # fmt: skip
     warning = report.warning()
     if warning:
         emit("note", text=f"warning: {warning}")
@@ -250,14 +259,29 @@ def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Reporter, budget:
 
 
 def _second_pass(prep: Prepared, results: list[Any], emit: Reporter, budget: Any) -> list[Any]:
-    """Slower learning rates and seed bags of the strongest boosted-tree families, each only while the
-    time left covers it (see :mod:`compete.budget`)."""
-    from compete.budget import SecondPass
+    """Tuning turns, slower learning rates and seed bags of the strongest boosted-tree families, each
+    only while the time left covers it (see :mod:`compete.budget`)."""
+    from compete.budget import SecondPass, TuneTurn
 
     plan = SecondPass(results, prep.ctx.metric.greater_is_better)
+    tuners: dict[str, Any] = {}
     extra: list[Any] = []
-    while (spec := plan.next(budget.left())) is not None:
-        fitted = _fit_models(prep, [spec], emit, budget, second_pass=True)
+    while (move := plan.next(budget.left())) is not None:
+        if isinstance(move, TuneTurn):
+            from compete.tune import BudgetTuner
+
+            if move.base.label not in tuners:
+                tuners[move.base.label] = BudgetTuner(prep, move.base)
+            tuner = tuners[move.base.label]
+            fit, info = tuner.turn(min(move.seconds, budget.left()), move.alias, emit)
+            budget.record(f"tune {move.base.label}", info.pop("seconds"), "done" if fit else "no better fit",
+                          label=move.alias, **info)  # fmt: skip
+            fitted = [fit] if fit is not None else []
+            if fit is not None:
+                emit("model_done", label=fit.label, score=fit.score, std=fit.std,
+                     devices=sorted(set(fit.devices)), seconds=fit.seconds)  # fmt: skip
+        else:
+            fitted = _fit_models(prep, [move], emit, budget, second_pass=True)
         plan.done(fitted[0] if fitted else None)
         extra += fitted
     return extra

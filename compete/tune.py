@@ -39,7 +39,8 @@ from compete.runner import RunOptions
 from compete.seeding import derive_seed
 from compete.spec import ModelSpec, Spec, check_search_override
 
-__all__ = ["TuneOptions", "TuneResult", "tune", "study_name", "storage_url", "search_overrides"]  # fmt: skip
+__all__ = ["BudgetTuner", "TuneOptions", "TuneResult", "tune", "tunable", "study_name", "storage_url",
+           "search_overrides"]  # fmt: skip
 
 Reporter = Callable[..., None]
 STEP = 1_000_000  # in-fold reports of fold k use steps (k + 1) * STEP + mark; fold reports use step k
@@ -335,6 +336,13 @@ def _default_rate(name: str) -> float:
     return float(cls.default_params("regression").get("learning_rate", 0.1))
 
 
+def tunable(name: str) -> bool:
+    """Whether the registered model ``name`` has a search space."""
+    from compete.models import MODELS
+
+    return name in MODELS.names() and hasattr(MODELS.get(name), "search_space")
+
+
 def _in_fold_support(name: str) -> bool:
     from compete.models import MODELS
 
@@ -347,8 +355,11 @@ class _Objective:
     """One trial: draw parameters, cross-fit on the prepared folds, report after every fold."""
 
     def __init__(self, prep: Any, model: ModelSpec, overrides: dict[str, Any], deadline: float | None,
-                 in_fold: bool) -> None:  # fmt: skip
+                 in_fold: bool, sliced: bool = False, keep: Callable[[Any], None] | None = None) -> None:  # fmt: skip
+        """``sliced``: each fold's fit also stops boosting at ``deadline`` (time-sliced, as under
+        ``--time-budget``); ``keep(result)`` gets every completed trial's :class:`ModelResult`."""
         self.prep, self.model, self.overrides, self.deadline = prep, model, overrides, deadline
+        self.sliced, self.keep = sliced, keep
         self.hooked = (
             prep.device != "gpu" and _in_fold_support(model.name) and (in_fold or deadline is not None)
         )
@@ -377,14 +388,17 @@ class _Objective:
 
         spec = ModelSpec(self.model.name, params, self.model.alias)
         try:
-            return cross_fit(self.prep.ctx, spec, device=self.prep.device, fold_params=fold_params,
-                             on_fold=on_fold).score  # fmt: skip
+            result = cross_fit(self.prep.ctx, spec, device=self.prep.device, fold_params=fold_params,
+                               on_fold=on_fold, deadline=self.deadline if self.sliced else None)  # fmt: skip
         except Exception as exc:
             import optuna
 
             if not isinstance(exc, optuna.TrialPruned):
                 trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:500])
             raise
+        if self.keep:
+            self.keep(result)
+        return result.score
 
     def _after_fold(self, trial: Any, k: int, score: float, hook: _InFold | None) -> None:
         import optuna
@@ -505,3 +519,87 @@ def _result(study: Any, url: str, numbers: set[int], wall_s: float) -> TuneResul
 
 def _trial_params(trial: Any) -> dict[str, Any]:
     return dict(trial.user_attrs.get("params") or trial.params)
+
+
+# tuning inside a time budget ------------------------------------------------------------------------
+class BudgetTuner:
+    """Tuning turns of one boosted-tree family inside ``run --time-budget`` (:mod:`compete.budget`).
+
+    An in-memory study (nothing is stored: the objective is the run's own folds, already prepared)
+    over the model's search space, with the spec's ``[tune.<model>]`` narrowing and the learning rate
+    fixed at the first-pass fit's, so trials are fast and compared at one rate (the budget's rate
+    ladder halves the winner afterwards). The first-pass fit enters as a finished trial with its
+    per-fold scores, so median pruning works from the first trials. Each trial is the same
+    :func:`~compete.foldloop.cross_fit` as ``compete tune``'s: anything that sees the target is fitted
+    inside the folds, on the training part only. Turns continue the same study.
+    """
+
+    def __init__(self, prep: Any, base: Any) -> None:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self.prep, self.base = prep, base
+        rate = base.params.get("learning_rate")
+        self.model = ModelSpec(base.name, dict(base.params), base.label)
+        fixed = {"learning_rate": rate} if isinstance(rate, int | float) else {}
+        self.overrides = search_overrides(prep.spec, self.model, fixed)
+        self.sign = 1.0 if prep.ctx.metric.greater_is_better else -1.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            sampler = optuna.samplers.TPESampler(seed=derive_seed(prep.spec.seed, "budget-tune", base.label),
+                                                 multivariate=True)  # fmt: skip
+        self.study = optuna.create_study(direction="maximize" if self.sign > 0 else "minimize", sampler=sampler,
+                                         pruner=optuna.pruners.MedianPruner(n_startup_trials=2))  # fmt: skip
+        self.study.add_trial(optuna.trial.create_trial(
+            state=optuna.trial.TrialState.COMPLETE, value=base.score, params={}, distributions={},
+            intermediate_values=self._fold_steps(base.oof)))  # fmt: skip
+        self.best = base
+
+    def _fold_steps(self, oof: np.ndarray) -> dict[int, float]:
+        """The OOF score after each fold, as a trial reports it (rows of folds 0..k)."""
+        from compete.foldloop import score_oof
+
+        ctx, steps = self.prep.ctx, {}
+        seen = np.full_like(oof, np.nan, dtype=float)
+        for k, (_, va) in enumerate(ctx.folds):
+            seen[va] = oof[va]
+            steps[k] = score_oof(ctx, seen)
+        return steps
+
+    def turn(self, seconds: float, alias: str, report: Reporter | None = None) -> tuple[Any, dict[str, Any]]:
+        """Tune for ``seconds``; the best trial of this turn as a ``ModelResult`` labelled ``alias`` if it
+        beats every fit so far (else ``None``), and what the turn did."""
+
+        start = time.monotonic()
+        deadline = start + seconds
+        found: list[Any] = []
+
+        def keep(result: Any) -> None:
+            if self.sign * result.score > self.sign * (found[-1] if found else self.best).score:
+                found.append(result)
+
+        def stop_when_short(study: Any, trial: Any) -> None:
+            done = [
+                t.duration.total_seconds() for t in study.trials if t.duration and t.state.name == "COMPLETE"
+            ]
+            typical = float(np.median(done)) if done else self.base.seconds  # the reference has no duration
+            if deadline - time.monotonic() < 0.5 * typical:
+                study.stop()  # the next trial would not finish: give the time back to the plan
+
+        model = ModelSpec(self.model.name, self.model.params, alias)
+        objective = _Objective(
+            self.prep, model, self.overrides, deadline, in_fold=True, sliced=True, keep=keep
+        )
+        before = len(self.study.trials)
+        self.study.optimize(objective, timeout=seconds, catch=(Exception,), callbacks=[stop_when_short])
+        mine = self.study.trials[before:]
+        states = [t.state.name for t in mine]
+        if found:
+            self.best = found[-1]
+        info = {"trials": len(mine), "completed": states.count("COMPLETE"), "pruned": states.count("PRUNED"),
+                "failed": states.count("FAIL"), "best_cv": self.best.score,
+                "seconds": round(time.monotonic() - start, 2)}  # fmt: skip
+        if report:
+            report("note", text=f"tuning {self.base.label}: {info['trials']} trials ({info['pruned']} pruned) in "
+                                f"{info['seconds']:.0f} s, best CV {self.best.score:.5f}")  # fmt: skip
+        return (found[-1] if found else None), info

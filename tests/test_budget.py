@@ -6,7 +6,7 @@ import time
 
 import pandas as pd
 
-from compete.budget import Budget, SecondPass, seed_bag_plan, slower
+from compete.budget import Budget, SecondPass, TuneTurn, seed_bag_plan, slower
 from compete.foldloop import ModelResult
 from compete.runner import RunOptions, run_competition
 
@@ -27,21 +27,38 @@ def with_models(comps, models: str):
     spec.write_text(spec.read_text().split("[[models]]")[0] + models)
 
 
-def test_ample_budget_fits_every_model_then_slows_and_seed_bags_the_strongest(competition):
+def test_ample_budget_fits_every_model_then_tunes_slows_and_seed_bags_the_strongest(competition, monkeypatch):
     comps = competition()
     with_models(comps, THREE)
-    res = run_competition(opts(comps, time_budget=120))
+    # the rule "a turn must cover 6 fits" is tested on its own below; here the plan's moves, whatever
+    # the machine's speed (the fits take ~0.1 s on an idle machine, ~20x that on a busy one)
+    monkeypatch.setattr("compete.budget.TUNE_MIN_FITS", 0)
+    t0 = time.monotonic()
+    res = run_competition(opts(comps, time_budget=20))
+    assert time.monotonic() - t0 < 20 * 1.1  # the budget's target; bench/ measures it on real data
     steps = res.info["budget"]["steps"]
     assert [s["step"] for s in steps[:3]] == ["lightgbm", "xgboost", "linear"]
-    assert all(s["status"] == "done" for s in steps)
-    later = [s["step"] for s in steps[3:]]
-    # the strongest boosted family goes first, at half the rate; linear (no rate, no seed) never comes back
+    assert all(s["status"] in ("done", "no better fit") for s in steps)
+    # the strongest boosted family is tuned first, for half the time left, at the first-pass rate
     strongest = max((s for s in steps[:2]), key=lambda s: s["cv"])["step"]
-    assert later[0] == f"{strongest}@lr0.05"
-    assert any("~seed" in b for b in later) and not any(b.startswith("linear") for b in later)
-    assert res.scores["lightgbm@lr0.05"]["params"] == {"learning_rate": 0.05, "n_estimators": 40}
-    assert set(res.scores) == {s["step"] for s in steps}  # every fit is in the ensemble's pool
+    turn = steps[3]
+    assert turn["step"] == f"tune {strongest}" and turn["label"] == f"{strongest}#tuned1"
+    assert turn["trials"] == turn["completed"] + turn["pruned"] + turn["failed"] and turn["pruned"] > 0
+    assert 0.5 < turn["seconds"] < 20 * 0.5 + 1  # half the time left after the first pass
+    later = [s.get("label", s["step"]) for s in steps[4:]]
+    # linear (no rate, no search space) never comes back
+    assert not any(b.startswith("linear") for b in later)
+    fits = {s.get("label", s["step"]) for s in steps if s["status"] == "done"}
+    assert set(res.scores) == fits  # every fit is in the ensemble's pool
     assert res.scores["lightgbm"]["params"] == {"learning_rate": 0.1, "n_estimators": 40}  # the fast pass
+    # the tuned fit (at the fast rate) beats the first pass on this data; its ladder then starts at half the rate
+    assert turn["status"] == "done"
+    tuned = res.scores[turn["label"]]
+    assert tuned["params"]["learning_rate"] == 0.1 and tuned["params"]["n_estimators"] == 40
+    drawn = {"lightgbm": "num_leaves", "xgboost": "max_depth"}[strongest]
+    assert drawn in tuned["params"]  # drawn from the search space
+    assert later[0] == f"{turn['label']}@lr0.05"
+    assert res.scores[later[0]]["params"] == {**tuned["params"], "learning_rate": 0.05}
 
 
 def test_exhausted_budget_still_writes_a_valid_submission(competition):
@@ -101,3 +118,43 @@ def test_second_pass_halves_while_it_pays_and_seed_bags_what_cannot_be_halved():
         )
     assert steps[:4] == ["catboost~seed1", "lightgbm@lr0.05", "lightgbm@lr0.025", "lightgbm@lr0.05~seed1"]
     assert all(s.startswith("lightgbm@lr0.05~seed") for s in steps[4:]) and len(steps) == 7  # 4 seeds at most
+
+
+def test_second_pass_tunes_the_strongest_first_and_a_better_tuned_fit_restarts_its_ladder():
+    """auc: lightgbm is strongest; its tuning turn finds a better fit, whose ladder starts over."""
+    lgb, xgb = (
+        fit("lightgbm", "lightgbm", 0.90, 1.0, learning_rate=0.1),
+        fit("xgboost", "xgboost", 0.88, 1.0, learning_rate=0.1),
+    )
+    plan = SecondPass([xgb, lgb], greater_is_better=True)
+    turn = plan.next(100.0)
+    assert isinstance(turn, TuneTurn) and (turn.base, turn.alias, turn.seconds) == (
+        lgb,
+        "lightgbm#tuned1",
+        50.0,
+    )
+    tuned = fit("lightgbm", "lightgbm#tuned1", 0.92, 1.5, learning_rate=0.1, num_leaves=12)
+    plan.done(tuned)
+    half = plan.next(50.0)
+    assert half.label == "lightgbm#tuned1@lr0.05" and half.params == {"learning_rate": 0.05, "num_leaves": 12}
+    plan.done(fit("lightgbm", half.label, 0.91, 3.0, **half.params))  # worse than the fit it halved: stop
+    moves = []
+    while (move := plan.next(40.0)) is not None and len(moves) < 20:
+        moves.append(move.alias if isinstance(move, TuneTurn) else move.label)
+        plan.done(None)  # dropped fits, turns that find nothing better
+    # xgboost's ladder, then seeds of each family's best (lightgbm's: the tuned fit), then xgboost's
+    # tuning turn; lightgbm is tuned again too, and a turn that finds nothing ends its family's tuning
+    assert moves[0] == "xgboost@lr0.05"
+    assert "lightgbm#tuned1~seed1" in moves and "xgboost~seed1" in moves
+    assert moves[-2:] == ["xgboost#tuned1", "lightgbm#tuned2"] or moves[-2:] == [
+        "lightgbm#tuned2",
+        "xgboost#tuned1",
+    ]
+    assert plan.next(1000.0) is None
+
+
+def test_no_tuning_turn_when_the_time_left_covers_too_few_fits():
+    slow = fit("catboost", "catboost", 0.9, 20.0, learning_rate=0.1)
+    plan = SecondPass([slow], greater_is_better=True)
+    move = plan.next(100.0)  # half of 100 s is 2.5 fits of 20 s: the ladder instead
+    assert not isinstance(move, TuneTurn) and move.label == "catboost@lr0.05"
