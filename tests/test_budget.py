@@ -96,28 +96,27 @@ def test_second_pass_takes_the_best_fit_of_each_of_two_boosted_families():
 
 
 def test_second_pass_halves_while_it_pays_and_seed_bags_what_cannot_be_halved():
-    """rmse (lower is better): catboost is strongest but too slow to halve in the time left."""
+    """rmse (lower is better): catboost is strongest but too slow to tune or halve in the time left."""
     cat, lgb = (
         fit("catboost", "catboost", 0.120, 40.0, learning_rate=0.1),
         fit("lightgbm", "lightgbm", 0.127, 2.0, learning_rate=0.1),
     )
-    plan, left, steps = SecondPass([lgb, cat], greater_is_better=False), 60.0, []
+    plan, left, steps = SecondPass([lgb, cat], greater_is_better=False), 120.0, []
     scores = {"lightgbm@lr0.05": 0.126, "lightgbm@lr0.025": 0.1265}  # the second halving does not pay
-    while (spec := plan.next(left)) is not None:
-        steps.append(spec.label)
-        cost = 2 * (40.0 if spec.name == "catboost" else 2.0) * (1 if "~seed" in spec.label else 1)
-        left -= cost / 2 if "~seed" in spec.label else cost
-        plan.done(
-            fit(
-                spec.name,
-                spec.label,
-                scores.get(spec.label, 0.13),
-                cost / 2 if "~seed" in spec.label else cost,
-                **spec.params,
-            )
-        )
-    assert steps[:4] == ["catboost~seed1", "lightgbm@lr0.05", "lightgbm@lr0.025", "lightgbm@lr0.05~seed1"]
-    assert all(s.startswith("lightgbm@lr0.05~seed") for s in steps[4:]) and len(steps) == 7  # 4 seeds at most
+    while (move := plan.next(left)) is not None:
+        if isinstance(move, TuneTurn):  # lightgbm's turn finds nothing better than its first fit
+            steps.append(f"tune {move.base.label}")
+            left -= move.seconds
+            plan.done(None)
+            continue
+        steps.append(move.label)
+        seconds = 40.0 if move.name == "catboost" else 2.0
+        seconds *= 1 if "~seed" in move.label else 2  # a halving takes twice its parent's time
+        left -= seconds
+        plan.done(fit(move.name, move.label, scores.get(move.label, 0.13), seconds, **move.params))
+    assert steps[:5] == ["tune lightgbm", "catboost~seed1", "lightgbm@lr0.05", "lightgbm@lr0.025",
+                         "lightgbm@lr0.05~seed1"]  # fmt: skip
+    assert all(s.startswith("lightgbm@lr0.05~seed") for s in steps[5:]) and len(steps) == 8  # 4 seeds at most
 
 
 def test_second_pass_tunes_the_strongest_first_and_a_better_tuned_fit_restarts_its_ladder():
@@ -153,8 +152,14 @@ def test_second_pass_tunes_the_strongest_first_and_a_better_tuned_fit_restarts_i
     assert plan.next(1000.0) is None
 
 
-def test_no_tuning_turn_when_the_time_left_covers_too_few_fits():
+def test_the_first_tuning_turn_goes_to_the_strongest_family_fast_enough_to_tune():
     slow = fit("catboost", "catboost", 0.9, 20.0, learning_rate=0.1)
-    plan = SecondPass([slow], greater_is_better=True)
-    move = plan.next(100.0)  # half of 100 s is 2.5 fits of 20 s: the ladder instead
+    fast = fit("xgboost", "xgboost", 0.8, 1.0, learning_rate=0.1)
+    alone = SecondPass([slow], greater_is_better=True)
+    move = alone.next(100.0)  # half of 100 s is 2.5 fits of 20 s: the ladder instead
     assert not isinstance(move, TuneTurn) and move.label == "catboost@lr0.05"
+    both = SecondPass([slow, fast], greater_is_better=True)
+    turn = both.next(100.0)
+    assert isinstance(turn, TuneTurn) and turn.base is fast
+    both.done(None)
+    assert both.next(100.0).label == "catboost@lr0.05"  # then the ladder, strongest first
