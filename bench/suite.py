@@ -258,6 +258,24 @@ def table(results: list[Result], systems: list[str], what: str) -> str:
     return "\n".join(lines)
 
 
+def tally(results: list[Result], systems: list[str]) -> str:
+    """How often compete's score beats each other system's, over the competitions both finished."""
+    from compete.metrics import get_metric
+
+    by = {(r.competition, r.system): r for r in results if r.status == "ok"}
+    comps = list(dict.fromkeys(r.competition for r in results))
+    parts = []
+    for other in (s for s in systems if s != "compete"):
+        both = [c for c in comps if (c, "compete") in by and (c, other) in by]
+        if not both:
+            continue
+        sign = {c: 1.0 if get_metric(by[(c, "compete")].metric).greater_is_better else -1.0 for c in both}
+        wins = [c for c in both if sign[c] * by[(c, "compete")].score > sign[c] * by[(c, other)].score]
+        lost = [c for c in both if sign[c] * by[(c, "compete")].score < sign[c] * by[(c, other)].score]
+        parts.append(f"{other}: {len(wins)} of {len(both)}" + (f" (loses {', '.join(lost)})" if lost else ""))
+    return "compete beats " + "; ".join(parts) + "." if parts else ""
+
+
 def report(results: list[Result], systems: list[str], args: argparse.Namespace, load: tuple[str, str]) -> str:
     notes = sorted({f"- {r.system} on {r.competition}: {r.note}" for r in results if r.note})
     vers = versions(systems)
@@ -268,6 +286,7 @@ def report(results: list[Result], systems: list[str], args: argparse.Namespace, 
         f"Load average (1, 5, 15 min) before: {load[0]}; after: {load[1]}.", "",
         "Score on answers.csv (scored by `compete.leaderboard.score_files`):", "",
         table(results, systems, "score"), "",
+        *([tally(results, systems), ""] if "compete" in systems else []),
         "Wall seconds / peak memory (RSS summed over the process tree):", "",
         table(results, systems, "cost"), "",
         *(["Notes (`*` in the table):", "", *notes, ""] if notes else []),
