@@ -6,7 +6,8 @@
 csv files, the same folds (StratifiedKFold 5, shuffle, seed 42), the same LightGBM parameters
 (``LightGBMModel.default_params``), the same per-fold seeds (``derive_seed(42, "lightgbm", k)``),
 the same early stopping (100 rounds on the validation fold), OOF + fold-averaged test predictions and
-a submission written. Both run as fresh subprocesses, alternating, ``--repeats`` times each; the
+a submission written. Both run as fresh subprocesses of this interpreter (compete's script is the one
+installed beside it, not a pyenv shim), alternating, ``--repeats`` times each; the
 medians and their ratio are printed (target: ratio ≤ 1.10). Then ``compete --help`` 5 times (target:
 median < 0.5 s). The load average is printed before and after, since the machine is shared.
 """
@@ -22,6 +23,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from suite import compete_command  # noqa: E402
 
 
 def bare(folder: Path, out: Path) -> None:
@@ -83,7 +86,7 @@ def main() -> None:
         return bare(folder, args.bare)
     print(f"load average before: {loadavg()}")
     runs = tempfile.mkdtemp(prefix="overhead-runs-")
-    compete = ["compete", "run", "adult", "--data-root", str(args.data_root), "--runs-dir", runs, "--models",
+    compete = [compete_command(), "run", "adult", "--data-root", str(args.data_root), "--runs-dir", runs, "--models",
                "lightgbm", "--json"]  # fmt: skip
     plain = [sys.executable, __file__, "--data-root", str(args.data_root), "--bare", f"{runs}/bare.csv"]
     walls: dict[str, list[float]] = {"compete": [], "bare": []}
@@ -96,7 +99,7 @@ def main() -> None:
     print(f"compete run adult --models lightgbm: median {med['compete']:.1f} s")
     print(f"bare LightGBM script, same folds:   median {med['bare']:.1f} s")
     print(f"ratio compete / bare: {med['compete'] / med['bare']:.3f} (target <= 1.10)")
-    helps = sorted(timed(["compete", "--help"])[0] for _ in range(5))
+    helps = sorted(timed([compete_command(), "--help"])[0] for _ in range(5))
     print(
         f"compete --help: median {statistics.median(helps):.3f} s of 5 {[round(h, 3) for h in helps]} (target < 0.5 s)"
     )

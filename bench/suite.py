@@ -153,9 +153,19 @@ def venv_python(peer: str) -> Path:
     return Path(os.environ.get("BENCH_VENVS", HERE / ".venvs")) / peer / "bin" / "python"
 
 
+def compete_command() -> str:
+    """The ``compete`` script installed with this interpreter (not a pyenv shim on PATH, whose own
+    start-up, ~0.1-0.2 s here, is not compete's)."""
+    beside = Path(sys.executable).with_name("compete")
+    return str(beside) if beside.is_file() else "compete"
+
+
 def compete_has_budget() -> bool:
     out = subprocess.run(
-        ["compete", "run", "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}
+        [compete_command(), "run", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
     )
     return "--time-budget" in out.stdout
 
@@ -176,7 +186,7 @@ def run_system(
     res = Result(folder.name, system, meta["metric"])
     sub = work / f"{folder.name}-{system}.csv"
     if system == "compete":
-        cmd = ["compete", "run", folder.name, "--data-root", str(folder.parent), "--runs-dir", str(work / "runs"),
+        cmd = [compete_command(), "run", folder.name, "--data-root", str(folder.parent), "--runs-dir", str(work / "runs"),
                "--competitions", str(args.specs), "--json", "--output", str(sub)]  # fmt: skip
         if args.compete_budget:
             cmd += ["--time-budget", str(args.budget)]
