@@ -111,8 +111,26 @@ def find_python(python: str | Path | None = None) -> Path:
     return path
 
 
+def free_text(spec: Spec, train: Path) -> list[str]:
+    """Feature columns that compete's schema inference calls free text (mostly distinct strings).
+
+    PyCaret 3.3.2 cannot use them: with titanic's ``Name`` (one value per passenger) among its features
+    its random forest predicts one class in every fold (accuracy 0.6164, the majority rate; 0.8043
+    without ``Name``), and so do its decision tree, AdaBoost and naive Bayes. compete turns such a
+    column into text features; the baseline leaves it out.
+    """
+    from compete.io import read_table
+    from compete.schema import infer_schema
+
+    frame = read_table(train, tuple(spec.schema.na_values))
+    features = frame.drop(columns=[c for c in (spec.id, spec.target, *spec.schema.ignore) if c in frame])
+    kinds = infer_schema(features, features.iloc[:0], spec.schema).kinds  # the train file only
+    return [col for col, kind in kinds.items() if kind == "text"]
+
+
 def pycaret_config(spec: Spec, train: Path, out: Path, budget_s: float | None = None) -> dict[str, Any]:
-    """The worker's settings for ``spec``: fold scheme, seed, sort column, target transform."""
+    """The worker's settings for ``spec``: fold scheme, seed, sort column, target transform, and the
+    columns to leave out (the spec's ``ignore`` and :func:`free_text`)."""
     if spec.metric not in SORT:
         raise SpecError(
             f"metric = {spec.metric!r} has no PyCaret leaderboard column; "
@@ -121,7 +139,7 @@ def pycaret_config(spec: Spec, train: Path, out: Path, budget_s: float | None = 
     return {"train": str(train), "target": spec.target, "id": spec.id, "task": spec.task,
             "sort": SORT[spec.metric], "log_target": spec.metric == "rmsle", "folds": spec.cv.folds,
             "fold_strategy": STRATEGY[spec.cv.scheme], "group": spec.cv.group or "", "seed": spec.seed,
-            "na_values": list(spec.schema.na_values), "ignore": list(spec.schema.ignore),
+            "na_values": list(spec.schema.na_values), "ignore": [*spec.schema.ignore, *free_text(spec, train)],
             "budget_minutes": budget_s / 60 if budget_s else None, "out": str(out)}  # fmt: skip
 
 

@@ -50,7 +50,8 @@ def make_competition(tmp_path: Path, metric: str = "auc", task: str = "binary") 
         f'task = "{task}"\ntarget = "y"\nid = "id"\nmetric = "{metric}"\n[cv]\nfolds = 3\nseed = 7\n'
     )
     (data / "demo").mkdir(parents=True)
-    pd.DataFrame({"id": range(20), "x": range(20), "y": [0, 1] * 10}).to_csv(
+    names = [f"Passenger {i}. Someone Else" for i in range(60)]  # free text: one value per row
+    pd.DataFrame({"id": range(60), "x": range(60), "name": names, "y": [0, 1] * 30}).to_csv(
         data / "demo" / "train.csv", index=False
     )
     return {"competitions_dir": specs, "data_root": data, "runs_dir": tmp_path / "runs"}
@@ -92,6 +93,7 @@ def test_leaderboard_recorded_in_ledger_as_baseline(monkeypatch: pytest.MonkeyPa
     seen = json.loads((tmp_path / "seen.json").read_text())
     assert seen["sort"] == "AUC" and seen["folds"] == 3 and seen["seed"] == 7
     assert seen["fold_strategy"] == "stratifiedkfold" and not seen["log_target"]
+    assert seen["ignore"] == ["name"]  # PyCaret's trees predict one class with an id-like text column
 
 
 def test_rmsle_models_log1p_and_sorts_by_rmse(tmp_path: Path) -> None:
