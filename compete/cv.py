@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from compete.errors import DataError
-from compete.spec import CVSpec
+from compete.spec import GROUP_PERIODS, CVSpec
 
 __all__ = ["Folds", "make_folds", "folds_signature"]
 
@@ -68,9 +68,6 @@ def _quantile_bins(y: np.ndarray, folds: int) -> np.ndarray:
     return pd.qcut(pd.Series(y).rank(method="first"), bins, labels=False).to_numpy()
 
 
-PERIOD_CODES = {"hour": "h", "day": "D", "week": "W", "month": "M", "year": "Y"}
-
-
 def _period(values: pd.Series, period: str) -> pd.Series:
     """The calendar ``period`` of each value of a datetime (or date-like text) column."""
     if pd.api.types.is_numeric_dtype(values):
@@ -84,7 +81,7 @@ def _period(values: pd.Series, period: str) -> pd.Series:
             f"cv.group_period = {period!r} needs cv.group = {values.name!r} to hold dates; "
             f"{int(times.isna().sum())} values are missing or not dates (e.g. {values[times.isna()].iloc[0]!r})"
         )
-    return times.dt.to_period(PERIOD_CODES[period]).astype(str)
+    return times.dt.to_period(GROUP_PERIODS[period]).astype(str)
 
 
 def _group_folds(groups: pd.Series, y: np.ndarray, cv: CVSpec, task: str) -> Folds:

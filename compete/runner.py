@@ -253,9 +253,19 @@ def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Reporter, budget:
         r = results[-1]
         if budget is not None:
             budget.record(model.label, r.seconds, "done", cv=r.score)
-        emit("model_done", label=model.label, score=r.score, std=r.std, devices=sorted(set(r.devices)),
-             seconds=r.seconds)  # fmt: skip
+        _model_done(emit, r)
     return results
+
+
+def _model_done(emit: Reporter, r: Any) -> None:
+    emit(
+        "model_done",
+        label=r.label,
+        score=r.score,
+        std=r.std,
+        devices=sorted(set(r.devices)),
+        seconds=r.seconds,
+    )
 
 
 def _second_pass(prep: Prepared, results: list[Any], emit: Reporter, budget: Any) -> list[Any]:
@@ -278,8 +288,7 @@ def _second_pass(prep: Prepared, results: list[Any], emit: Reporter, budget: Any
                           label=move.alias, **info)  # fmt: skip
             fitted = [fit] if fit is not None else []
             if fit is not None:
-                emit("model_done", label=fit.label, score=fit.score, std=fit.std,
-                     devices=sorted(set(fit.devices)), seconds=fit.seconds)  # fmt: skip
+                _model_done(emit, fit)
         else:
             fitted = _fit_models(prep, [move], emit, budget, second_pass=True)
         plan.done(fitted[0] if fitted else None)

@@ -30,7 +30,7 @@ __all__ = [
 
 TASKS = ("binary", "multiclass", "regression")
 SCHEMES = ("kfold", "stratified", "group", "time")
-GROUP_PERIODS = ("hour", "day", "week", "month", "year")
+GROUP_PERIODS = {"hour": "h", "day": "D", "week": "W", "month": "M", "year": "Y"}  # -> pandas period code
 
 
 @dataclass(frozen=True)
@@ -271,7 +271,7 @@ def _cv(c: _Checker, table: dict[str, Any], task: str) -> CVSpec:
             raise c.fail(f"cv.{key}", f'scheme {needed!r} needs cv.{key} = "<column>"')
     period = table.get("group_period", "")
     if period:
-        c.choice(period, GROUP_PERIODS, "cv.group_period")
+        c.choice(period, list(GROUP_PERIODS), "cv.group_period")
         if scheme != "group":
             raise c.fail("cv.group_period", f'goes with scheme = "group" (got scheme {scheme!r})')
     return CVSpec(scheme, folds, table.get("seed", 42), table.get("group", ""), table.get("time", ""), period)

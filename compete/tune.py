@@ -153,10 +153,10 @@ def _model_spec(spec: Spec, model: str) -> ModelSpec:
     for m in spec.models:
         if m.name == model:
             return m
-    cls = MODELS.get(model, where="--model")
-    if not hasattr(cls, "search_space"):
-        tunable = [n for n in MODELS.names() if hasattr(MODELS.get(n), "search_space")]
-        raise SpecError(f"--model {model!r} has no search space; tunable models: {', '.join(tunable)}")
+    MODELS.get(model, where="--model")  # an unknown name fails here, with the known ones
+    if not tunable(model):
+        names = [n for n in MODELS.names() if tunable(n)]
+        raise SpecError(f"--model {model!r} has no search space; tunable models: {', '.join(names)}")
     return ModelSpec(model)
 
 
@@ -505,16 +505,23 @@ def _best(study: Any) -> Any:
 def _result(study: Any, url: str, numbers: set[int], wall_s: float) -> TuneResult:
     """Where the study stands; the counts are of the trials this process ran (``numbers``)."""
     mine = [t for t in study.trials if t.number in numbers]
-    states = [t.state.name for t in mine]
-    if mine and all(s == "FAIL" for s in states):
+    counts = _counts(mine)
+    if mine and counts["failed"] == len(mine):
         errors = [t.user_attrs.get("error", "see the log") for t in mine]
         raise ModelError(f"every trial of study {study.study_name!r} failed; first error: {errors[0]}")
     best = _best(study)
     return TuneResult(study.study_name, _safe(url), study.direction.name.lower(),
-                      study.user_attrs.get("metric", ""), len(mine), states.count("COMPLETE"),
-                      states.count("PRUNED"), states.count("FAIL"), len(study.trials),
+                      study.user_attrs.get("metric", ""), counts["trials"], counts["completed"],
+                      counts["pruned"], counts["failed"], len(study.trials),
                       best.value if best else None, _trial_params(best) if best else None,
                       best.number if best else None, wall_s)  # fmt: skip
+
+
+def _counts(trials: list[Any]) -> dict[str, int]:
+    """How many of ``trials`` there are, and how many completed, were pruned and failed."""
+    states = [t.state.name for t in trials]
+    return {"trials": len(trials), "completed": states.count("COMPLETE"), "pruned": states.count("PRUNED"),
+            "failed": states.count("FAIL")}  # fmt: skip
 
 
 def _trial_params(trial: Any) -> dict[str, Any]:
@@ -572,11 +579,11 @@ class BudgetTuner:
 
         start = time.monotonic()
         deadline = start + seconds
-        found: list[Any] = []
+        before = self.best
 
         def keep(result: Any) -> None:
-            if self.sign * result.score > self.sign * (found[-1] if found else self.best).score:
-                found.append(result)
+            if self.sign * result.score > self.sign * self.best.score:
+                self.best = result
 
         def stop_when_short(study: Any, trial: Any) -> None:
             done = [
@@ -590,16 +597,10 @@ class BudgetTuner:
         objective = _Objective(
             self.prep, model, self.overrides, deadline, in_fold=True, sliced=True, keep=keep
         )
-        before = len(self.study.trials)
         self.study.optimize(objective, timeout=seconds, catch=(Exception,), callbacks=[stop_when_short])
-        mine = self.study.trials[before:]
-        states = [t.state.name for t in mine]
-        if found:
-            self.best = found[-1]
-        info = {"trials": len(mine), "completed": states.count("COMPLETE"), "pruned": states.count("PRUNED"),
-                "failed": states.count("FAIL"), "best_cv": self.best.score,
-                "seconds": round(time.monotonic() - start, 2)}  # fmt: skip
+        mine = [t for t in self.study.trials if t.number in objective.numbers]
+        info = {**_counts(mine), "best_cv": self.best.score, "seconds": round(time.monotonic() - start, 2)}
         if report:
             report("note", text=f"tuning {self.base.label}: {info['trials']} trials ({info['pruned']} pruned) in "
                                 f"{info['seconds']:.0f} s, best CV {self.best.score:.5f}")  # fmt: skip
-        return (found[-1] if found else None), info
+        return (self.best if self.best is not before else None), info
