@@ -16,7 +16,9 @@ rows and a model's CV score starts to describe a different population than the t
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,7 +29,15 @@ import pandas as pd
 
 from compete.errors import DataError
 
-__all__ = ["DriftReport", "DriftResult", "drift_auc", "run_drift", "DRIFT_WARN_AUC", "DRIFT_NOTE_AUC"]
+__all__ = [
+    "DriftReport",
+    "DriftResult",
+    "drift_auc",
+    "quick_drift",
+    "run_drift",
+    "DRIFT_WARN_AUC",
+    "DRIFT_NOTE_AUC",
+]
 
 DRIFT_WARN_AUC = 0.7
 DRIFT_NOTE_AUC = 0.6
@@ -122,6 +132,50 @@ def drift_auc(X: pd.DataFrame, X_test: pd.DataFrame, seed: int = 0, *, folds: in
     }
     return DriftReport(_auc(label, oof), aucs, importance, len(X), len(X_test), seed,
                        seconds=round(time.perf_counter() - start, 2), sampled=sampled)  # fmt: skip
+
+
+QUICK = {"folds": 2, "max_rows": 10_000, "params": {"n_estimators": 50}}
+QUICK_FILE = "drift-check.json"
+
+
+def quick_drift(
+    X: pd.DataFrame, X_test: pd.DataFrame, seed: int, cache_dir: str | Path | None = None
+) -> DriftReport:
+    """The check ``compete run`` makes before its models: :func:`drift_auc` with 2 folds, at most
+    10,000 rows and 50 trees — enough to flag a shift, not ``compete drift``'s full report.
+
+    With ``cache_dir`` (the competition's runs folder) the report is kept in ``drift-check.json``
+    under a hash of both frames (values, columns, dtypes) and the seed, and a later run on the same
+    frames reads it back instead of fitting again; any change to the data, the schema or the seed
+    changes the hash. No target is involved either way.
+    """
+    key = _frames_key(X, X_test, seed)
+    path = Path(cache_dir) / QUICK_FILE if cache_dir is not None else None
+    if path is not None and path.is_file():
+        try:
+            saved = json.loads(path.read_text())
+            if saved.get("key") == key:
+                fields = {k: v for k, v in saved["report"].items() if k in DriftReport.__dataclass_fields__}
+                return DriftReport(**fields)
+        except (ValueError, KeyError, TypeError):
+            pass  # an unreadable or older file is recomputed and replaced
+    report = drift_auc(
+        X, X_test, seed, folds=QUICK["folds"], max_rows=QUICK["max_rows"], params=QUICK["params"]
+    )
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps({"key": key, "report": report.to_dict()}, indent=2))
+        os.replace(tmp, path)
+    return report
+
+
+def _frames_key(X: pd.DataFrame, X_test: pd.DataFrame, seed: int) -> str:
+    digest = hashlib.sha256(json.dumps({"seed": seed, "quick": QUICK}, sort_keys=True).encode())
+    for frame in (X, X_test):
+        digest.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _stack(

@@ -187,7 +187,7 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
         threading.Thread(target=_load_plotting, daemon=True).start()
     for text in notes:
         emit("note", text=text)
-    _warn_on_drift(prep, emit, budget)
+    _warn_on_drift(prep, emit, budget, opts.runs_dir)
     emit("start", competition=spec.name, rows=len(ctx.y), test_rows=len(ctx.X_test), folds=len(ctx.folds),
          features=ctx.X.shape[1], device=prep.device, models=[m.label for m in spec.models])  # fmt: skip
     models = list(spec.models)
@@ -211,19 +211,18 @@ def _load_plotting() -> None:
     import matplotlib.figure  # noqa: F401
 
 
-def _warn_on_drift(prep: Prepared, emit: Reporter, budget: Any) -> None:
+def _warn_on_drift(prep: Prepared, emit: Reporter, budget: Any, runs_dir: str | Path) -> None:
     """Adversarial validation (no target): warn when test rows are easy to tell from train rows.
 
-    A quick check, not ``compete drift``'s full report: 2 folds, at most 10,000 rows, 50 trees. It is
-    enough to flag a shift (AUC well above 0.5) and costs a few percent of a LightGBM run on adult
-    (``bench/overhead.py``).
+    :func:`compete.drift.quick_drift`: a few percent of a LightGBM run on adult the first time
+    (``bench/overhead.py``), read back from ``<runs>/<competition>/drift-check.json`` when the same
+    data was checked before.
     """
     if budget is not None and budget.seconds < 60:
         return
-    from compete.drift import drift_auc
+    from compete.drift import quick_drift
 
-    report = drift_auc(prep.ctx.X, prep.ctx.X_test, prep.spec.seed, folds=2, max_rows=10_000,
-                       params={"n_estimators": 50})  # fmt: skip
+    report = quick_drift(prep.ctx.X, prep.ctx.X_test, prep.spec.seed, Path(runs_dir) / prep.spec.name)
     warning = report.warning()
     if warning:
         emit("note", text=f"warning: {warning}")

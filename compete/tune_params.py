@@ -32,10 +32,10 @@ def _load(
     spec: Spec, model: ModelSpec, storage: str | None, runs_dir: str | Path, name: str | None = None
 ) -> Any:
     """The matching study, or ``None`` (the default SQLite file is never created by a look-up)."""
+    if storage is None and not (Path(runs_dir) / "optuna.sqlite3").is_file():
+        return None  # before importing optuna: a run with no studies does not pay for it
     import optuna
 
-    if storage is None and not (Path(runs_dir) / "optuna.sqlite3").is_file():
-        return None
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     url = storage_url(storage, runs_dir)
     name = name or study_name(spec, model, search_overrides(spec, model))

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from compete.drift import DRIFT_WARN_AUC, drift_auc, run_drift
+import compete.drift as drift_module
+from compete.drift import DRIFT_WARN_AUC, QUICK_FILE, drift_auc, quick_drift, run_drift
 from compete.errors import DataError
 from compete.runner import RunOptions
 from tests.test_submit import app, toy
@@ -53,6 +54,26 @@ def test_same_seed_same_report_and_sampling_keeps_both_sides():
     assert small.sampled and (small.n_train, small.n_test) == (600, 300)
 
 
+def test_run_quick_check_is_kept_and_read_back_for_the_same_frames_only(tmp_path, monkeypatch):
+    fits = []
+    real = drift_module.drift_auc
+    monkeypatch.setattr(drift_module, "drift_auc", lambda *a, **k: fits.append(1) or real(*a, **k))
+    X, X_test = frames(shift=2.0)
+    first = quick_drift(X, X_test, seed=1, cache_dir=tmp_path)
+    assert first.high and len(first.fold_aucs) == 2 and (tmp_path / QUICK_FILE).is_file() and len(fits) == 1
+    again = quick_drift(X, X_test, seed=1, cache_dir=tmp_path)  # same frames, same seed: read back
+    assert again == first and again.warning() == first.warning() and len(fits) == 1
+    X_test.loc[0, "a"] += 1.0  # one changed value is another key: checked again, the file replaced
+    changed = quick_drift(X, X_test, seed=1, cache_dir=tmp_path)
+    assert len(fits) == 2 and json.loads((tmp_path / QUICK_FILE).read_text())["report"] == changed.to_dict()
+    assert quick_drift(X, X_test, seed=2, cache_dir=tmp_path).seed == 2 and len(fits) == 3  # another seed
+    (tmp_path / QUICK_FILE).write_text("not json")  # a damaged file is recomputed, not an error
+    assert (
+        quick_drift(X, X_test, seed=1, cache_dir=tmp_path).fold_aucs == changed.fold_aucs and len(fits) == 4
+    )
+    assert quick_drift(X, X_test, seed=1).fold_aucs == changed.fold_aucs and len(fits) == 5  # no folder
+
+
 def test_categories_unseen_in_train_datetimes_and_text_are_handled():
     X, X_test = frames(n=300)
     X_test["c"] = pd.Categorical(["w"] * len(X_test))  # a level train never has: the split is plain
@@ -91,3 +112,21 @@ def test_run_drift_saves_a_report_beside_the_runs_and_the_command_prints_it(tmp_
     assert out.exit_code == 0, out.output
     assert "train-vs-test AUC" in out.output and "features that give the split away" in out.output
     assert len(list((root / "runs" / "toy").glob("drift-*/drift.json"))) == 2
+
+
+def test_run_warns_on_a_shifted_test_set_and_the_next_run_reads_the_check_back(tmp_path, monkeypatch):
+    from compete.runner import run_competition
+    from tests.conftest import write_competition
+
+    comps = write_competition(tmp_path)
+    test_csv = tmp_path / "data" / "toy" / "test.csv"
+    shifted = pd.read_csv(test_csv)
+    shifted["x"] += 5.0  # every test row is easy to tell from the train rows
+    shifted.to_csv(test_csv, index=False)
+    fits = []
+    real = drift_module.drift_auc
+    monkeypatch.setattr(drift_module, "drift_auc", lambda *a, **k: fits.append(1) or real(*a, **k))
+    opts = RunOptions("toy", comps, tmp_path / "data", None, tmp_path / "runs", device="cpu")
+    logs = [(run_competition(opts).path / "run.log").read_text() for _ in range(2)]
+    assert all("warning: adversarial validation AUC" in log and "(most by x" in log for log in logs)
+    assert len(fits) == 1 and (tmp_path / "runs" / "toy" / QUICK_FILE).is_file()
