@@ -134,7 +134,7 @@ def drift_auc(X: pd.DataFrame, X_test: pd.DataFrame, seed: int = 0, *, folds: in
                        seconds=round(time.perf_counter() - start, 2), sampled=sampled)  # fmt: skip
 
 
-QUICK = {"folds": 2, "max_rows": 10_000, "params": {"n_estimators": 50}}
+QUICK: dict[str, Any] = {"folds": 2, "max_rows": 10_000, "params": {"n_estimators": 50}}
 QUICK_FILE = "drift-check.json"
 
 
