@@ -10,6 +10,10 @@ a submission written. Both run as fresh subprocesses of this interpreter (compet
 installed beside it, not a pyenv shim), alternating, ``--repeats`` times each; the
 medians and their ratio are printed (target: ratio ≤ 1.10). Then ``compete --help`` 5 times (target:
 median < 0.5 s). The load average is printed before and after, since the machine is shared.
+
+compete's runs share one runs folder, as a competitor's do, so the first fits run's quick drift
+check and the later ones read it back (``runs/.cache/drift/adult.json``); each line says which.
+``--cold`` gives every compete run a new runs folder, so every run fits the check.
 """
 
 from __future__ import annotations
@@ -79,6 +83,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-root", type=Path, required=True)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--cold", action="store_true", help="a new runs folder for every compete run")
     ap.add_argument("--bare", type=Path, help=argparse.SUPPRESS)  # internal: run (b) writing this file
     args = ap.parse_args()
     folder = args.data_root / "adult"
@@ -86,18 +91,21 @@ def main() -> None:
         return bare(folder, args.bare)
     print(f"load average before: {loadavg()}")
     runs = tempfile.mkdtemp(prefix="overhead-runs-")
-    compete = [compete_command(), "run", "adult", "--data-root", str(args.data_root), "--runs-dir", runs, "--models",
-               "lightgbm", "--json"]  # fmt: skip
     plain = [sys.executable, __file__, "--data-root", str(args.data_root), "--bare", f"{runs}/bare.csv"]
     walls: dict[str, list[float]] = {"compete": [], "bare": []}
     for i in range(args.repeats):
+        runs_dir = tempfile.mkdtemp(prefix="overhead-runs-") if args.cold else runs
+        check = "read back" if (Path(runs_dir) / ".cache" / "drift" / "adult.json").is_file() else "fitted"
+        compete = [compete_command(), "run", "adult", "--data-root", str(args.data_root), "--runs-dir", runs_dir,
+                   "--models", "lightgbm", "--json"]  # fmt: skip
         for name, cmd in (("compete", compete), ("bare", plain)):
             wall, last = timed(cmd)
             walls[name].append(wall)
-            print(f"  {name:8s} run {i + 1}: {wall:6.1f} s  {last[:150]}", flush=True)
+            note = f"(drift check {check}) " if name == "compete" else ""
+            print(f"  {name:8s} run {i + 1}: {wall:6.2f} s  {note}{last[:120]}", flush=True)
     med = {k: statistics.median(v) for k, v in walls.items()}
-    print(f"compete run adult --models lightgbm: median {med['compete']:.1f} s")
-    print(f"bare LightGBM script, same folds:   median {med['bare']:.1f} s")
+    print(f"compete run adult --models lightgbm: median {med['compete']:.2f} s")
+    print(f"bare LightGBM script, same folds:   median {med['bare']:.2f} s")
     print(f"ratio compete / bare: {med['compete'] / med['bare']:.3f} (target <= 1.10)")
     helps = sorted(timed([compete_command(), "--help"])[0] for _ in range(5))
     print(

@@ -135,39 +135,52 @@ def drift_auc(X: pd.DataFrame, X_test: pd.DataFrame, seed: int = 0, *, folds: in
 
 
 QUICK: dict[str, Any] = {"folds": 2, "max_rows": 10_000, "params": {"n_estimators": 50}}
-QUICK_FILE = "drift-check.json"
+
+
+@dataclass
+class QuickDrift:
+    """The outcome of :func:`quick_drift`: the report, and whether it was fitted now or read back."""
+
+    report: DriftReport
+    key: str
+    cache: Path | None = None
+    fitted: bool = True
+
+    def save(self) -> None:
+        """Keep a fitted report in the cache file (written whole, then renamed into place)."""
+        if self.cache is None or not self.fitted:
+            return
+        self.cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.cache.with_name(f".{self.cache.name}.{os.getpid()}")
+        tmp.write_text(json.dumps({"key": self.key, "report": self.report.to_dict()}, indent=2))
+        os.replace(tmp, self.cache)
 
 
 def quick_drift(
-    X: pd.DataFrame, X_test: pd.DataFrame, seed: int, cache_dir: str | Path | None = None
-) -> DriftReport:
+    X: pd.DataFrame, X_test: pd.DataFrame, seed: int, cache: str | Path | None = None
+) -> QuickDrift:
     """The check ``compete run`` makes before its models: :func:`drift_auc` with 2 folds, at most
     10,000 rows and 50 trees — enough to flag a shift, not ``compete drift``'s full report.
 
-    With ``cache_dir`` (the competition's runs folder) the report is kept in ``drift-check.json``
-    under a hash of both frames (values, columns, dtypes) and the seed, and a later run on the same
-    frames reads it back instead of fitting again; any change to the data, the schema or the seed
-    changes the hash. No target is involved either way.
+    ``cache`` is a JSON file (``compete run`` uses ``<runs>/.cache/drift/<competition>.json``, and
+    saves a fitted report there once the run is recorded): a report saved under the same hash of
+    both frames (values, columns, dtypes) and seed is read back instead of fitted again; any change
+    to the data, the schema or the seed changes the hash. No target is involved either way.
     """
     key = _frames_key(X, X_test, seed)
-    path = Path(cache_dir) / QUICK_FILE if cache_dir is not None else None
+    path = Path(cache) if cache is not None else None
     if path is not None and path.is_file():
         try:
             saved = json.loads(path.read_text())
             if saved.get("key") == key:
                 fields = {k: v for k, v in saved["report"].items() if k in DriftReport.__dataclass_fields__}
-                return DriftReport(**fields)
+                return QuickDrift(DriftReport(**fields), key, path, fitted=False)
         except (ValueError, KeyError, TypeError):
-            pass  # an unreadable or older file is recomputed and replaced
+            pass  # an unreadable or older file is fitted again and replaced
     report = drift_auc(
         X, X_test, seed, folds=QUICK["folds"], max_rows=QUICK["max_rows"], params=QUICK["params"]
     )
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps({"key": key, "report": report.to_dict()}, indent=2))
-        os.replace(tmp, path)
-    return report
+    return QuickDrift(report, key, path)
 
 
 def _frames_key(X: pd.DataFrame, X_test: pd.DataFrame, seed: int) -> str:

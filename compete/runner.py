@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -183,11 +182,9 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     )
     prep = prepare_run(opts, spec)
     spec, ctx = prep.spec, prep.ctx
-    if spec.task == "binary":  # the plots' libraries load while the models fit (the GBDTs release the GIL)
-        threading.Thread(target=_load_plotting, daemon=True).start()
     for text in notes:
         emit("note", text=text)
-    _warn_on_drift(prep, emit, budget, opts.runs_dir)
+    drift = _warn_on_drift(prep, emit, budget, opts.runs_dir)
     emit("start", competition=spec.name, rows=len(ctx.y), test_rows=len(ctx.X_test), folds=len(ctx.folds),
          features=ctx.X.shape[1], device=prep.device, models=[m.label for m in spec.models])  # fmt: skip
     models = list(spec.models)
@@ -202,30 +199,30 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     if budget is not None:
         final["info"]["budget"] = budget.summary()
     emit("final", label=final["label"], score=final["score"])
-    return _write_run(opts, prep, results, final, log, time.perf_counter() - start)
+    result = _write_run(opts, prep, results, final, log, time.perf_counter() - start)
+    if drift is not None:
+        drift.save()  # only now: a run that fails leaves nothing under runs/
+    return result
 
 
-def _load_plotting() -> None:
-    """Import what :mod:`compete.plots` draws with (about 0.3 s of a run's wall time otherwise)."""
-    import matplotlib.backends.backend_agg  # noqa: F401
-    import matplotlib.figure  # noqa: F401
-
-
-def _warn_on_drift(prep: Prepared, emit: Reporter, budget: Any, runs_dir: str | Path) -> None:
+def _warn_on_drift(prep: Prepared, emit: Reporter, budget: Any, runs_dir: str | Path) -> Any:
     """Adversarial validation (no target): warn when test rows are easy to tell from train rows.
 
     :func:`compete.drift.quick_drift`: a few percent of a LightGBM run on adult the first time
-    (``bench/overhead.py``), read back from ``<runs>/<competition>/drift-check.json`` when the same
-    data was checked before.
+    (``bench/overhead.py``), read back from ``<runs>/.cache/drift/<competition>.json`` when the same
+    data was checked before. Returns the check (saved by the caller once the run is recorded), or
+    ``None`` when a budget under a minute leaves it out.
     """
     if budget is not None and budget.seconds < 60:
-        return
+        return None
     from compete.drift import quick_drift
 
-    report = quick_drift(prep.ctx.X, prep.ctx.X_test, prep.spec.seed, Path(runs_dir) / prep.spec.name)
-    warning = report.warning()
+    cache = Path(runs_dir) / ".cache" / "drift" / f"{prep.spec.name}.json"
+    check = quick_drift(prep.ctx.X, prep.ctx.X_test, prep.spec.seed, cache)
+    warning = check.report.warning()
     if warning:
         emit("note", text=f"warning: {warning}")
+    return check
 
 
 def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Reporter, budget: Any,

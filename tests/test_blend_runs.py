@@ -31,7 +31,7 @@ def test_run_with_two_models_records_the_ensemble(competition):
     assert ens["method"] == "hill_climb" and set(ens["weights"]) == {"lightgbm", "linear"}
     best_single = max(s["cv"] for s in res.scores.values())
     assert res.cv_score == (ens["score"] if ens["chosen"] else best_single)
-    assert (res.path / "roc.png").exists() and (res.path / "precision_recall.png").exists()
+    assert (res.path / "roc.svg").exists() and (res.path / "precision_recall.svg").exists()
 
 
 def test_label_metric_threshold_is_chosen_on_oof_and_scored_cross_fitted(competition):

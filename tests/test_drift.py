@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import compete.drift as drift_module
-from compete.drift import DRIFT_WARN_AUC, QUICK_FILE, drift_auc, quick_drift, run_drift
+from compete.drift import DRIFT_WARN_AUC, drift_auc, quick_drift, run_drift
 from compete.errors import DataError
 from compete.runner import RunOptions
 from tests.test_submit import app, toy
@@ -55,23 +55,26 @@ def test_same_seed_same_report_and_sampling_keeps_both_sides():
 
 
 def test_run_quick_check_is_kept_and_read_back_for_the_same_frames_only(tmp_path, monkeypatch):
-    fits = []
-    real = drift_module.drift_auc
-    monkeypatch.setattr(drift_module, "drift_auc", lambda *a, **k: fits.append(1) or real(*a, **k))
+    cache = tmp_path / "cache" / "check.json"
     X, X_test = frames(shift=2.0)
-    first = quick_drift(X, X_test, seed=1, cache_dir=tmp_path)
-    assert first.high and len(first.fold_aucs) == 2 and (tmp_path / QUICK_FILE).is_file() and len(fits) == 1
-    again = quick_drift(X, X_test, seed=1, cache_dir=tmp_path)  # same frames, same seed: read back
-    assert again == first and again.warning() == first.warning() and len(fits) == 1
-    X_test.loc[0, "a"] += 1.0  # one changed value is another key: checked again, the file replaced
-    changed = quick_drift(X, X_test, seed=1, cache_dir=tmp_path)
-    assert len(fits) == 2 and json.loads((tmp_path / QUICK_FILE).read_text())["report"] == changed.to_dict()
-    assert quick_drift(X, X_test, seed=2, cache_dir=tmp_path).seed == 2 and len(fits) == 3  # another seed
-    (tmp_path / QUICK_FILE).write_text("not json")  # a damaged file is recomputed, not an error
+    first = quick_drift(X, X_test, seed=1, cache=cache)
+    assert first.fitted and first.report.high and len(first.report.fold_aucs) == 2
+    assert not cache.exists()  # nothing is written until the caller saves it
+    first.save()
+    again = quick_drift(X, X_test, seed=1, cache=cache)  # same frames, same seed: read back
     assert (
-        quick_drift(X, X_test, seed=1, cache_dir=tmp_path).fold_aucs == changed.fold_aucs and len(fits) == 4
+        not again.fitted and again.report == first.report and again.report.warning() == first.report.warning()
     )
-    assert quick_drift(X, X_test, seed=1).fold_aucs == changed.fold_aucs and len(fits) == 5  # no folder
+    again.save()  # a report read back is not written again
+    X_test.loc[0, "a"] += 1.0  # one changed value is another key: fitted again
+    changed = quick_drift(X, X_test, seed=1, cache=cache)
+    assert changed.fitted and changed.key != first.key
+    changed.save()
+    assert json.loads(cache.read_text()) == {"key": changed.key, "report": changed.report.to_dict()}
+    assert quick_drift(X, X_test, seed=2, cache=cache).fitted  # another seed, another key
+    cache.write_text("not json")  # a damaged file is fitted again, not an error
+    assert quick_drift(X, X_test, seed=1, cache=cache).fitted
+    assert quick_drift(X, X_test, seed=1).fitted  # no cache file at all
 
 
 def test_categories_unseen_in_train_datetimes_and_text_are_handled():
@@ -129,4 +132,21 @@ def test_run_warns_on_a_shifted_test_set_and_the_next_run_reads_the_check_back(t
     opts = RunOptions("toy", comps, tmp_path / "data", None, tmp_path / "runs", device="cpu")
     logs = [(run_competition(opts).path / "run.log").read_text() for _ in range(2)]
     assert all("warning: adversarial validation AUC" in log and "(most by x" in log for log in logs)
-    assert len(fits) == 1 and (tmp_path / "runs" / "toy" / QUICK_FILE).is_file()
+    assert len(fits) == 1 and (tmp_path / "runs" / ".cache" / "drift" / "toy.json").is_file()
+
+
+def test_a_run_that_fails_after_the_drift_check_leaves_no_cache(tmp_path, monkeypatch):
+    import compete.runner as runner
+    from compete.errors import ModelError
+    from tests.conftest import write_competition
+
+    def broken(*args, **kwargs):
+        raise ModelError("broken on purpose")
+
+    monkeypatch.setattr(runner, "_fit_models", broken)
+    comps = write_competition(tmp_path)
+    with pytest.raises(ModelError):
+        runner.run_competition(
+            RunOptions("toy", comps, tmp_path / "data", None, tmp_path / "runs", device="cpu")
+        )
+    assert not (tmp_path / "runs" / ".cache").exists()
