@@ -7,12 +7,13 @@ csv files, the same folds (StratifiedKFold 5, shuffle, seed 42), the same LightG
 (``LightGBMModel.default_params``), the same per-fold seeds (``derive_seed(42, "lightgbm", k)``),
 the same early stopping (100 rounds on the validation fold), OOF + fold-averaged test predictions and
 a submission written. Both run as fresh subprocesses of this interpreter (compete's script is the one
-installed beside it, not a pyenv shim), alternating, ``--repeats`` times each; the
-medians and their ratio are printed (target: ratio ≤ 1.10). Then ``compete --help`` 5 times (target:
-median < 0.5 s). The load average is printed before and after, since the machine is shared.
+installed beside it, not a pyenv shim), alternating, ``--repeats`` times each. Printed: the medians
+and their ratio (target: ratio ≤ 1.10); the median of the paired ratios (each compete run against
+the bare run right after it, which sees the same state of a shared machine); then ``compete --help``
+5 times (target: median < 0.5 s). The load average is printed before and after.
 
-compete's runs share one runs folder, as a competitor's do, so the first fits run's quick drift
-check and the later ones read it back (``runs/.cache/drift/adult.json``); each line says which.
+compete's runs share one runs folder, as a competitor's do, so the first fits the run's quick
+drift check and the later ones read it back (``runs/.cache/drift/adult.json``); each line says which.
 ``--cold`` gives every compete run a new runs folder, so every run fits the check.
 """
 
@@ -107,6 +108,10 @@ def main() -> None:
     print(f"compete run adult --models lightgbm: median {med['compete']:.2f} s")
     print(f"bare LightGBM script, same folds:   median {med['bare']:.2f} s")
     print(f"ratio compete / bare: {med['compete'] / med['bare']:.3f} (target <= 1.10)")
+    pairs = [c / b for c, b in zip(walls["compete"], walls["bare"], strict=True)]
+    print(
+        f"median of the {len(pairs)} paired ratios (run i against bare run i): {statistics.median(pairs):.3f}"
+    )
     helps = sorted(timed([compete_command(), "--help"])[0] for _ in range(5))
     print(
         f"compete --help: median {statistics.median(helps):.3f} s of 5 {[round(h, 3) for h in helps]} (target < 0.5 s)"
