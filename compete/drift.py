@@ -32,6 +32,7 @@ from compete.errors import DataError
 __all__ = [
     "DriftReport",
     "DriftResult",
+    "QuickDrift",
     "drift_auc",
     "quick_drift",
     "run_drift",

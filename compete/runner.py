@@ -13,12 +13,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from compete.spec import ModelSpec, Spec, StepSpec, find_spec, load_spec
+
+if TYPE_CHECKING:
+    from compete.drift import QuickDrift
 
 __all__ = ["RunOptions", "RunResult", "run_competition", "prepare_run", "Prepared"]
 
@@ -205,7 +208,7 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     return result
 
 
-def _warn_on_drift(prep: Prepared, emit: Reporter, budget: Any, runs_dir: str | Path) -> Any:
+def _warn_on_drift(prep: Prepared, emit: Reporter, budget: Any, runs_dir: str | Path) -> QuickDrift | None:
     """Adversarial validation (no target): warn when test rows are easy to tell from train rows.
 
     :func:`compete.drift.quick_drift`: a few percent of a LightGBM run on adult the first time
@@ -219,6 +222,7 @@ def _warn_on_drift(prep: Prepared, emit: Reporter, budget: Any, runs_dir: str | 
 
     cache = Path(runs_dir) / ".cache" / "drift" / f"{prep.spec.name}.json"
     check = quick_drift(prep.ctx.X, prep.ctx.X_test, prep.spec.seed, cache)
+    emit("drift", auc=round(check.report.auc, 4), fitted=check.fitted, seconds=check.report.seconds)
     warning = check.report.warning()
     if warning:
         emit("note", text=f"warning: {warning}")

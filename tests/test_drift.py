@@ -132,6 +132,10 @@ def test_run_warns_on_a_shifted_test_set_and_the_next_run_reads_the_check_back(t
     opts = RunOptions("toy", comps, tmp_path / "data", None, tmp_path / "runs", device="cpu")
     logs = [(run_competition(opts).path / "run.log").read_text() for _ in range(2)]
     assert all("warning: adversarial validation AUC" in log and "(most by x" in log for log in logs)
+    checks = [[json.loads(e) for e in log.splitlines() if '"drift"' in e] for log in logs]
+    assert [c[0]["fitted"] for c in checks] == [True, False] and checks[0][0]["auc"] == checks[1][0][
+        "auc"
+    ] > 0.9
     assert len(fits) == 1 and (tmp_path / "runs" / ".cache" / "drift" / "toy.json").is_file()
 
 
