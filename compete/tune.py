@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -550,12 +550,15 @@ class BudgetTuner:
         self.model = ModelSpec(base.name, dict(base.params), base.label)
         fixed = {"learning_rate": rate} if isinstance(rate, int | float) else {}
         self.overrides = search_overrides(prep.spec, self.model, fixed)
-        self.sign = 1.0 if prep.ctx.metric.greater_is_better else -1.0
+        self.metric = prep.ctx.metric
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             sampler = optuna.samplers.TPESampler(seed=derive_seed(prep.spec.seed, "budget-tune", base.label),
                                                  multivariate=True)  # fmt: skip
-        self.study = optuna.create_study(direction="maximize" if self.sign > 0 else "minimize", sampler=sampler,
+        direction: Literal["maximize", "minimize"] = (
+            "maximize" if self.metric.greater_is_better else "minimize"
+        )
+        self.study = optuna.create_study(direction=direction, sampler=sampler,
                                          pruner=optuna.pruners.MedianPruner(n_startup_trials=2))  # fmt: skip
         self.study.add_trial(optuna.trial.create_trial(
             state=optuna.trial.TrialState.COMPLETE, value=base.score, params={}, distributions={},
@@ -582,7 +585,7 @@ class BudgetTuner:
         before = self.best
 
         def keep(result: Any) -> None:
-            if self.sign * result.score > self.sign * self.best.score:
+            if self.metric.better(result.score, self.best.score):
                 self.best = result
 
         def stop_when_short(study: Any, trial: Any) -> None:
