@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -149,12 +148,12 @@ class QuickDrift:
 
     def save(self) -> None:
         """Keep a fitted report in the cache file (written whole, then renamed into place)."""
-        if self.cache is None or not self.fitted:
-            return
-        self.cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.cache.with_name(f".{self.cache.name}.{os.getpid()}")
-        tmp.write_text(json.dumps({"key": self.key, "report": self.report.to_dict()}, indent=2))
-        os.replace(tmp, self.cache)
+        from compete.submission import write_text_atomic
+
+        if self.cache is not None and self.fitted:
+            write_text_atomic(
+                json.dumps({"key": self.key, "report": self.report.to_dict()}, indent=2), self.cache
+            )
 
 
 def quick_drift(

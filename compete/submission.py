@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -20,7 +22,14 @@ from compete.metrics import Metric
 from compete.target import TargetCodec
 from compete.thresholds import Threshold, apply_threshold
 
-__all__ = ["build_submission", "check_layout", "validate_submission", "write_atomic", "class_columns"]
+__all__ = [
+    "build_submission",
+    "check_layout",
+    "validate_submission",
+    "write_atomic",
+    "write_text_atomic",
+    "class_columns",
+]
 
 
 def class_columns(sample: pd.DataFrame, id_col: str, classes: np.ndarray) -> list[str] | None:
@@ -106,12 +115,21 @@ def validate_submission(sub: pd.DataFrame, sample: pd.DataFrame, id_col: str, *,
 
 def write_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` as CSV to a temporary file beside ``path``, then rename it into place."""
+    return _replace_into(path, lambda fh: frame.to_csv(fh, index=False))
+
+
+def write_text_atomic(text: str, path: str | Path) -> Path:
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
+    return _replace_into(path, lambda fh: fh.write(text))
+
+
+def _replace_into(path: str | Path, write: Callable[[IO[str]], object]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", newline="") as fh:
-            frame.to_csv(fh, index=False)
+            write(fh)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
