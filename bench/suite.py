@@ -279,9 +279,9 @@ def tally(results: list[Result], systems: list[str]) -> str:
         both = [c for c in comps if (c, "compete") in by and (c, other) in by]
         if not both:
             continue
-        sign = {c: 1.0 if get_metric(by[(c, "compete")].metric).greater_is_better else -1.0 for c in both}
-        wins = [c for c in both if sign[c] * by[(c, "compete")].score > sign[c] * by[(c, other)].score]
-        lost = [c for c in both if sign[c] * by[(c, "compete")].score < sign[c] * by[(c, other)].score]
+        better = {c: get_metric(by[(c, "compete")].metric).better for c in both}
+        wins = [c for c in both if better[c](by[(c, "compete")].score, by[(c, other)].score)]
+        lost = [c for c in both if better[c](by[(c, other)].score, by[(c, "compete")].score)]
         parts.append(f"{other}: {len(wins)} of {len(both)}" + (f" (loses {', '.join(lost)})" if lost else ""))
     return "compete beats " + "; ".join(parts) + "." if parts else ""
 
