@@ -90,13 +90,15 @@ def main() -> None:
     folder = args.data_root / "adult"
     if args.bare:
         return bare(folder, args.bare)
+    from compete.drift import quick_cache  # here, not at the top: the bare run (b) must not import it
+
     print(f"load average before: {loadavg()}")
     runs = tempfile.mkdtemp(prefix="overhead-runs-")
     plain = [sys.executable, __file__, "--data-root", str(args.data_root), "--bare", f"{runs}/bare.csv"]
     walls: dict[str, list[float]] = {"compete": [], "bare": []}
     for i in range(args.repeats):
         runs_dir = tempfile.mkdtemp(prefix="overhead-runs-") if args.cold else runs
-        check = "read back" if (Path(runs_dir) / ".cache" / "drift" / "adult.json").is_file() else "fitted"
+        check = "read back" if quick_cache(runs_dir, "adult").is_file() else "fitted"
         compete = [compete_command(), "run", "adult", "--data-root", str(args.data_root), "--runs-dir", runs_dir,
                    "--models", "lightgbm", "--json"]  # fmt: skip
         for name, cmd in (("compete", compete), ("bare", plain)):

@@ -33,6 +33,7 @@ __all__ = [
     "DriftResult",
     "QuickDrift",
     "drift_auc",
+    "quick_cache",
     "quick_drift",
     "run_drift",
     "DRIFT_WARN_AUC",
@@ -156,14 +157,19 @@ class QuickDrift:
             )
 
 
+def quick_cache(runs_dir: str | Path, competition: str) -> Path:
+    """Where ``compete run`` keeps a competition's quick check: ``<runs>/.cache/drift/<competition>.json``."""
+    return Path(runs_dir) / ".cache" / "drift" / f"{competition}.json"
+
+
 def quick_drift(
     X: pd.DataFrame, X_test: pd.DataFrame, seed: int, cache: str | Path | None = None
 ) -> QuickDrift:
     """The check ``compete run`` makes before its models: :func:`drift_auc` with 2 folds, at most
     10,000 rows and 50 trees — enough to flag a shift, not ``compete drift``'s full report.
 
-    ``cache`` is a JSON file (``compete run`` uses ``<runs>/.cache/drift/<competition>.json``, and
-    saves a fitted report there once the run is recorded): a report saved under the same hash of
+    ``cache`` is a JSON file (``compete run`` uses :func:`quick_cache`, and saves a fitted report
+    there once the run is recorded): a report saved under the same hash of
     both frames (values, columns, dtypes) and seed is read back instead of fitted again; any change
     to the data, the schema or the seed changes the hash. No target is involved either way.
     """

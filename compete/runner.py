@@ -218,10 +218,9 @@ def _warn_on_drift(prep: Prepared, emit: Reporter, budget: Any, runs_dir: str | 
     """
     if budget is not None and budget.seconds < 60:
         return None
-    from compete.drift import quick_drift
+    from compete.drift import quick_cache, quick_drift
 
-    cache = Path(runs_dir) / ".cache" / "drift" / f"{prep.spec.name}.json"
-    check = quick_drift(prep.ctx.X, prep.ctx.X_test, prep.spec.seed, cache)
+    check = quick_drift(prep.ctx.X, prep.ctx.X_test, prep.spec.seed, quick_cache(runs_dir, prep.spec.name))
     emit("drift", auc=round(check.report.auc, 4), fitted=check.fitted, seconds=check.report.seconds)
     warning = check.report.warning()
     if warning:
