@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from compete.commands.baseline import baseline_command
+from compete.commands.init import init_command
 from compete.commands.common import CompetitionsDir, DataDir, DataRoot, RunsDir, cli_errors
 from compete.commands.common import console as _console
 from compete.commands.submit import drift_command, fetch_command, leaderboard_command, submit_command
@@ -30,35 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-
-@app.command()
-@cli_errors
-def init(
-    name: Annotated[str, typer.Argument(help="Competition name (the spec's folder).")],
-    data_dir: Annotated[
-        Path, typer.Option("--data-dir", help="Folder with train, test and sample_submission.")
-    ],
-    target: Annotated[str | None, typer.Option(help="Target column (default: inferred).")] = None,
-    id: Annotated[str | None, typer.Option("--id", help="Id column (default: inferred).")] = None,
-    metric: Annotated[str | None, typer.Option(help="Metric (default: by task).")] = None,
-    task: Annotated[
-        str | None, typer.Option(help="binary | multiclass | regression (default: inferred).")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing spec.")] = False,
-    competitions: CompetitionsDir = Path("competitions"),
-) -> None:
-    """Write competitions/NAME/competition.toml from the data files, saying what was inferred and why."""
-    from compete.init import init_competition
-
-    res = init_competition(name, data_dir, competitions_dir=competitions, target=target, id=id, metric=metric,
-                           task=task, force=force)  # fmt: skip
-    out = _console()
-    for key in ("task", "target", "id", "metric"):
-        why = res.reasons.get(key, "given on the command line")
-        out.print(f"{key:>7}: [bold]{res.settings[key]}[/]  ({why})")
-    out.print(f"     cv: {res.reasons.get('cv', '')}")
-    out.print(f"wrote {res.path}; next: compete run {name}")
+app.command("init")(init_command)
 
 
 @app.command()
