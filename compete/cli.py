@@ -16,13 +16,11 @@ from typing import Annotated
 import typer
 
 from compete.commands.baseline import baseline_command
-from compete.commands.init import init_command
 from compete.commands.common import CompetitionsDir, DataDir, DataRoot, RunsDir, cli_errors
 from compete.commands.common import console as _console
+from compete.commands.init import init_command
 from compete.commands.submit import drift_command, fetch_command, leaderboard_command, submit_command
 from compete.commands.tune import tune_command
-
-STARTED = time.monotonic()  # a --time-budget counts from here, the CLI's start
 
 app = typer.Typer(
     name="compete",
@@ -66,13 +64,17 @@ def run(
         str | None,
         typer.Option("--storage", envvar="COMPETE_TUNE_STORAGE", help="Optuna storage of tune studies."),
     ] = None,
+    note: Annotated[
+        str, typer.Option("--note", "-m", help="A note kept with the run in the ledger (`compete runs`).")
+    ] = "",
 ) -> None:
     """Cross-validate the spec's models, ensemble them and write a submission and a run record."""
+    started = time.monotonic()  # a --time-budget counts from the command's start
     from compete.runner import RunOptions, run_competition
 
     opts = RunOptions(competition, competitions, data_root, data_dir, runs_dir, seed, device,
-                      models.split(",") if models else None, folds, resample, output,
-                      time_budget=time_budget, started=STARTED, params=params, tune_storage=storage)  # fmt: skip
+                      models.split(",") if models else None, folds, resample, output, note=note,
+                      time_budget=time_budget, started=started, params=params, tune_storage=storage)  # fmt: skip
     if as_json:
         result = run_competition(opts)
         typer.echo(json.dumps(result.summary()))

@@ -165,6 +165,10 @@ def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu", report
         scores.append(ctx.metric.score(ctx.y[va], oof[va]))
         devices.append(est.device_)
         iters.append(est.best_iteration_)
+        if report and getattr(est, "gpu_error_", None) and devices.count("cpu") == 1:
+            report(
+                "note", text=f"{model.label}: the GPU is unusable ({est.gpu_error_}); it trains on the CPU"
+            )
         if report:
             report("fold_done", label=model.label, fold=k, folds=len(ctx.folds), score=scores[-1],
                    seconds=time.perf_counter() - t0, device=est.device_)  # fmt: skip

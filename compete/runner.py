@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from compete.progress import Events, Reporter
 from compete.spec import ModelSpec, Spec, StepSpec, find_spec, load_spec
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = ["RunOptions", "RunResult", "run_competition", "prepare_run", "Prepared"]
 
-Reporter = Callable[..., None]
 DEFAULT_ENSEMBLE = "hill_climb"
 
 
@@ -166,13 +165,7 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     """Run a competition end to end and write its run record and submission."""
 
     start = time.perf_counter()
-    log: list[str] = []
-
-    def emit(event: str, **info: Any) -> None:
-        log.append(json.dumps({"event": event, **info}, default=str))
-        if report:
-            report(event, **info)
-
+    emit = Events(report)
     budget = None
     if opts.time_budget is not None:
         from compete.budget import Budget
@@ -202,7 +195,8 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     if budget is not None:
         final["info"]["budget"] = budget.summary()
     emit("final", label=final["label"], score=final["score"])
-    result = _write_run(opts, prep, results, final, log, time.perf_counter() - start)
+    final["info"].update(emit.summary())
+    result = _write_run(opts, prep, results, final, emit.log, time.perf_counter() - start)
     if drift is not None:
         drift.save()  # only now: a run that fails leaves nothing under runs/
     return result
@@ -282,9 +276,12 @@ def _second_pass(prep: Prepared, results: list[Any], emit: Reporter, budget: Any
             if move.base.label not in tuners:
                 tuners[move.base.label] = BudgetTuner(prep, move.base)
             tuner = tuners[move.base.label]
-            fit, info = tuner.turn(min(move.seconds, budget.left()), move.alias, emit)
-            budget.record(f"tune {move.base.label}", info.pop("seconds"), "done" if fit else "no better fit",
-                          label=move.alias, **info)  # fmt: skip
+            seconds = min(move.seconds, budget.left())
+            emit("tune_start", label=move.alias, base=move.base.label, seconds=seconds)
+            fit, info = tuner.turn(seconds, move.alias, emit)
+            status = "error" if "error" in info else "done" if fit else "no better fit"
+            emit("tune_done", label=move.alias, status=status, **info)
+            budget.record(f"tune {move.base.label}", info.pop("seconds"), status, label=move.alias, **info)
             fitted = [fit] if fit is not None else []
             if fit is not None:
                 _model_done(emit, fit)
@@ -330,11 +327,21 @@ def _ensemble(prep: Prepared, results: list[Any], step: StepSpec) -> dict[str, A
 
     ctx = prep.ctx
     blend_metric = get_metric("logloss") if ctx.metric.needs == "label" else ctx.metric
+    X, X_test = _meta_features(ctx) if step.params.get("features") else (None, None)
     res = combine(step.name, {r.label: r.oof for r in results}, {r.label: r.test for r in results}, ctx.y,
                   task=ctx.task, metric=blend_metric, folds=ctx.folds, seed=derive_seed(ctx.seed, "ensemble"),
-                  params=step.params)  # fmt: skip
+                  params=step.params, X=X, X_test=X_test)  # fmt: skip
     return {"label": f"ensemble:{step.name}", "oof": res.oof, "test": res.test, "score": score_oof(ctx, res.oof),
             "weights": res.weights}  # fmt: skip
+
+
+def _meta_features(ctx: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The original features for ``[ensemble] features = true`` (stacking's passthrough), made
+    model-ready by :class:`~compete.prepare.Finalize` (unsupervised: no target is seen)."""
+    from compete.prepare import Finalize
+
+    fin = Finalize().fit(ctx.X)
+    return fin.transform(ctx.X), fin.transform(ctx.X_test)
 
 
 def _with_threshold(prep: Prepared, final: dict[str, Any]) -> dict[str, Any]:

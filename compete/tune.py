@@ -10,7 +10,10 @@ target is still fitted inside the folds, on the training part only.
 Studies live in an RDB storage (default ``runs/optuna.sqlite3``; ``postgresql://...`` lets several
 processes share one study). A heartbeat marks the trial of a killed process as failed, so a
 ``kill -9`` loses at most the trial in flight, and running ``tune`` again continues the same study:
-its name is the competition, the model and a hash of what changes the objective.
+its name is the competition, the model and a hash of what changes the objective: the spec's parts
+and a fingerprint of the prepared data (:func:`data_fingerprint`), so workers given different data
+never share a study. Studies named by compete 0.1.0 (spec only, no data) are not continued by
+``tune``; ``run --params best`` still reads them when no study of this data exists, and says so.
 
 Examples
 --------
@@ -40,7 +43,7 @@ from compete.seeding import derive_seed
 from compete.spec import ModelSpec, Spec, check_search_override
 
 __all__ = ["BudgetTuner", "TuneOptions", "TuneResult", "tune", "tunable", "study_name", "storage_url",
-           "search_overrides"]  # fmt: skip
+           "search_overrides", "data_fingerprint", "legacy_study_name"]  # fmt: skip
 
 Reporter = Callable[..., None]
 STEP = 1_000_000  # in-fold reports of fold k use steps (k + 1) * STEP + mark; fold reports use step k
@@ -195,8 +198,39 @@ def _hashed(part: Any) -> dict[str, Any]:
     return out
 
 
-def objective_hash(spec: Spec, model: ModelSpec, overrides: dict[str, Any]) -> str:
-    """A hash of every spec part that changes the objective (data, folds, recipes, metric, fixed params)."""
+def data_fingerprint(ctx: Any) -> str:
+    """Sizes and a hash of the data the objective is computed on: ``prep.ctx``'s typed ``X``, encoded
+    ``y`` and typed ``X_test`` (values, row order, column names and dtypes).
+
+    Part of a study's name (:func:`study_name`): processes that prepared different data (another
+    data folder, an edited train.csv, another schema) tune different studies.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from types import SimpleNamespace
+    >>> ctx = SimpleNamespace(X=pd.DataFrame({"a": [1.0, 2.0]}), y=np.array([0, 1]), X_test=pd.DataFrame({"a": [3.0]}))
+    >>> data_fingerprint(ctx).split(":")[0]
+    '2x1+1x1'
+    """
+    import pandas as pd
+
+    digest = hashlib.sha256()
+    for name, part in (("X", ctx.X), ("y", ctx.y), ("X_test", ctx.X_test)):
+        if not isinstance(part, pd.DataFrame):
+            values = np.asarray(part)
+            part = pd.DataFrame(values.reshape(len(values), -1))
+        layout = [name, list(part.shape), [[str(c), str(t)] for c, t in part.dtypes.items()]]
+        digest.update(json.dumps(layout).encode())
+        if part.size:
+            digest.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
+    sizes = "+".join(f"{len(f)}x{f.shape[1]}" for f in (ctx.X, ctx.X_test))
+    return f"{sizes}:{digest.hexdigest()[:16]}"
+
+
+def objective_hash(spec: Spec, model: ModelSpec, overrides: dict[str, Any], data: str | None = None) -> str:
+    """A hash of every spec part that changes the objective (files, folds, recipes, metric, fixed params)
+    and of the data (``data``: :func:`data_fingerprint`; ``None`` gives compete 0.1.0's hash, spec only)."""
     fixed = {k: v for k, v in overrides.items() if not isinstance(v, dict | list)}
     key = {"task": spec.task, "target": spec.target, "metric": spec.metric, "positive": spec.positive,
            "seed": spec.seed, "cv": _hashed(spec.cv), "schema": _hashed(spec.schema),
@@ -204,12 +238,20 @@ def objective_hash(spec: Spec, model: ModelSpec, overrides: dict[str, Any]) -> s
            "features": [_hashed(s) for s in spec.features],
            "resample": _hashed(spec.resample) if spec.resample else None,
            "model": model.name, "params": model.params, "fixed": fixed}  # fmt: skip
+    if data is not None:
+        key["data"] = data
     text = json.dumps(key, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
-def study_name(spec: Spec, model: ModelSpec, overrides: dict[str, Any]) -> str:
-    """``<competition>.<model label>.<objective hash>``: the same spec continues the same study."""
+def study_name(spec: Spec, model: ModelSpec, overrides: dict[str, Any], data: str) -> str:
+    """``<competition>.<model label>.<objective hash>``: the same spec on the same data (``data``:
+    :func:`data_fingerprint` of the prepared run) continues the same study."""
+    return f"{spec.name}.{model.label}.{objective_hash(spec, model, overrides, data)}"
+
+
+def legacy_study_name(spec: Spec, model: ModelSpec, overrides: dict[str, Any]) -> str:
+    """The name compete 0.1.0 gave this study (a hash of the spec only, not of the data)."""
     return f"{spec.name}.{model.label}.{objective_hash(spec, model, overrides)}"
 
 
@@ -424,17 +466,21 @@ class _Objective:
 
 # tune ----------------------------------------------------------------------------------------------
 def _open_study(opts: TuneOptions, spec: Spec, model: ModelSpec, overrides: dict[str, Any],
-                direction: str) -> Any:  # fmt: skip
+                direction: str, data: str) -> Any:  # fmt: skip
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     url = storage_url(opts.storage, opts.runs_dir)
     storage = _storage(url, opts.heartbeat)
-    name = opts.study or study_name(spec, model, overrides)
+    name = opts.study or study_name(spec, model, overrides, data)
     probe = optuna.create_study(storage=storage, study_name=name, direction=direction, load_if_exists=True)  # type: ignore[arg-type]
     if probe.direction.name.lower() != direction:
         raise SpecError(f"--study {name!r} exists with direction {probe.direction.name.lower()}, but metric "
                         f"{spec.metric!r} needs {direction}; pick another --study name")  # fmt: skip
+    seen = probe.user_attrs.get("data")
+    if seen is not None and seen != data:  # only a --study name can get here: generated names hash the data
+        raise SpecError(f"--study {name!r} was tuned on other data (fingerprint {seen}, this process has {data}); "
+                        "give every worker the same data, or pick another --study name")  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(probe)
@@ -448,6 +494,7 @@ def _open_study(opts: TuneOptions, spec: Spec, model: ModelSpec, overrides: dict
     study.set_user_attr("competition", spec.name)
     study.set_user_attr("model", model.label)
     study.set_user_attr("metric", spec.metric)
+    study.set_user_attr("data", data)
     return study, url
 
 
@@ -468,14 +515,15 @@ def tune(opts: TuneOptions, report: Reporter | None = None) -> TuneResult:
     overrides = search_overrides(spec, model, opts.search)
     draw_params(_Lowest(), model, spec.task, overrides)  # bad overrides fail now, not as failed trials
     prep = prepare_run(opts.run_options(), spec)
+    data = data_fingerprint(prep.ctx)  # the study's name includes the data it is tuned on
     direction = "maximize" if prep.ctx.metric.greater_is_better else "minimize"
-    study, url = _open_study(opts, spec, model, overrides, direction)
+    study, url = _open_study(opts, spec, model, overrides, direction, data)
     before = {t.number for t in study.trials}
     deadline = start + opts.timeout if opts.timeout else None
     if report:
         report("study", study=study.study_name, storage=_safe(url), direction=direction, metric=spec.metric,
                existing=len(before), trials=opts.trials, timeout=opts.timeout, rows=len(prep.ctx.y),
-               folds=len(prep.ctx.folds), device=prep.device)  # fmt: skip
+               folds=len(prep.ctx.folds), device=prep.device, data=data)  # fmt: skip
     objective = _Objective(prep, model, overrides, deadline, opts.in_fold_pruning)
     remaining = None if deadline is None else max(deadline - time.monotonic(), 0.001)
     study.optimize(objective, n_trials=opts.trials, timeout=remaining, catch=(Exception,),
@@ -483,11 +531,15 @@ def tune(opts: TuneOptions, report: Reporter | None = None) -> TuneResult:
     return _result(study, url, objective.numbers, time.monotonic() - start)
 
 
-def _progress(report: Reporter | None, start: float, mine: set[int]) -> Callable[[Any, Any], None]:
+def _progress(
+    report: Reporter | None, start: float, mine: set[int], **extra: Any
+) -> Callable[[Any, Any], None]:
+    """A study callback that sends ``trial_done`` (with ``extra``, e.g. a budget turn's label)."""
+
     def callback(study: Any, trial: Any) -> None:
         if report:
             best = _best(study)
-            report("trial_done", number=trial.number, state=trial.state.name.lower(), value=trial.value,
+            report("trial_done", **extra, number=trial.number, state=trial.state.name.lower(), value=trial.value,
                    best=best.value if best else None, best_number=best.number if best else None,
                    done=sum(1 for t in study.trials if t.number in mine and t.state.is_finished()),
                    elapsed=time.monotonic() - start, note=trial.user_attrs.get("pruned", ""))  # fmt: skip
@@ -565,6 +617,16 @@ class BudgetTuner:
             intermediate_values=self._fold_steps(base.oof)))  # fmt: skip
         self.best = base
 
+    def _expected(self) -> tuple[type[BaseException], ...]:
+        """The failures a trial may meet and the turn goes on after (counted as failed trials): the
+        model's own fit errors (:meth:`~compete.models.base.Model.fit_errors`) and a fold that could not
+        start before the turn's deadline."""
+        from compete.foldloop import OutOfTime
+        from compete.models import MODELS
+
+        cls: Any = MODELS.get(self.model.name)
+        return (*cls.fit_errors(), OutOfTime)
+
     def _fold_steps(self, oof: np.ndarray) -> dict[int, float]:
         """The OOF score after each fold, as a trial reports it (rows of folds 0..k)."""
         from compete.foldloop import score_oof
@@ -600,10 +662,14 @@ class BudgetTuner:
         objective = _Objective(
             self.prep, model, self.overrides, deadline, in_fold=True, sliced=True, keep=keep
         )
-        self.study.optimize(objective, timeout=seconds, catch=(Exception,), callbacks=[stop_when_short])
+        callbacks = [stop_when_short, _progress(report, start, objective.numbers, label=alias)]
+        error = None
+        try:
+            self.study.optimize(objective, timeout=seconds, catch=self._expected(), callbacks=callbacks)
+        except Exception as exc:  # not a failure a fit may meet: a bug, kept in the run record as such
+            error = f"{type(exc).__name__}: {exc}"[:500]
         mine = [t for t in self.study.trials if t.number in objective.numbers]
         info = {**_counts(mine), "best_cv": self.best.score, "seconds": round(time.monotonic() - start, 2)}
-        if report:
-            report("note", text=f"tuning {self.base.label}: {info['trials']} trials ({info['pruned']} pruned) in "
-                                f"{info['seconds']:.0f} s, best CV {self.best.score:.5f}")  # fmt: skip
+        if error is not None:
+            info["error"] = error
         return (self.best if self.best is not before else None), info

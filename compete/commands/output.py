@@ -12,7 +12,14 @@ from compete.runner import RunResult
 
 
 class RunProgress:
-    """A rich progress bar of model × fold, fed by the runner's report callback."""
+    """A rich progress display of a run, fed by the runner's report callback.
+
+    One bar per fit (model × fold: first-pass models, learning-rate halvings, seed bags, the fit a
+    tuning turn yields) and one per tuning turn of ``--time-budget`` (its seconds, trials and best CV).
+    A bar is made when its label is first seen, whichever event comes first, so a fit the display was
+    not told about in advance is shown, not a crash; the runner also guards the callback
+    (:class:`compete.progress.Events`).
+    """
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -27,24 +34,60 @@ class RunProgress:
     def __exit__(self, *exc: Any) -> None:
         self.progress.__exit__(*exc)
 
+    def _bar(self, label: str, total: float | None) -> Any:
+        if label not in self.tasks:
+            self.tasks[label] = self.progress.add_task(f"{label:<14}", total=total)
+        return self.tasks[label]
+
     def report(self, event: str, **info: Any) -> None:
-        if event == "start":
-            self.console.print(
-                f"[bold]{info['competition']}[/]: {info['rows']} train rows, {info['test_rows']} test rows, "
-                f"{info['features']} features, {info['folds']} folds, device {info['device']}"
-            )
-        elif event == "model_start":
-            self.tasks[info["label"]] = self.progress.add_task(f"{info['label']:<14}", total=info["folds"])
-        elif event == "fold_done":
-            task = self.tasks[info["label"]]
-            self.progress.update(task, advance=1, description=f"{info['label']:<14} fold {info['fold']} "
-                                 f"{info['score']:.5f} on {info['device']}")  # fmt: skip
-        elif event == "model_done":
-            self.progress.update(
-                self.tasks[info["label"]], description=f"{info['label']:<14} cv {info['score']:.5f}"
-            )
-        elif event == "note":
-            self.console.print(info["text"])
+        handler = getattr(self, f"_on_{event}", None)
+        if handler is not None:
+            handler(**info)
+
+    def _on_start(self, **info: Any) -> None:
+        self.console.print(
+            f"[bold]{info['competition']}[/]: {info['rows']} train rows, {info['test_rows']} test rows, "
+            f"{info['features']} features, {info['folds']} folds, device {info['device']}"
+        )
+
+    def _on_model_start(self, label: str, folds: int, **_: Any) -> None:
+        self._bar(label, folds)
+
+    def _on_fold_done(self, label: str, fold: int, folds: int, score: float, device: str, **_: Any) -> None:
+        self.progress.update(self._bar(label, folds), advance=1,
+                             description=f"{label:<14} fold {fold} {score:.5f} on {device}")  # fmt: skip
+
+    def _on_model_done(self, label: str, score: float, **_: Any) -> None:
+        task = self._bar(label, 1)
+        total = self.progress.tasks[task].total  # type: ignore[index]
+        self.progress.update(task, completed=total, description=f"{label:<14} cv {score:.5f}")
+
+    def _on_tune_start(self, label: str, seconds: float, **_: Any) -> None:
+        self.progress.add_task(f"{label:<14} tuning for {seconds:.0f} s", total=None)
+        self.tasks[f"tune:{label}"] = self.progress.task_ids[-1]
+
+    def _on_trial_done(self, label: str, done: int, best: float | None, **_: Any) -> None:
+        task = self.tasks.get(f"tune:{label}")
+        if task is None:
+            return
+        shown = "-" if best is None else f"{best:.5f}"
+        self.progress.update(
+            task, completed=done, description=f"{label:<14} tuning: {done} trials, best {shown}"
+        )
+
+    def _on_tune_done(self, label: str, status: str, trials: int, pruned: int, best_cv: float,
+                      seconds: float, **info: Any) -> None:  # fmt: skip
+        task = self.tasks.get(f"tune:{label}")
+        text = (
+            f"{label:<14} tuned: {trials} trials ({pruned} pruned) in {seconds:.0f} s, best cv {best_cv:.5f}"
+        )
+        if status == "error":
+            text += f"; stopped by an error: {info.get('error', '')}"
+        if task is not None:
+            self.progress.update(task, total=max(trials, 1), completed=max(trials, 1), description=text)
+
+    def _on_note(self, text: str, **_: Any) -> None:
+        self.console.print(text)
 
 
 def print_run(console: Console, result: RunResult) -> None:
@@ -74,6 +117,11 @@ def print_run(console: Console, result: RunResult) -> None:
                 f"decision threshold {shown} chosen on OOF predictions scored {t['cv_score']:.5f} cross-fitted, "
                 f"no better than the default cut's {t['default_score']:.5f}: the submission uses the default"
             )
+    errors = result.info.get("display_errors")
+    if errors:
+        first = errors["first"][0]
+        console.print(f"the progress display failed {errors['count']} time(s) (first: {first['error']} at "
+                      f"{first['at']}); the run went on, see run.log")  # fmt: skip
     for extra in result.extra_outputs:
         console.print(f"also written to {extra}")
     console.print(
@@ -88,10 +136,16 @@ def print_runs(console: Console, rows: list[dict[str, Any]]) -> None:
     many = len({r["competition"] for r in rows}) > 1
     table = Table(title=None if many else f"{rows[0]['competition']} — {rows[0]['metric']}")
     table.add_column("run", no_wrap=True)
+    notes = any(r.get("note") for r in rows)
     for col in (["competition", "metric"] if many else []) + ["cv", "fold std", "final", "wall s"]:
         table.add_column(col, justify="right" if col in ("cv", "fold std", "wall s") else "left")
+    if notes:
+        table.add_column("note")
     for r in rows:
         std = f"{r['cv_std']:.5f}" if r["cv_std"] is not None else ""
         lead = [r["competition"], r["metric"]] if many else []
-        table.add_row(r["run_id"], *lead, f"{r['cv_score']:.5f}", std, r["final"], f"{r['wall_s']:.0f}")
+        note = [r.get("note") or ""] if notes else []
+        table.add_row(
+            r["run_id"], *lead, f"{r['cv_score']:.5f}", std, r["final"], f"{r['wall_s']:.0f}", *note
+        )
     console.print(table)

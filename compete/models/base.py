@@ -18,7 +18,14 @@ from sklearn.base import BaseEstimator
 
 from compete.errors import DeviceError, ModelError
 
-__all__ = ["Model"]
+__all__ = ["Model", "GPU_UNUSABLE"]
+
+# Words in the libraries' errors for a GPU that cannot be used (lower case): no device or driver
+# (LightGBM's OpenCL "No OpenCL device found", CatBoost's "CUDA driver ..."/"no CUDA-capable device"),
+# a build without GPU support (LightGBM "GPU Tree Learner was not enabled", XGBoost "not compiled
+# with CUDA"), or a device out of memory.
+GPU_UNUSABLE = ("opencl", "cuda", "gpu", "no device", "device not found", "out of memory", "nvml",
+                "driver")  # fmt: skip
 
 
 class Model(BaseEstimator):  # type: ignore[misc]
@@ -76,6 +83,21 @@ class Model(BaseEstimator):  # type: ignore[misc]
     def default_params(cls, task: str) -> dict[str, Any]:
         return {}
 
+    @classmethod
+    def fit_errors(cls) -> tuple[type[BaseException], ...]:
+        """The errors a fit may end in for reasons of its parameters or data, not of a bug (the
+        library's own error type, a matrix that cannot be inverted, ...). Tuning counts a trial that
+        raises one of them as failed and goes on; any other error is a bug and is reported as such."""
+        return (ModelError, FloatingPointError, np.linalg.LinAlgError)
+
+    @classmethod
+    def gpu_unusable(cls, exc: BaseException) -> bool:
+        """Whether ``exc``, raised by a fit on the GPU, says the GPU cannot be used (no device, no
+        driver, a library built without GPU support, out of GPU memory): only then may ``--device
+        auto`` fall back to the CPU. Any other error is the fit's own and is raised."""
+        text = f"{type(exc).__name__}: {exc}".lower()
+        return any(marker in text for marker in GPU_UNUSABLE)
+
     def _fit(self, X: pd.DataFrame, y: np.ndarray, valid: tuple[pd.DataFrame, np.ndarray] | None,
              weight: np.ndarray | None, params: dict[str, Any], device: str) -> Any:  # fmt: skip
         raise NotImplementedError
@@ -110,6 +132,8 @@ class Model(BaseEstimator):  # type: ignore[misc]
         try:
             return self._fit(X, y, valid, weight, params, "gpu"), "gpu"
         except Exception as exc:  # the libraries raise their own error types for a missing GPU
+            if not self.gpu_unusable(exc):
+                raise
             if self.device == "gpu":
                 raise DeviceError(f"model {self.name!r} could not train on the GPU: {exc}") from None
             self.gpu_error_ = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -56,6 +56,12 @@ class CatBoostModel(Model):
         }
 
     @classmethod
+    def fit_errors(cls) -> tuple[type[BaseException], ...]:
+        import catboost
+
+        return (*super().fit_errors(), catboost.CatBoostError)
+
+    @classmethod
     def search_space(cls, trial: Any, task: str) -> dict[str, Any]:
         """Optuna search space for ``compete tune``; rounds stay at the default, early stopping ends them."""
         return {

@@ -48,6 +48,12 @@ class LightGBMModel(Model):
         }
 
     @classmethod
+    def fit_errors(cls) -> tuple[type[BaseException], ...]:
+        import lightgbm as lgb
+
+        return (*super().fit_errors(), lgb.basic.LightGBMError)
+
+    @classmethod
     def search_space(cls, trial: Any, task: str) -> dict[str, Any]:
         """Optuna search space for ``compete tune``; rounds stay at the default, early stopping ends them."""
         return {

@@ -45,6 +45,12 @@ class XGBoostModel(Model):
         }
 
     @classmethod
+    def fit_errors(cls) -> tuple[type[BaseException], ...]:
+        import xgboost as xgb
+
+        return (*super().fit_errors(), xgb.core.XGBoostError)
+
+    @classmethod
     def search_space(cls, trial: Any, task: str) -> dict[str, Any]:
         """Optuna search space for ``compete tune``; rounds stay at the default, early stopping ends them."""
         return {
