@@ -7,8 +7,12 @@
 A competition folder holds train, test, sample_submission, answers (csv) and meta.json (target, id,
 metric, task, positive_label). Each system runs as a subprocess on the same raw files:
 
-- ``compete``: ``compete run NAME --data-root DIR --time-budget BUDGET --json`` (the shipped spec in
-  ``competitions/NAME``); without ``--time-budget`` support in the runner, plain ``compete run``.
+- ``compete``: ``compete run NAME --data-root DIR --runs-dir DIR --competitions DIR --output FILE
+  --time-budget BUDGET`` (the shipped spec in ``competitions/NAME``), as a user types it: no ``--json``,
+  the progress display on, so a crash in the display fails the benchmark. The submission and the scores
+  are read from the run record the run wrote (the ledger's new row and its folder's ``scores.json``); a
+  non-zero exit, no ``submission:`` last line on stdout or no new run record is reported as FAILED with
+  the last lines of output. Without ``--time-budget`` support in the runner, plain ``compete run``.
 - ``lgbm``: default ``LGBMClassifier()`` / ``LGBMRegressor()`` on raw columns (bench/peers/lgbm_run.py).
 - ``autogluon``, ``flaml``, ``pycaret``: bench/peers/<peer>_run.py in bench/.venvs/<peer> (made by
   ``bench/peers/setup``; ``BENCH_VENVS`` moves them); a peer without a venv is reported "not set up".
@@ -54,6 +58,8 @@ class Result:
     peak_mb: float | None = None
     status: str = "ok"
     note: str = ""
+    cv: float | None = None  # compete: the run record's CV score of the final model
+    run: str = ""  # compete: the run record's folder
 
 
 # ------------------------------------------------------------------------------ process tree memory
@@ -83,13 +89,15 @@ def _tree_rss_mb(root: int) -> float:
 
 
 def run_measured(
-    cmd: list[str], timeout: float, log: Path, env: dict[str, str] | None = None
+    cmd: list[str], timeout: float, log: Path, env: dict[str, str] | None = None, err: Path | None = None
 ) -> tuple[int, float, float]:
-    """Run ``cmd`` with stdout/stderr to ``log``; return (exit code, wall seconds, peak tree RSS MB)."""
+    """Run ``cmd`` with stdout to ``log`` and stderr to ``err`` (or ``log`` too); return (exit code,
+    wall seconds, peak tree RSS MB)."""
     peak = [0.0]
     t0 = time.perf_counter()
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    with open(log, "w") as out, open(err or os.devnull, "w") as errs:
+        stderr = errs if err else subprocess.STDOUT
+        proc = subprocess.Popen(cmd, stdout=out, stderr=stderr, env=env, start_new_session=True)
         done = threading.Event()
 
         def sample() -> None:
@@ -180,19 +188,88 @@ def peer_command(
             "--workdir", str(out.parent / f"{system}-work")]  # fmt: skip
 
 
+def compete_cmd(folder: Path, args: argparse.Namespace, runs: Path, sub: Path) -> list[str]:
+    """``compete run`` as a user types it: no ``--json``, so the progress display runs."""
+    cmd = [compete_command(), "run", folder.name, "--data-root", str(folder.parent), "--runs-dir", str(runs),
+           "--competitions", str(args.specs), "--output", str(sub)]  # fmt: skip
+    return cmd + (["--time-budget", f"{args.budget:g}"] if args.compete_budget else [])
+
+
+def run_ids(runs: Path, competition: str) -> set[str]:
+    from compete.runs import list_runs
+
+    return {r["run_id"] for r in list_runs(runs, competition)}
+
+
+def read_run(runs: Path, competition: str, before: set[str]) -> dict[str, Any]:
+    """The run ``compete run`` just recorded under ``runs``: the newest ledger row of ``competition``
+    whose id is not in ``before``, with its folder's ``scores.json``. Raises ``LookupError`` when there
+    is none or its record is incomplete."""
+    from compete.runs import list_runs
+
+    new = [r for r in list_runs(runs, competition) if r["run_id"] not in before]
+    if not new:
+        raise LookupError(f"no new run of {competition} in {runs / 'ledger.sqlite'}")
+    row = new[0]
+    folder, submission = Path(row["path"]), Path(row["submission"])
+    if not (folder / "scores.json").is_file():
+        raise LookupError(f"run {row['run_id']}: no scores.json in {folder}")
+    if not submission.is_file():
+        raise LookupError(f"run {row['run_id']}: no submission at {submission}")
+    scores = json.loads((folder / "scores.json").read_text())
+    return {"run_id": row["run_id"], "path": folder, "submission": submission, "cv": scores["cv"],
+            "final": scores["final"], "models": {k: v["cv"] for k, v in scores["models"].items()},
+            "budget": scores.get("budget"), "wall_s": row["wall_s"]}  # fmt: skip
+
+
+def tail(*logs: Path, lines: int = 6) -> list[str]:
+    """The last non-empty lines of each log that has any."""
+    out = []
+    for log in logs:
+        text = log.read_text(errors="replace").strip().splitlines() if log.is_file() else []
+        out += [line.rstrip() for line in text if line.strip()][-lines:]
+    return out
+
+
+def run_compete(folder: Path, meta: dict[str, Any], args: argparse.Namespace, work: Path) -> Result:
+    """``compete run`` on one competition; the submission and CV come from the run record it wrote."""
+    res = Result(folder.name, "compete", meta["metric"])
+    if not args.compete_budget:
+        res.note = "no --time-budget (plain run)"
+    runs, sub = work / "runs", work / f"{folder.name}-compete.csv"
+    log, err = work / f"{folder.name}-compete.log", work / f"{folder.name}-compete.err"
+    before = run_ids(runs, folder.name)
+    env = {**os.environ, "COLUMNS": "1000"}  # rich wraps at 80 columns off a terminal; keep lines whole
+    cmd = compete_cmd(folder, args, runs, sub)
+    code, res.wall_s, res.peak_mb = run_measured(cmd, args.budget * args.kill_factor + 120, log, env, err)
+    record, problem = None, f"exit {code}" if code != 0 else ""
+    if not problem and not (tail(log, lines=1) or [""])[-1].startswith("submission:"):
+        problem = "no 'submission:' last line on stdout"
+    if not problem:
+        try:
+            record = read_run(runs, folder.name, before)
+        except LookupError as exc:
+            problem = str(exc)
+    if record is None:
+        res.status = "killed" if code == -9 else "FAILED"
+        lines = tail(log, err)
+        res.note = f"{problem}: {(lines or [''])[-1][:160]} (log {log})"
+        print(f"{folder.name} compete {res.status} ({problem}); last lines of output:", flush=True)
+        print("\n".join(f"    {line}" for line in lines), flush=True)
+        return res
+    res.cv, res.run = record["cv"], str(record["path"])
+    res.score = score(folder, meta, record["submission"])
+    return res
+
+
 def run_system(
     system: str, folder: Path, meta: dict[str, Any], args: argparse.Namespace, work: Path
 ) -> Result:
+    if system == "compete":
+        return run_compete(folder, meta, args, work)
     res = Result(folder.name, system, meta["metric"])
     sub = work / f"{folder.name}-{system}.csv"
-    if system == "compete":
-        cmd = [compete_command(), "run", folder.name, "--data-root", str(folder.parent), "--runs-dir", str(work / "runs"),
-               "--competitions", str(args.specs), "--json", "--output", str(sub)]  # fmt: skip
-        if args.compete_budget:
-            cmd += ["--time-budget", str(args.budget)]
-        else:
-            res.note = "no --time-budget (plain run)"
-    elif system == "lgbm":
+    if system == "lgbm":
         cmd = peer_command(sys.executable, system, folder, meta, args.budget, sub)
     else:
         python = venv_python(system)
@@ -205,8 +282,7 @@ def run_system(
     code, res.wall_s, res.peak_mb = run_measured(cmd, args.budget * args.kill_factor + 120, log)
     if code != 0 or not sub.is_file():
         res.status = "killed" if code == -9 else "failed"
-        tail = log.read_text(errors="replace").strip().splitlines()[-1:] or [""]
-        res.note = f"exit {code}: {tail[0][:160]} (log {log})"
+        res.note = f"exit {code}: {(tail(log, lines=1) or [''])[0][:160]} (log {log})"
         return res
     res.score = score(folder, meta, sub)
     return res
@@ -357,10 +433,9 @@ def main(argv: list[str] | None = None) -> None:
                 with open(store, "a") as fh:
                     fh.write(json.dumps(asdict(res)) + "\n")
             results.append(res)
-            print(
-                f"{folder.name:14s} {system:10s} {cell(res, 'score'):>12s}  {cell(res, 'cost')}  {res.note}",
-                flush=True,
-            )
+            cv = f"  cv {res.cv:.5f}" if res.cv is not None else ""
+            line = f"{folder.name:14s} {system:10s} {cell(res, 'score'):>12s}  {cell(res, 'cost')}{cv}"
+            print(f"{line}  {res.note}", flush=True)
     text = report(results, systems, args, (load_before, loadavg()))
     print("\n" + text)
     write_section(args.output, args.budget, text)

@@ -1,0 +1,141 @@
+"""bench/suite.py reads compete's run record (not --json output); bench/gpu_check.py refuses without a GPU.
+
+No compete run and no GPU needed: fake run records and a fake ``compete`` script in tmp folders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from compete.runs import record_run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+suite = load("suite")
+
+
+def fake_run(runs: Path, competition: str, run_id: str, cv: float) -> Path:
+    """A run folder with scores.json and submission.csv, and its ledger row, as compete writes them."""
+    folder = runs / competition / run_id
+    folder.mkdir(parents=True)
+    scores = {"metric": "auc", "greater_is_better": True, "final": "lightgbm", "cv": cv,
+              "models": {"lightgbm": {"cv": cv, "devices": ["cpu", "cpu"], "seconds": 1.5}},
+              "budget": {"seconds": 60}}  # fmt: skip
+    (folder / "scores.json").write_text(json.dumps(scores))
+    (folder / "submission.csv").write_text("id,y\n1,0.5\n")
+    record_run(runs, {"run_id": run_id, "competition": competition, "cv_score": cv, "wall_s": 3.0,
+                      "path": str(folder), "submission": str(folder / "submission.csv")})  # fmt: skip
+    return folder
+
+
+def test_read_run_takes_the_new_record(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    fake_run(runs, "titanic", "20260101-000000-0001", 0.70)
+    fake_run(runs, "adult", "20260101-000001-0002", 0.90)
+    before = suite.run_ids(runs, "titanic")
+    folder = fake_run(runs, "titanic", "20260101-000002-0003", 0.80)
+    got = suite.read_run(runs, "titanic", before)
+    assert got["run_id"] == "20260101-000002-0003"
+    assert got["path"] == folder and got["submission"] == folder / "submission.csv"
+    assert (got["cv"], got["final"], got["models"], got["budget"]) == (0.80, "lightgbm", {"lightgbm": 0.80},
+                                                                        {"seconds": 60})  # fmt: skip
+    with pytest.raises(LookupError, match="no new run of titanic"):
+        suite.read_run(runs, "titanic", suite.run_ids(runs, "titanic"))
+    (folder / "submission.csv").unlink()
+    with pytest.raises(LookupError, match="no submission"):
+        suite.read_run(runs, "titanic", before)
+
+
+def test_compete_command_line_is_the_users(tmp_path: Path) -> None:
+    args = argparse.Namespace(specs=ROOT / "competitions", budget=120.0, compete_budget=True)
+    cmd = suite.compete_cmd(tmp_path / "titanic", args, tmp_path / "runs", tmp_path / "sub.csv")
+    assert "--json" not in cmd
+    assert cmd[1:3] == ["run", "titanic"]
+    assert cmd[cmd.index("--time-budget") + 1] == "120"
+    assert cmd[cmd.index("--runs-dir") + 1] == str(tmp_path / "runs")
+
+
+def fake_compete(tmp_path: Path, body: str) -> str:
+    """An executable standing in for ``compete``: it gets the suite's argv."""
+    script = tmp_path / "compete"
+    script.write_text(f"#!{sys.executable}\nimport sys\nargv = sys.argv[1:]\n{body}\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("print('titanic: 891 rows')\nprint(\"KeyError: 'lightgbm#tuned1'\", file=sys.stderr)\nsys.exit(1)",
+         "exit 1"),
+        ("print('titanic: 891 rows')\nprint('all done')", "no 'submission:' last line"),
+        ("print('titanic: 891 rows')\nprint('submission: sub.csv  cv auc 0.8')", "no new run of titanic"),
+    ],
+)  # fmt: skip
+def test_compete_failure_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, body: str, problem: str
+) -> None:
+    monkeypatch.setattr(suite, "compete_command", lambda: fake_compete(tmp_path, body))
+    args = argparse.Namespace(specs=ROOT / "competitions", budget=1.0, compete_budget=True, kill_factor=1.0)
+    res = suite.run_system("compete", tmp_path / "titanic", {"metric": "auc"}, args, tmp_path)
+    assert res.status == "FAILED" and res.score is None
+    assert problem in res.note
+    shown = capsys.readouterr().out
+    assert "titanic compete FAILED" in shown and "titanic: 891 rows" in shown
+
+
+def test_compete_success_scores_the_recorded_submission(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = """
+import json
+from pathlib import Path
+from compete.runs import record_run
+runs = Path(argv[argv.index("--runs-dir") + 1])
+folder = runs / "titanic" / "20260101-000009-0009"
+folder.mkdir(parents=True)
+scores = {"cv": 0.85, "final": "xgboost", "models": {"xgboost": {"cv": 0.85}}}
+(folder / "scores.json").write_text(json.dumps(scores))
+(folder / "submission.csv").write_text("id,y\\n1,0.5\\n")
+record_run(runs, {"run_id": folder.name, "competition": "titanic", "cv_score": 0.85, "path": str(folder),
+                  "submission": str(folder / "submission.csv")})
+print("progress display")
+print(f"submission: {folder / 'submission.csv'}  cv auc 0.85000  (1.0 s)")
+"""
+    monkeypatch.setattr(suite, "compete_command", lambda: fake_compete(tmp_path, body))
+    scored = []
+    monkeypatch.setattr(suite, "score", lambda folder, meta, sub: scored.append(sub) or 0.75)
+    args = argparse.Namespace(specs=ROOT / "competitions", budget=1.0, compete_budget=True, kill_factor=1.0)
+    res = suite.run_system("compete", tmp_path / "titanic", {"metric": "auc"}, args, tmp_path)
+    assert (res.status, res.score, res.cv) == ("ok", 0.75, 0.85)
+    assert scored == [tmp_path / "runs" / "titanic" / "20260101-000009-0009" / "submission.csv"]
+
+
+def test_gpu_check_without_gpu_exits_2(tmp_path: Path) -> None:
+    env = {**os.environ, "COMPETE_GPU_CHECK_FAKE_NONE": "1"}
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "gpu_check.py"), "--data-root", str(tmp_path),
+                          "--out", str(tmp_path / "gpu.json")], capture_output=True, text=True, env=env,
+                         timeout=60)  # fmt: skip
+    assert out.returncode == 2
+    assert "no GPU: nvidia-smi lists none; run this on a machine with an NVIDIA GPU" in out.stderr
+    assert "Traceback" not in out.stderr and out.stdout == ""
+    assert not (tmp_path / "gpu.json").exists()
