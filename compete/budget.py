@@ -35,6 +35,7 @@ Every step's wall time and outcome go into the run record (``scores.json`` → `
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,29 +61,45 @@ class Budget:
 
     Examples
     --------
-    >>> b = Budget(100.0)
-    >>> 0 < b.left() <= 92.0
-    True
+    ``clock`` is :func:`time.monotonic` unless a test injects another; ``start`` defaults to its now.
+
+    >>> now = [1000.0]
+    >>> b = Budget(100.0, clock=lambda: now[0])
+    >>> b.left()  # 100 s less the reserve (8%)
+    92.0
+    >>> now[0] += 50.0
+    >>> b.left(), round(b.first_pass_deadline(3, first=False), 2)  # a later model's share of 60% of 42 s
+    (42.0, 1058.4)
     """
 
     seconds: float
-    start: float = field(default_factory=time.monotonic)
+    start: float | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
+    clock: Callable[[], float] = time.monotonic
+
+    def __post_init__(self) -> None:
+        if self.start is None:
+            self.start = self.clock()
 
     @property
     def end(self) -> float:
         """When model fitting must stop (the reserve for ensemble and writing is kept aside)."""
         reserve = max(self.seconds * RESERVE_SHARE, RESERVE_MIN)
-        return self.start + max(self.seconds - reserve, 0.0)
+        return self._start + max(self.seconds - reserve, 0.0)
+
+    @property
+    def _start(self) -> float:
+        assert self.start is not None  # set in __post_init__
+        return self.start
 
     def left(self) -> float:
-        return self.end - time.monotonic()
+        return self.end - self.clock()
 
     def first_pass_deadline(self, models_left: int, first: bool) -> float:
         """The deadline of the next first-pass model."""
         if first:
             return self.end - (models_left - 1) * self.left() * FIRST_PASS_SHARE / models_left
-        return time.monotonic() + self.left() * FIRST_PASS_SHARE / models_left
+        return self.clock() + self.left() * FIRST_PASS_SHARE / models_left
 
     def record(self, step: str, seconds: float, status: str, **info: Any) -> None:
         self.steps.append({"step": step, "seconds": round(seconds, 2), "status": status, **info})
@@ -90,7 +107,7 @@ class Budget:
     def summary(self) -> dict[str, Any]:
         return {
             "seconds": self.seconds,
-            "spent": round(time.monotonic() - self.start, 2),
+            "spent": round(self.clock() - self._start, 2),
             "steps": self.steps,
         }
 

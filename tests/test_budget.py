@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pandas as pd
+import pytest
 
 from compete.budget import Budget, SecondPass, TuneTurn, seed_bag_plan, slower
 from compete.foldloop import ModelResult
@@ -40,9 +41,7 @@ def test_ample_budget_fits_every_model_then_tunes_slows_and_seed_bags_the_strong
     # the rule "a turn must cover 6 fits" is tested on its own below; here the plan's moves, whatever
     # the machine's speed (the fits take ~0.1 s on an idle machine, ~20x that on a busy one)
     monkeypatch.setattr("compete.budget.TUNE_MIN_FITS", 0)
-    t0 = time.monotonic()
-    res = run_competition(opts(comps, time_budget=20))
-    assert time.monotonic() - t0 < 20 * 1.1  # the budget's target; bench/ measures it on real data
+    res = run_competition(opts(comps, time_budget=20))  # its wall time is measured in bench/, not here
     steps = res.info["budget"]["steps"]
     assert [s["step"] for s in steps[:3]] == ["lightgbm", "xgboost", "linear"]
     assert all(s["status"] in ("done", "no better fit") for s in steps)
@@ -51,7 +50,6 @@ def test_ample_budget_fits_every_model_then_tunes_slows_and_seed_bags_the_strong
     turn = steps[3]
     assert turn["step"] == f"tune {strongest}" and turn["label"] == f"{strongest}#tuned1"
     assert turn["trials"] == turn["completed"] + turn["pruned"] + turn["failed"] and turn["pruned"] > 0
-    assert 0.5 < turn["seconds"] < 20 * 0.5 + 1  # half the time left after the first pass
     later = [s.get("label", s["step"]) for s in steps[4:]]
     # linear (no rate, no search space) never comes back
     assert not any(b.startswith("linear") for b in later)
@@ -89,11 +87,38 @@ def test_exhausted_budget_still_writes_a_valid_submission(competition):
     assert len(sub) == 120 and sub["y"].between(0, 1).all()
 
 
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 500.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_first_pass_shares():
-    b = Budget(100.0, start=time.monotonic())
+    clock = Clock()
+    b = Budget(100.0, clock=clock)
+    assert b.end == 592.0 and b.left() == 92.0  # 8% is kept for the ensemble and the writing
     first = b.first_pass_deadline(3, first=True)
     later = b.first_pass_deadline(3, first=False)
     assert later < first <= b.end  # the first model may use what the others will not need
+    assert first == pytest.approx(592.0 - 2 * 92.0 * 0.6 / 3) and later == pytest.approx(
+        500.0 + 92.0 * 0.6 / 3
+    )
+    clock.now += 80.0  # a slow first model: each later one gets its share of what is left
+    assert b.left() == 12.0 and b.first_pass_deadline(2, first=False) == pytest.approx(580.0 + 12.0 * 0.6 / 2)
+    clock.now += 20.0
+    assert b.left() < 0 and b.first_pass_deadline(1, first=False) < clock.now  # its folds cannot start
+    b.record("xgboost", 1.0, "dropped: out of time")
+    assert b.summary() == {"seconds": 100.0, "spent": 100.0, "steps": [
+        {"step": "xgboost", "seconds": 1.0, "status": "dropped: out of time"}]}  # fmt: skip
+
+
+def test_a_small_budget_has_the_minimum_reserve():
+    b = Budget(10.0, clock=Clock())
+    assert b.left() == 7.0  # 8% of 10 s is under the 3 s minimum
 
 
 def fit(name: str, label: str, score: float, seconds: float = 1.0, **params) -> ModelResult:
