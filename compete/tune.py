@@ -617,7 +617,7 @@ class BudgetTuner:
             intermediate_values=self._fold_steps(base.oof)))  # fmt: skip
         self.best = base
 
-    def _expected(self) -> tuple[type[BaseException], ...]:
+    def _expected(self) -> tuple[type[Exception], ...]:
         """The failures a trial may meet and the turn goes on after (counted as failed trials): the
         model's own fit errors (:meth:`~compete.models.base.Model.fit_errors`) and a fold that could not
         start before the turn's deadline."""

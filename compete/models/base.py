@@ -84,14 +84,14 @@ class Model(BaseEstimator):  # type: ignore[misc]
         return {}
 
     @classmethod
-    def fit_errors(cls) -> tuple[type[BaseException], ...]:
+    def fit_errors(cls) -> tuple[type[Exception], ...]:
         """The errors a fit may end in for reasons of its parameters or data, not of a bug (the
         library's own error type, a matrix that cannot be inverted, ...). Tuning counts a trial that
         raises one of them as failed and goes on; any other error is a bug and is reported as such."""
         return (ModelError, FloatingPointError, np.linalg.LinAlgError)
 
     @classmethod
-    def gpu_unusable(cls, exc: BaseException) -> bool:
+    def gpu_unusable(cls, exc: Exception) -> bool:
         """Whether ``exc``, raised by a fit on the GPU, says the GPU cannot be used (no device, no
         driver, a library built without GPU support, out of GPU memory): only then may ``--device
         auto`` fall back to the CPU. Any other error is the fit's own and is raised."""

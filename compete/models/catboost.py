@@ -56,7 +56,7 @@ class CatBoostModel(Model):
         }
 
     @classmethod
-    def fit_errors(cls) -> tuple[type[BaseException], ...]:
+    def fit_errors(cls) -> tuple[type[Exception], ...]:
         import catboost
 
         return (*super().fit_errors(), catboost.CatBoostError)

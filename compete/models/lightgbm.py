@@ -48,7 +48,7 @@ class LightGBMModel(Model):
         }
 
     @classmethod
-    def fit_errors(cls) -> tuple[type[BaseException], ...]:
+    def fit_errors(cls) -> tuple[type[Exception], ...]:
         import lightgbm as lgb
 
         return (*super().fit_errors(), lgb.basic.LightGBMError)

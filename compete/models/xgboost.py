@@ -45,7 +45,7 @@ class XGBoostModel(Model):
         }
 
     @classmethod
-    def fit_errors(cls) -> tuple[type[BaseException], ...]:
+    def fit_errors(cls) -> tuple[type[Exception], ...]:
         import xgboost as xgb
 
         return (*super().fit_errors(), xgb.core.XGBoostError)
