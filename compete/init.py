@@ -14,20 +14,34 @@ from pathlib import Path
 import pandas as pd
 
 from compete.errors import DataError, SpecError
-from compete.io import find_table, read_table
+from compete.io import check_target_present, find_table, read_table
 from compete.metrics import DEFAULT_METRIC, get_metric
-from compete.spec import TASKS, spec_from_dict
+from compete.schema import infer_schema
+from compete.spec import TASKS, SchemaSpec, spec_from_dict
 
 __all__ = ["InitResult", "init_competition", "infer_settings"]
+
+ROLES = ("train", "test", "sample_submission")
 
 
 @dataclass
 class InitResult:
-    """The spec written and why each setting was chosen."""
+    """The spec written, why each setting was chosen, and every column's type with its reason.
+
+    ``columns`` holds one ``{"column", "type", "reason"}`` dict per column of train and test; the type
+    is id, target, numeric, categorical, datetime, text, id-like or ignored.
+    """
 
     path: Path
     settings: dict[str, str]
     reasons: dict[str, str] = field(default_factory=dict)
+    columns: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Files:
+    frames: dict[str, pd.DataFrame]
+    paths: dict[str, Path]
 
 
 def init_competition(name: str, data_dir: str | Path, *, competitions_dir: str | Path = "competitions",
@@ -40,34 +54,70 @@ def init_competition(name: str, data_dir: str | Path, *, competitions_dir: str |
     folder = Path(data_dir)
     if not folder.is_dir():
         raise DataError(f"--data-dir {folder}: no such folder; point it at the folder holding train.csv")
-    settings, reasons = infer_settings(folder, target=target, id=id, metric=metric, task=task)
+    files = _read(folder)
+    settings, reasons = _infer(files, target=target, id=id, metric=metric, task=task)
     settings["data"] = str(folder.resolve())
-    text = _toml(settings, reasons)
+    columns, ignore = _columns(files, settings["id"], settings["target"])
+    text = _toml(settings, reasons, ignore)
     spec_from_dict(_parse(text), name=name, source=str(path))  # validate before writing
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    return InitResult(path, settings, reasons)
+    return InitResult(path, settings, reasons, columns)
 
 
 def infer_settings(folder: Path, *, target: str | None = None, id: str | None = None, metric: str | None = None,
                    task: str | None = None) -> tuple[dict[str, str], dict[str, str]]:  # fmt: skip
     """Guess id, target, task, metric and CV scheme from the files; given values win."""
-    train, test, sample = (read_table(find_table(folder, s)) for s in ("train", "test", "sample_submission"))
+    return _infer(_read(folder), target=target, id=id, metric=metric, task=task)
+
+
+def _read(folder: Path) -> _Files:
+    paths = {role: find_table(folder, role) for role in ROLES}
+    return _Files({role: read_table(paths[role]) for role in ROLES}, paths)
+
+
+def _infer(files: _Files, *, target: str | None, id: str | None, metric: str | None,
+           task: str | None) -> tuple[dict[str, str], dict[str, str]]:  # fmt: skip
+    train, test, sample = (files.frames[r] for r in ROLES)
     reasons: dict[str, str] = {}
     id_col = id or _infer_id(train, test, sample, reasons)
     target_col = target or _infer_target(train, test, sample, id_col, reasons)
     if target_col not in train.columns:
-        raise DataError(f"{folder}/train: target {target_col!r} is not a column; pass --target COLUMN")
+        raise DataError(
+            f"{files.paths['train']}: target {target_col!r} is not a column; pass --target COLUMN"
+        )
+    check_target_present(train, target_col, files.paths["train"])
     task = task or _infer_task(train[target_col], reasons)
     if task not in TASKS:
         raise SpecError(f"--task {task!r} is not known; use one of: {', '.join(TASKS)}")
-    metric = metric or _infer_metric(task, sample, id_col, reasons)
+    metric = metric or _infer_metric(task, sample, id_col, train[target_col], reasons)
     get_metric(metric, where="--metric").check_task(task, where="--metric")
     scheme = "kfold" if task == "regression" else "stratified"
     reasons.setdefault(
         "cv", f"{scheme} 5-fold ({'regression' if scheme == 'kfold' else 'keeps class shares'})"
     )
     return {"task": task, "target": target_col, "id": id_col, "metric": metric, "scheme": scheme}, reasons
+
+
+def _columns(files: _Files, id_col: str, target: str) -> tuple[list[dict[str, str]], list[str]]:
+    """Every column's type and reason, and the columns to ignore because only train or test has them."""
+    train, test = files.frames["train"], files.frames["test"]
+    features = [c for c in train.columns if c not in (id_col, target)]
+    common = [c for c in features if c in test.columns]
+    only_train = [c for c in features if c not in common]
+    only_test = [c for c in test.columns if c not in train.columns and c not in (id_col, target)]
+    rows = [
+        {"column": str(id_col), "type": "id", "reason": "identifies the rows; not a feature"},
+        {"column": str(target), "type": "target", "reason": "the column to predict"},
+        *infer_schema(train[common], test[common], SchemaSpec()).describe(),
+        *_ignored(only_train, "in train only (test lacks it)"),
+        *_ignored(only_test, "in test only (train lacks it)"),
+    ]
+    return rows, [str(c) for c in only_train + only_test]
+
+
+def _ignored(columns: list[str], reason: str) -> list[dict[str, str]]:
+    return [{"column": str(c), "type": "ignored", "reason": reason} for c in columns]
 
 
 def _infer_id(train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame, reasons: dict[str, str]) -> str:
@@ -114,26 +164,62 @@ def _infer_task(y: pd.Series, reasons: dict[str, str]) -> str:
     return "regression"
 
 
-def _infer_metric(task: str, sample: pd.DataFrame, id_col: str, reasons: dict[str, str]) -> str:
+def _infer_metric(task: str, sample: pd.DataFrame, id_col: str, y: pd.Series, reasons: dict[str, str]) -> str:
+    """A label metric when sample_submission's one value column holds labels, else the task's default."""
     cols = [c for c in sample.columns if c != id_col]
     if task != "regression" and len(cols) == 1:
-        if task == "multiclass" or not pd.api.types.is_numeric_dtype(sample[cols[0]]):
-            reasons["metric"] = "sample_submission holds class labels in one column: accuracy"
+        layout, what = _layout(sample[cols[0]], y)
+        where = f"sample_submission's {cols[0]!r} holds {what}"
+        if layout == "labels" or task == "multiclass":
+            why = (
+                "class labels" if layout == "labels" else "one column holds only class labels for multiclass"
+            )
+            reasons["metric"] = f"{where}: {why}, so accuracy"
             return "accuracy"
+        default = DEFAULT_METRIC[task]
+        reasons["metric"] = f"{where}: probabilities, so {default}; pass --metric accuracy to submit labels"
+        return default
     reasons["metric"] = f"the default for {task}"
     return DEFAULT_METRIC[task]
 
 
-def _toml(s: dict[str, str], reasons: dict[str, str]) -> str:
+def _layout(values: pd.Series, y: pd.Series) -> tuple[str, str]:
+    """What one submission column holds: ``("labels" | "probabilities", description)``.
+
+    Booleans, text, and whole numbers that are all target values are labels (titanic's 0); fractions
+    (0.5) and anything undecided are probabilities.
+    """
+    v = values.dropna()
+    if v.empty:
+        return "probabilities", "no values"
+    if pd.api.types.is_bool_dtype(v):
+        return "labels", f"booleans ({_few(v)})"
+    if not pd.api.types.is_numeric_dtype(v):
+        return "labels", f"text ({_few(v)})"
+    if (v != v.round()).any():
+        return "probabilities", f"fractions ({_few(v[v != v.round()])})"
+    if v.isin(y.dropna().unique()).all():
+        return "labels", f"whole numbers that are target values ({_few(v)})"
+    return "probabilities", f"whole numbers that are not target values ({_few(v)})"
+
+
+def _few(values: pd.Series) -> str:
+    return ", ".join(str(x) for x in pd.unique(values)[:3])
+
+
+def _toml(s: dict[str, str], reasons: dict[str, str], ignore: list[str]) -> str:
     def line(key: str, value: str) -> str:
         why = f"  # {reasons[key]}" if key in reasons else ""
         return f"{key} = {_quote(value)}{why}"
 
+    listed = ", ".join(map(_quote, ignore))
+    schema = ["[schema]", f"ignore = [{listed}]  # only one of train and test has them", ""]
     return "\n".join([
         f"# Written by `compete init` on {time.strftime('%Y-%m-%d')}; edit freely.",
         line("task", s["task"]), line("target", s["target"]), line("id", s["id"]),
         line("metric", s["metric"]), f"data = {_quote(s['data'])}", "",
         "[cv]", f"scheme = {_quote(s['scheme'])}  # {reasons.get('cv', '')}", "folds = 5", "seed = 42", "",
+        *(schema if ignore else []),
     ])  # fmt: skip
 
 

@@ -7,31 +7,49 @@ file or column and saying what to do; nothing is written before the data has pas
 from __future__ import annotations
 
 import os
-import warnings
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from compete.errors import DataError
 from compete.spec import Spec
 
-__all__ = ["CompetitionData", "resolve_data_dir", "find_table", "read_table", "load_competition", "NA_TOKENS"]
+__all__ = [
+    "CompetitionData",
+    "resolve_data_dir",
+    "find_table",
+    "read_table",
+    "load_competition",
+    "check_target_present",
+    "NA_TOKENS",
+    "MIN_TRAIN_ROWS",
+]
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 # Tokens read as missing on top of pandas' defaults ("", "NA", "NaN", "null", ...): UCI's "?".
 NA_TOKENS = ("?",)
+# The fewest train rows with a target a run accepts; cross-validation also needs 2 rows per fold, so
+# the floor is max(MIN_TRAIN_ROWS, 2 * cv.folds). Rows whose target is missing do not count.
+MIN_TRAIN_ROWS = 10
 
 
 @dataclass
 class CompetitionData:
-    """The raw frames of one competition, validated against its spec."""
+    """The raw frames of one competition, validated against its spec.
+
+    ``notes`` holds what loading changed and the user should hear (e.g. train rows left out because
+    their target is missing); the runner shows them.
+    """
 
     train: pd.DataFrame
     test: pd.DataFrame
     sample: pd.DataFrame
     folder: Path
+    notes: list[str] = field(default_factory=list)
 
     @property
     def answers_path(self) -> Path | None:
@@ -86,12 +104,16 @@ def find_table(folder: Path, stem: str) -> Path:
 
 
 def read_table(path: Path, na_values: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Read a csv / csv.gz / parquet file; ``?`` and the spec's ``na_values`` read as missing."""
+    """Read a csv / csv.gz / parquet file; ``?`` and the spec's ``na_values`` read as missing.
+
+    A csv header that repeats a column name is refused (pandas would rename the repeat ``x.1``).
+    """
     try:
         if path.name.endswith(".parquet"):
             frame = pd.read_parquet(path)
         else:
             frame = pd.read_csv(path, na_values=list(NA_TOKENS + na_values), low_memory=False)
+            _check_header(path)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty; re-download it") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
@@ -101,18 +123,34 @@ def read_table(path: Path, na_values: tuple[str, ...] = ()) -> pd.DataFrame:
     return frame
 
 
+def _check_header(path: Path) -> None:
+    """Refuse a csv whose header names one column twice (read as text, before pandas renames it)."""
+    header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
+    repeats = [(name, n) for name, n in Counter(header.tolist()).items() if n > 1 and name]
+    if repeats:
+        name, n = repeats[0]
+        raise DataError(
+            f"{path}: column {name!r} appears {n} times in the header; give each column its own name "
+            "in the file's first line"
+        )
+
+
 def load_competition(spec: Spec, folder: Path) -> CompetitionData:
-    """Read train, test and sample_submission, join extra tables, and check them against the spec."""
+    """Read train, test and sample_submission, join extra tables, and check them against the spec.
+
+    Train rows without a target are left out (said in ``notes``); too few rows left is an error.
+    """
     na = spec.schema.na_values
     paths = {role: find_table(folder, spec.file(role)) for role in ("train", "test", "sample_submission")}
     train, test, sample = (read_table(paths[r], na) for r in ("train", "test", "sample_submission"))
     for join in spec.joins:
         train, test = _join(folder, join.file, join.on, train, test, na)
-    _check_target(spec, train, paths["train"])
+    notes: list[str] = []
+    train = _usable_train(spec, train, paths["train"], notes)
     _check_ids(spec, test, sample, paths)
     _check_columns(spec, train, test, paths)
-    train = _drop_missing_targets(spec, train, paths["train"])
-    return CompetitionData(train.reset_index(drop=True), test.reset_index(drop=True), sample, folder)
+    test = _align_ignored(spec, train, test)
+    return CompetitionData(train.reset_index(drop=True), test.reset_index(drop=True), sample, folder, notes)
 
 
 def _join(folder: Path, file: str, on: tuple[str, ...], train: pd.DataFrame, test: pd.DataFrame,
@@ -130,23 +168,63 @@ def _join(folder: Path, file: str, on: tuple[str, ...], train: pd.DataFrame, tes
     return train.merge(extra, on=list(on), how="left"), test.merge(extra, on=list(on), how="left")
 
 
-def _check_target(spec: Spec, train: pd.DataFrame, path: Path) -> None:
-    if spec.target not in train.columns:
+def _usable_train(spec: Spec, train: pd.DataFrame, path: Path, notes: list[str]) -> pd.DataFrame:
+    """Train's rows with a target, checked: enough of them, and target values that fit the task."""
+    check_target_present(train, spec.target, path)
+    train = _drop_missing_targets(spec, train, path, notes)
+    _check_rows(spec, len(train), path)
+    _check_target_values(spec, train[spec.target], path)
+    return train
+
+
+def check_target_present(train: pd.DataFrame, target: str, path: Path) -> None:
+    """Raise :class:`DataError` when ``target`` is not a column of ``train`` or holds no value at all."""
+    if target not in train.columns:
         raise DataError(
-            f"{path}: target column {spec.target!r} is missing; columns are {_names(train.columns)}; "
+            f"{path}: target column {target!r} is missing; columns are {_names(train.columns)}; "
             "fix `target` in the spec"
         )
-    y = train[spec.target].dropna()
+    if train[target].isna().all():
+        raise DataError(
+            f"{path}: target column {target!r} has no values (all {len(train)} rows are missing); "
+            "fill it in, or name the column to predict with `target` in the spec (init: --target)"
+        )
+
+
+def _drop_missing_targets(spec: Spec, train: pd.DataFrame, path: Path, notes: list[str]) -> pd.DataFrame:
+    missing = train[spec.target].isna()
+    n = int(missing.sum())
+    if n:
+        rows = "1 row has" if n == 1 else f"{n} rows have"
+        notes.append(
+            f"{path.name}: {rows} no target {spec.target!r}; they are left out ({len(train) - n} rows remain)"
+        )
+        train = train[~missing]
+    return train
+
+
+def _check_rows(spec: Spec, n: int, path: Path) -> None:
+    need = max(MIN_TRAIN_ROWS, 2 * spec.cv.folds)
+    if n < need:
+        rows = "1 row has" if n == 1 else f"{n} rows have"
+        raise DataError(
+            f"{path}: {rows} a target, too few to cross-validate with {spec.cv.folds} folds: need at least "
+            f"{need} rows ({MIN_TRAIN_ROWS} or more, 2 per fold); add rows or check the file"
+        )
+
+
+def _check_target_values(spec: Spec, target: pd.Series, path: Path) -> None:
+    y = target.dropna()
     if spec.task == "regression":
         if not pd.api.types.is_numeric_dtype(y):
             bad = y[pd.to_numeric(y, errors="coerce").isna()].iloc[0]
             raise DataError(
-                f"{path}: target {spec.target!r} must be numeric for a regression task, found {bad!r}; "
+                f"{path}: target {spec.target!r} must be numeric for a regression task, found {_show(bad)}; "
                 'set task = "binary" or "multiclass", or clean the column'
             )
     elif y.nunique() < 2:
         raise DataError(
-            f"{path}: target {spec.target!r} has one class only ({y.iloc[0]!r}); nothing to learn"
+            f"{path}: target {spec.target!r} has one class only ({_show(y.iloc[0])}); nothing to learn"
         )
     elif spec.task == "binary" and y.nunique() > 2:
         raise DataError(
@@ -162,17 +240,30 @@ def _check_ids(spec: Spec, test: pd.DataFrame, sample: pd.DataFrame, paths: dict
                 f"{paths[role]}: id column {spec.id!r} is missing; columns are {_names(frame.columns)}; "
                 "fix `id` in the spec"
             )
-    dupes = test[spec.id][test[spec.id].duplicated()]
-    if len(dupes):
+        dupes = frame[spec.id][frame[spec.id].duplicated()]
+        if len(dupes):
+            raise DataError(
+                f"{paths[role]}: id {spec.id!r} is duplicated ({len(dupes)} repeats, "
+                f"e.g. {_show(dupes.iloc[0])}); each row of {paths[role].name} needs its own id"
+            )
+    _check_same_ids(spec.id, test, sample, paths)
+
+
+def _check_same_ids(id_col: str, test: pd.DataFrame, sample: pd.DataFrame, paths: dict[str, Path]) -> None:
+    """sample_submission and test must hold the same ids; their order may differ (sample's is kept)."""
+    extra = sample[id_col][~sample[id_col].isin(test[id_col])]
+    if len(extra):
         raise DataError(
-            f"{paths['test']}: id {spec.id!r} is duplicated ({len(dupes)} repeats, e.g. {dupes.iloc[0]!r}); "
-            "each test row needs its own id"
+            f"{paths['sample_submission']}: {len(extra)} ids are not in test (first: {_first(extra)}); "
+            f"the two files must describe the same rows: use the sample_submission that came with "
+            f"{paths['test'].name}"
         )
-    missing = ~sample[spec.id].isin(test[spec.id])
-    if missing.any():
+    lacking = test[id_col][~test[id_col].isin(sample[id_col])]
+    if len(lacking):
         raise DataError(
-            f"{paths['sample_submission']}: {int(missing.sum())} ids are not in test "
-            f"(e.g. {sample[spec.id][missing].iloc[0]!r}); the two files must describe the same rows"
+            f"{paths['sample_submission']}: {len(lacking)} test ids are not in sample_submission "
+            f"(first: {_first(lacking)}); it has {len(sample)} rows, {paths['test'].name} has {len(test)}, "
+            "and a submission needs one row per test row: re-download sample_submission"
         )
 
 
@@ -193,15 +284,20 @@ def _check_columns(spec: Spec, train: pd.DataFrame, test: pd.DataFrame, paths: d
         )
 
 
-def _drop_missing_targets(spec: Spec, train: pd.DataFrame, path: Path) -> pd.DataFrame:
-    missing = train[spec.target].isna()
-    if missing.any():
-        warnings.warn(
-            f"{path}: {int(missing.sum())} rows have no target {spec.target!r}; they are left out",
-            stacklevel=2,
-        )
-        train = train[~missing]
-    return train
+def _align_ignored(spec: Spec, train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+    """Test gains, all missing, the ignored columns only train has, so both frames share one layout."""
+    lacking = [c for c in spec.schema.ignore if c in train.columns and c not in test.columns]
+    return test.reindex(columns=[*test.columns, *lacking]) if lacking else test
+
+
+def _show(value: object) -> str:
+    """``repr`` of a cell, numpy scalars as plain Python values (240, not np.int64(240))."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _first(values: pd.Series, k: int = 3) -> str:
+    shown = ", ".join(str(v) for v in values.iloc[:k])
+    return shown + (", ..." if len(values) > k else "")
 
 
 def _names(columns: Iterable[object]) -> str:

@@ -50,6 +50,31 @@ class Schema:
             self.categories[col] = pd.Index(sorted(values.dropna().unique(), key=str))
         return self
 
+    def describe(self) -> list[dict[str, str]]:
+        """Every column's type and why, in column order: plain strings, ready for JSON.
+
+        The type is the kind, except ``id-like`` for a mostly distinct string column (modelled by its
+        frequency) and ``ignored`` for a column left out.
+
+        >>> X = pd.DataFrame({"n": [1.0, 2.0, 3.0], "k": [1, 1, 1]})
+        >>> infer_schema(X, X, SchemaSpec()).describe()[1]
+        {'column': 'k', 'type': 'ignored', 'reason': 'a single value'}
+        """
+        return [{"column": str(c), "type": self._type(c), "reason": self._reason(c)} for c in self.kinds]
+
+    def _type(self, col: str) -> str:
+        if col in self.high_cardinality:
+            return "id-like"
+        return "ignored" if self.kinds[col] == "ignore" else self.kinds[col]
+
+    def _reason(self, col: str) -> str:
+        reason = self.reasons.get(col, "")
+        if reason == "spec":
+            return f"set in the spec (schema.{self.kinds[col]})"
+        if col in self.high_cardinality:
+            return f"{reason}, mostly distinct: modelled by their frequency"
+        return reason
+
     def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Typed copy of ``frame``: ignored columns dropped, every kind in its dtype."""
         out = {}

@@ -40,4 +40,15 @@ def init_command(
         why = res.reasons.get(key, "given on the command line")
         out.print(f"{key:>7}: [bold]{res.settings[key]}[/]  ({why})")
     out.print(f"     cv: {res.reasons.get('cv', '')}")
+    for line in column_lines(res.columns):
+        out.print(line, markup=False)
     out.print(f"wrote {res.path}; next: compete run {name}")
+
+
+def column_lines(columns: list[dict[str, str]]) -> list[str]:
+    """``columns:`` then one aligned line per column: name, type, reason."""
+    if not columns:
+        return []
+    width = max(len(c["column"]) for c in columns)
+    kind = max(len(c["type"]) for c in columns)
+    return ["columns:", *(f"  {c['column']:<{width}}  {c['type']:<{kind}}  {c['reason']}" for c in columns)]
