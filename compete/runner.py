@@ -178,7 +178,7 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     )
     prep = prepare_run(opts, spec)
     spec, ctx = prep.spec, prep.ctx
-    for text in notes:
+    for text in [*notes, *prep.data.notes]:
         emit("note", text=text)
     drift = _warn_on_drift(prep, emit, budget, opts.runs_dir)
     emit("start", competition=spec.name, rows=len(ctx.y), test_rows=len(ctx.X_test), folds=len(ctx.folds),
@@ -386,6 +386,7 @@ def _write_run(opts: RunOptions, prep: Prepared, results: list[Any], final: dict
             tmp / "test.parquet"
         )
         (tmp / "spec.json").write_text(json.dumps(spec.to_dict(), indent=2, default=str))
+        (tmp / "schema.json").write_text(json.dumps(prep.schema.describe(), indent=2))
         summary = {"metric": spec.metric, "greater_is_better": metric.greater_is_better, "models": scores,
                    "final": final["label"], "cv": final["score"],
                    "folds": folds_signature(ctx.folds), "seed": spec.seed, "device": prep.device,

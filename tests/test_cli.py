@@ -227,3 +227,17 @@ def test_init_infers_and_then_runs_without_edits(tmp_path, competition):
     ran = invoke("run", "fresh", "--competitions", new_comps, "--runs-dir", tmp_path / "runs", "--models",
                  "lightgbm", "--json")  # fmt: skip
     assert ran.exit_code == 0, ran.output
+
+
+def test_rows_without_a_target_are_counted_on_screen_and_the_schema_is_kept(competition):
+    comps = competition()
+    tr, _ = make_frames()
+    tr.loc[[3, 5, 7], "y"] = None
+    write(comps, "train.csv", tr)
+    res = runner.invoke(app, [str(a) for a in run_args(comps)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "3 rows have no target 'y'; they are left out (237 rows remain)" in res.output
+    run_dir = next((comps.parent / "runs" / "toy").iterdir())
+    schema = {c["column"]: c for c in json.loads((run_dir / "schema.json").read_text())}
+    assert schema["x"]["type"] == "numeric" and schema["c"]["type"] == "categorical"
+    assert schema["when"]["type"] == "datetime" and all(c["reason"] for c in schema.values())
