@@ -20,6 +20,7 @@ from compete.spec import Spec
 
 __all__ = [
     "CompetitionData",
+    "bool_spelling",
     "resolve_data_dir",
     "find_table",
     "read_table",
@@ -50,6 +51,7 @@ class CompetitionData:
     sample: pd.DataFrame
     folder: Path
     notes: list[str] = field(default_factory=list)
+    label_text: dict[str, str] = field(default_factory=dict)  # True/False as sample_submission spells them
 
     @property
     def answers_path(self) -> Path | None:
@@ -150,7 +152,29 @@ def load_competition(spec: Spec, folder: Path) -> CompetitionData:
     _check_ids(spec, test, sample, paths)
     _check_columns(spec, train, test, paths)
     test = _align_ignored(spec, train, test)
-    return CompetitionData(train.reset_index(drop=True), test.reset_index(drop=True), sample, folder, notes)
+    spelling = bool_spelling(paths["sample_submission"], sample)
+    return CompetitionData(train.reset_index(drop=True), test.reset_index(drop=True), sample, folder, notes,
+                           spelling)  # fmt: skip
+
+
+def bool_spelling(path: Path, sample: pd.DataFrame) -> dict[str, str]:
+    r"""How a csv's boolean label column writes ``True`` and ``False`` when not as Python does
+    (``true``/``false``, ``TRUE``/``FALSE``): pandas reads them all as booleans, and a submission must
+    write them back as the competition spells them. Empty when there is nothing to respell.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "s.csv"
+    >>> _ = path.write_text("id,label\n1,false\n")
+    >>> bool_spelling(path, pd.read_csv(path))
+    {'True': 'true', 'False': 'false'}
+    """
+    bools = [c for c in sample.columns if pd.api.types.is_bool_dtype(sample[c])]
+    if not bools or path.name.endswith(".parquet"):
+        return {}
+    raw = pd.read_csv(path, usecols=bools[:1], dtype=str, nrows=1).iloc[0, 0]
+    if raw.islower():
+        return {"True": "true", "False": "false"}
+    return {"True": "TRUE", "False": "FALSE"} if raw.isupper() else {}
 
 
 def _join(folder: Path, file: str, on: tuple[str, ...], train: pd.DataFrame, test: pd.DataFrame,

@@ -368,13 +368,13 @@ def _write_run(opts: RunOptions, prep: Prepared, results: list[Any], final: dict
                wall_s: float, kind: str = "run") -> RunResult:  # fmt: skip
     from compete.cv import folds_signature
     from compete.runs import new_run_id, pred_frame, record_run, staged_run
-    from compete.submission import build_submission, validate_submission, write_atomic
+    from compete.submission import build_submission, spelled, validate_submission, write_atomic
 
     spec, data, codec, ctx = prep.spec, prep.data, prep.codec, prep.ctx
     metric = codec.metric
     sub = build_submission(data.sample, data.test[spec.id], final["test"], id_col=spec.id, codec=codec,
-                           metric=metric, threshold=final["threshold"])  # fmt: skip
-    labels = codec.classes_ if metric.needs == "label" else None
+                           metric=metric, threshold=final["threshold"], label_text=data.label_text)  # fmt: skip
+    labels = spelled(codec.classes_, data.label_text) if metric.needs == "label" else None
     validate_submission(sub, data.sample, spec.id, labels=labels, proba=metric.needs == "proba")
     scores = {r.label: _model_scores(r) for r in results}
     run_id = new_run_id()

@@ -108,9 +108,15 @@ def test_describe_is_json_ready_and_names_id_like_columns():
     assert rows[2] == {"column": "d", "type": "ignored", "reason": "a single value"}
 
 
-def test_boolean_labels_end_to_end(tmp_path):
-    train, test = frames(np.array([False, True]))
-    data = folder(tmp_path, train, test, False)
+@pytest.mark.parametrize(
+    ("labels", "placeholder", "written"),
+    [((False, True), False, {"True", "False"}), (("false", "true"), "false", {"true", "false"}),
+     (("FALSE", "TRUE"), "FALSE", {"TRUE", "FALSE"})],
+)  # fmt: skip
+def test_boolean_labels_end_to_end(tmp_path, labels, placeholder, written):
+    """The submission writes booleans as the competition spells them (pandas reads all three as bools)."""
+    train, test = frames(np.array(labels))
+    data = folder(tmp_path, train, test, placeholder)
     _, spec = init(tmp_path, data)
     assert spec["metric"] == "accuracy"
     res = invoke("run", "comp", "--competitions", tmp_path / "comps", "--runs-dir", tmp_path / "runs",
@@ -118,4 +124,4 @@ def test_boolean_labels_end_to_end(tmp_path):
     assert res.exit_code == 0, res.output
     lines = (tmp_path / "sub.csv").read_text().splitlines()
     assert lines[0] == "id,label" and len(lines) == 41
-    assert {line.split(",")[1] for line in lines[1:]} == {"True", "False"}
+    assert {line.split(",")[1] for line in lines[1:]} == written
