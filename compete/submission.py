@@ -24,6 +24,7 @@ from compete.thresholds import Threshold, apply_threshold
 
 __all__ = [
     "build_submission",
+    "spelled",
     "check_layout",
     "validate_submission",
     "write_atomic",
@@ -41,12 +42,22 @@ def class_columns(sample: pd.DataFrame, id_col: str, classes: np.ndarray) -> lis
     return None
 
 
+def spelled(labels: np.ndarray, label_text: dict[str, str] | None) -> np.ndarray:
+    """``labels`` written as the competition spells them (``label_text``: ``{"True": "true", ...}``,
+    from :func:`compete.io.bool_spelling`); unchanged when there is nothing to respell."""
+    if not label_text:
+        return labels
+    return np.array([label_text.get(str(v), v) for v in labels], dtype=object)
+
+
 def build_submission(sample: pd.DataFrame, test_ids: pd.Series, pred: np.ndarray, *, id_col: str,
-                     codec: TargetCodec, metric: Metric, threshold: Threshold | None = None) -> pd.DataFrame:  # fmt: skip
+                     codec: TargetCodec, metric: Metric, threshold: Threshold | None = None,
+                     label_text: dict[str, str] | None = None) -> pd.DataFrame:  # fmt: skip
     """Turn test predictions (model space, in test row order) into sample_submission's layout.
 
     The target column's name is sample_submission's; label metrics use ``threshold`` (chosen on OOF
-    predictions, see :mod:`compete.thresholds`), else 0.5 or the argmax.
+    predictions, see :mod:`compete.thresholds`), else 0.5 or the argmax, and write labels as the
+    sample spells them (``label_text``, see :func:`spelled`).
     """
     order = pd.Index(test_ids).get_indexer(sample[id_col])
     pred = np.asarray(pred)[order]
@@ -65,7 +76,7 @@ def build_submission(sample: pd.DataFrame, test_ids: pd.Series, pred: np.ndarray
     if codec.task == "regression":
         out[col] = codec.decode_values(pred)
     elif metric.needs == "label":
-        out[col] = codec.decode_labels(apply_threshold(pred, threshold))
+        out[col] = spelled(codec.decode_labels(apply_threshold(pred, threshold)), label_text)
     elif pred.ndim == 2:
         raise DataError(
             f"metric {metric.name!r} scores class probabilities but sample_submission has one column {col!r}; "
@@ -124,11 +135,13 @@ def write_text_atomic(text: str, path: str | Path) -> Path:
 
 
 def _replace_into(path: str | Path, write: Callable[[IO[str]], object]) -> Path:
+    """Write through ``write`` to a temporary file, then rename it to ``path``; always UTF-8, whatever
+    the platform's locale (a C/POSIX locale would otherwise refuse a label such as "é")."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", newline="") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             write(fh)
         os.replace(tmp, path)
     except BaseException:

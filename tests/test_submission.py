@@ -77,3 +77,26 @@ def test_write_atomic_leaves_no_partial_file(tmp_path, monkeypatch):
         write_atomic(SAMPLE.assign(label=1), tmp_path / "sub.csv")
     assert pd.read_csv(path).equals(SAMPLE)  # the old file is intact
     assert [p.name for p in tmp_path.iterdir()] == ["sub.csv"]  # no temporary left behind
+
+
+def test_write_atomic_writes_utf8_under_an_ascii_locale(tmp_path):
+    """A C/POSIX locale without UTF-8 mode (a bare container, a cron job) makes Python's default file
+    encoding ASCII; the submission and the text files must still be UTF-8."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, locale, pandas as pd\n"
+        "from compete.submission import write_atomic, write_text_atomic\n"
+        "assert locale.getpreferredencoding(False).lower() in ('ascii', 'ansi_x3.4-1968'), locale.getpreferredencoding(False)\n"
+        "write_atomic(pd.DataFrame({'id': [1, 2], 'label': ['\\u00e9t\\u00e9', 'hiver']}), sys.argv[1])\n"
+        "write_text_atomic('caf\\u00e9\\n', sys.argv[2])\n"
+    )
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0"}
+    env.pop("PYTHONIOENCODING", None)
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "sub.csv"), str(tmp_path / "note.txt")],
+                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "sub.csv").read_bytes() == "id,label\n1,été\n2,hiver\n".encode()
+    assert (tmp_path / "note.txt").read_bytes() == "café\n".encode()
