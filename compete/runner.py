@@ -171,12 +171,11 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
         from compete.budget import Budget
 
         budget = Budget(float(opts.time_budget), start=opts.started or time.monotonic())
-    from compete.tune_params import resolve_params
+    from compete.tune_params import resolve_params, run_fingerprint
 
-    spec, notes = resolve_params(
-        resolve_spec(opts), opts.params, storage=opts.tune_storage, runs_dir=opts.runs_dir
-    )
-    prep = prepare_run(opts, spec)
+    prep = prepare_run(opts, resolve_spec(opts))  # data first: a study's name holds their fingerprint
+    prep.spec, notes = resolve_params(prep.spec, opts.params, storage=opts.tune_storage,
+                                      runs_dir=opts.runs_dir, fingerprint=run_fingerprint(prep))  # fmt: skip
     spec, ctx = prep.spec, prep.ctx
     for text in [*notes, *prep.data.notes]:
         emit("note", text=text)

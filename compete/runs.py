@@ -1,9 +1,16 @@
 """Run records: one folder per run and one row per run in an SQLite ledger.
 
-``<runs>/<competition>/<run-id>/`` holds ``spec.json`` (the resolved spec), ``oof.parquet`` and
+``<runs>/<competition>/<run-id>/`` holds ``spec.json`` (the resolved spec), ``schema.json`` (each
+column's type and why, as inferred or set), ``oof.parquet`` and
 ``test.parquet`` (predictions in model space, one column per model, plus ``y`` and ``fold`` in the
 OOF file), ``scores.json``, ``submission.csv`` and ``run.log``. A run is written into a hidden
 temporary folder and renamed into place at the end, so a failed run leaves nothing half-written.
+
+The ledger ``<runs>/ledger.sqlite`` carries its schema version in ``PRAGMA user_version``
+(:data:`SCHEMA_VERSION`; compete 0.1.0 wrote none, which reads as 0). Opening an older ledger
+migrates it: a table gains the columns it lacks (``ALTER TABLE ... ADD COLUMN``; older rows read
+``NULL`` there) and the version is raised. A ledger of a newer compete is refused rather than
+written with a schema this one does not know.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import pandas as pd
 from compete.errors import RunError
 
 __all__ = ["RunRecord", "new_run_id", "staged_run", "record_run", "list_runs", "load_run", "ledger", "pred_frame",
-           "frame_preds"]  # fmt: skip
+           "frame_preds", "ensure_table", "SCHEMA_VERSION"]  # fmt: skip
 
 LEDGER = "ledger.sqlite"
 COLUMNS = {
@@ -33,6 +40,11 @@ COLUMNS = {
     "folds": "TEXT", "seed": "INTEGER", "device": "TEXT", "wall_s": "REAL", "path": "TEXT",
     "submission": "TEXT", "kind": "TEXT", "note": "TEXT",
 }  # fmt: skip
+# The ledger's schema versions (PRAGMA user_version). Add a column to COLUMNS (or to
+# compete.submit.SUBMISSION_COLUMNS) and bump this: ledgers are migrated when opened.
+#   0  compete 0.1.0: the runs and submissions tables, no version recorded
+#   1  the version is recorded; older ledgers gain missing columns on open
+SCHEMA_VERSION = 1
 
 
 def new_run_id() -> str:
@@ -42,16 +54,56 @@ def new_run_id() -> str:
 
 @contextmanager
 def ledger(runs_dir: str | Path) -> Iterator[sqlite3.Connection]:
-    """An open connection to the ledger, created on first use; committed on success."""
+    """An open connection to the ledger, created on first use and migrated to :data:`SCHEMA_VERSION`
+    when older; committed on success."""
     Path(runs_dir).mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(Path(runs_dir) / LEDGER, timeout=30)
+    path = Path(runs_dir) / LEDGER
+    con = sqlite3.connect(path, timeout=30)
     try:
-        cols = ", ".join(f"{k} {v}" for k, v in COLUMNS.items())
-        con.execute(f"CREATE TABLE IF NOT EXISTS runs ({cols})")
+        version = int(con.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise RunError(f"{path}: ledger schema version {version} was written by a newer compete (this one "
+                           f"knows versions up to {SCHEMA_VERSION}); upgrade compete to use this runs folder")  # fmt: skip
+        ensure_table(con, "runs", COLUMNS)
+        if version < SCHEMA_VERSION:
+            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            con.commit()
         yield con
         con.commit()
     finally:
         con.close()
+
+
+def ensure_table(con: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
+    """Create ``table`` with ``columns``, or add to it the columns an older ledger lacks.
+
+    Cheap when nothing is missing (one ``PRAGMA table_info``); otherwise the change is made under an
+    immediate transaction, so two processes opening an old ledger at once migrate it once.
+    """
+    if set(columns) <= _columns(con, table):
+        return
+    con.commit()  # end any implicit transaction: the migration takes the write lock itself
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        have = _columns(con, table)
+        if not have:
+            con.execute(f"CREATE TABLE {table} ({', '.join(f'{k} {v}' for k, v in columns.items())})")
+            have = set(columns)
+        for name, kind in columns.items():
+            if name in have:
+                continue
+            if "PRIMARY KEY" in kind.upper():
+                raise RunError(f"ledger table {table!r} has no {name} column, so it is not a compete ledger; "
+                               "move the file aside or use another --runs-dir")  # fmt: skip
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def _columns(con: sqlite3.Connection, table: str) -> set[str]:
+    return {str(row[1]) for row in con.execute(f"PRAGMA table_info({table})")}
 
 
 @contextmanager

@@ -2,6 +2,11 @@
 
 Every key is checked on load: an unknown key, a wrong type or an unknown metric/model/scheme
 raises :class:`~compete.errors.SpecError` naming the file, the key, the bad value and what is allowed.
+So are the named components, before any data is read: the ``[ensemble]`` method and its parameters,
+the ``[resample]`` method, its parameters and the task, the built-in ``[[features]]`` recipes and
+their parameters (a competition's own ``recipes.py`` and ``package.module:Class`` recipes are
+imported only by the run), and the ``[tune.<model>]`` tables against the model's search space.
+Only the models' ``params`` are left to the libraries, which accept too many keys to list.
 """
 
 from __future__ import annotations
@@ -221,6 +226,10 @@ def spec_from_dict(raw: dict[str, Any], *, name: str, source: str = "<spec>") ->
     task = c.choice(raw["task"], TASKS, "task")
     metric = _metric(c, raw.get("metric"), task)
     cv = _cv(c, raw.get("cv", {}), task)
+    seed = raw.get("seed", cv.seed)
+    models = _models(c, raw.get("models"))
+    features = tuple(_step(c, s, f"features[{i}]", "recipe") for i, s in enumerate(raw.get("features", [])))
+    _check_features(c, features, task, seed, source)
     return Spec(
         name=raw.get("name", name),
         task=task,
@@ -231,18 +240,16 @@ def spec_from_dict(raw: dict[str, Any], *, name: str, source: str = "<spec>") ->
         positive=str(raw.get("positive", "")),
         kaggle=raw.get("kaggle", ""),
         generate=raw.get("generate", ""),
-        seed=raw.get("seed", cv.seed),
+        seed=seed,
         files=_files(c, raw.get("files", {})),
         schema=_schema(c, raw.get("schema", {})),
         joins=tuple(_join(c, j, i) for i, j in enumerate(raw.get("join", []))),
         cv=cv,
-        models=_models(c, raw.get("models")),
-        features=tuple(
-            _step(c, s, f"features[{i}]", "recipe") for i, s in enumerate(raw.get("features", []))
-        ),
-        resample=_step(c, raw["resample"], "resample", "method") if "resample" in raw else None,
-        ensemble=_step(c, raw["ensemble"], "ensemble", "method") if "ensemble" in raw else None,
-        tune=_tune(c, raw.get("tune", {})),
+        models=models,
+        features=features,
+        resample=_resample(c, raw["resample"], task) if "resample" in raw else None,
+        ensemble=_ensemble(c, raw["ensemble"], models) if "ensemble" in raw else None,
+        tune=_tune(c, raw.get("tune", {}), models, task),
         source=source,
     )
 
@@ -330,13 +337,90 @@ def _step(c: _Checker, table: Any, key: str, name_key: str) -> StepSpec:
     return StepSpec(table[name_key], params)
 
 
-def _tune(c: _Checker, table: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``[tune.<model or alias>]`` tables: fixed values, ``{low, high[, log, step]}`` ranges or choices."""
+def _check_features(c: _Checker, steps: tuple[StepSpec, ...], task: str, seed: int, source: str) -> None:
+    """Built-in recipes and their parameters now; others when the run imports them (see the module)."""
+    if not steps:
+        return
+    import compete.features  # noqa: F401  (registers the built-in recipes)
+    from compete.features.pipeline import check_steps
+
+    try:
+        check_steps(steps, task=task, seed=seed, spec_dir=Path(source).parent if source else None)
+    except SpecError as exc:
+        raise SpecError(f"{c.source}: {exc}") from None
+
+
+def _resample(c: _Checker, table: Any, task: str) -> StepSpec:
+    """``[resample]``: a registered method whose parameters fit it and the task."""
+    from compete.errors import ModelError
+    from compete.resample import SAMPLERS
+
+    step = _step(c, table, "resample", "method")
+    c.choice(step.name, SAMPLERS.names(), "resample.method")
+    if step.name == "none":
+        if step.params:
+            raise c.fail(f"resample.{next(iter(step.params))}", "method 'none' takes no parameters")
+        return step
+    try:
+        SAMPLERS.get(step.name)(dict(step.params), task, 0)
+    except SpecError as exc:
+        raise SpecError(f"{c.source}: {exc}") from None
+    except ModelError as exc:  # a method that needs a classification target
+        raise c.fail("resample.method", str(exc)) from None
+    return step
+
+
+def _ensemble(c: _Checker, table: Any, models: tuple[ModelSpec, ...]) -> StepSpec:
+    """``[ensemble]``: a registered method (or ``none``) with parameters it takes."""
+    from compete.ensemble import ENSEMBLES
+
+    step = _step(c, table, "ensemble", "method")
+    c.choice(step.name, ["none", *ENSEMBLES.names()], "ensemble.method")
+    if step.name == "none":
+        if step.params:
+            raise c.fail(f"ensemble.{next(iter(step.params))}", "method 'none' takes no parameters")
+        return step
+    cls: Any = ENSEMBLES.get(step.name)
+    problems = cls.param_problems(dict(step.params), [m.label for m in models])
+    if problems:
+        key, msg = problems[0]
+        raise c.fail(f"ensemble.{key}", msg)
+    return step
+
+
+def _tune(c: _Checker, table: dict[str, Any], models: tuple[ModelSpec, ...] = (),
+          task: str = "") -> dict[str, dict[str, Any]]:  # fmt: skip
+    """``[tune.<model or alias>]`` tables: fixed values, ``{low, high[, log, step]}`` ranges or choices,
+    for a model of the spec (or a registered one ``compete tune --model`` can tune), narrowing only
+    parameters of its search space."""
     for label, own in table.items():
         c.check_type(own, dict, f"tune.{label}")
         for key, value in own.items():
             check_search_override(f"{c.source}: tune.{label}.{key}", value)
+        if task:
+            _check_tune_table(c, label, own, models, task)
     return dict(table)
+
+
+def _check_tune_table(c: _Checker, label: str, own: dict[str, Any], models: tuple[ModelSpec, ...],
+                      task: str) -> None:  # fmt: skip
+    from compete.models import MODELS
+
+    names = [m.name for m in models if m.label == label] or [m.name for m in models if m.name == label]
+    name = names[0] if names else label
+    if name not in MODELS:
+        labels = ", ".join(sorted({m.label for m in models} | set(MODELS.names())))
+        raise c.fail(f"tune.{label}", f"no model {label!r} in the spec or the registry; tune tables are "
+                                      f"named by a model's label or name: {labels}")  # fmt: skip
+    if not hasattr(MODELS.get(name), "search_space"):
+        tunable = ", ".join(n for n in MODELS.names() if hasattr(MODELS.get(n), "search_space"))
+        raise c.fail(f"tune.{label}", f"model {name!r} has no search space; tunable models: {tunable}")
+    from compete.tune import _Lowest, draw_params
+
+    try:  # a dry run through the search space: a range for a parameter it does not draw fails here
+        draw_params(_Lowest(), ModelSpec(name, {}, label if label != name else ""), task, own)
+    except SpecError as exc:
+        raise SpecError(f"{c.source}: {exc}") from None
 
 
 def check_search_override(key: str, value: Any) -> None:

@@ -39,7 +39,7 @@ import pandas as pd
 
 from compete.errors import DataError, RunError, SpecError
 from compete.kaggle_client import KaggleClient, KaggleError, KaggleSubmission, connect, redact
-from compete.runs import ledger, list_runs, load_run, new_run_id
+from compete.runs import ensure_table, ledger, list_runs, load_run, new_run_id
 
 __all__ = ["SubmitOptions", "SubmitResult", "submit_run", "check_submission", "list_submissions", "record_submission", "retry_kaggle",
            "FetchResult", "fetch_competition", "SUBMISSION_COLUMNS"]  # fmt: skip
@@ -90,8 +90,8 @@ class SubmitResult:
 
 
 def _table(con: sqlite3.Connection) -> None:
-    cols = ", ".join(f"{k} {v}" for k, v in SUBMISSION_COLUMNS.items())
-    con.execute(f"CREATE TABLE IF NOT EXISTS submissions ({cols})")
+    """The submissions table, created or migrated (columns added since the ledger was made)."""
+    ensure_table(con, "submissions", SUBMISSION_COLUMNS)
 
 
 def record_submission(runs_dir: str | Path, row: dict[str, Any]) -> None:

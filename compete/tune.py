@@ -45,6 +45,8 @@ from compete.spec import ModelSpec, Spec, check_search_override
 __all__ = ["BudgetTuner", "TuneOptions", "TuneResult", "tune", "tunable", "study_name", "storage_url",
            "search_overrides", "data_fingerprint", "legacy_study_name"]  # fmt: skip
 
+# The clock of --timeout and of the budget's turns; a test may replace it to step time by hand.
+clock = time.monotonic
 Reporter = Callable[..., None]
 STEP = 1_000_000  # in-fold reports of fold k use steps (k + 1) * STEP + mark; fold reports use step k
 # In-fold reports come at equal *learning progress* (rounds x learning rate), not at equal rounds: at
@@ -334,7 +336,7 @@ class _InFold:
         self.mark = 0  # the last learning-progress mark reported
 
     def check(self, rnd: int, loss: float) -> bool:
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if self.deadline is not None and clock() > self.deadline:
             self.out_of_time = rnd  # --timeout: stop this fit now, the trial ends at the fold hook
             return True
         mark = int(rnd * self.learning_rate / IN_FOLD_PROGRESS)
@@ -455,11 +457,7 @@ class _Objective:
         if k + 1 < len(self.prep.ctx.folds) and trial.should_prune():
             trial.set_user_attr("pruned", f"after fold {k}")
             raise optuna.TrialPruned(f"pruned after fold {k}")
-        if (
-            self.deadline is not None
-            and time.monotonic() > self.deadline
-            and k + 1 < len(self.prep.ctx.folds)
-        ):
+        if self.deadline is not None and clock() > self.deadline and k + 1 < len(self.prep.ctx.folds):
             trial.set_user_attr("pruned", f"out of time after fold {k}")
             raise optuna.TrialPruned(f"--timeout reached after fold {k}")
 
@@ -509,7 +507,7 @@ def tune(opts: TuneOptions, report: Reporter | None = None) -> TuneResult:
         raise SpecError(
             f"--trials must be at least 1 and --timeout positive; got {opts.trials!r}, {opts.timeout!r}"
         )
-    start = time.monotonic()
+    start = clock()
     spec = resolve_spec(opts.run_options())
     model = _model_spec(spec, opts.model)
     overrides = search_overrides(spec, model, opts.search)
@@ -525,10 +523,23 @@ def tune(opts: TuneOptions, report: Reporter | None = None) -> TuneResult:
                existing=len(before), trials=opts.trials, timeout=opts.timeout, rows=len(prep.ctx.y),
                folds=len(prep.ctx.folds), device=prep.device, data=data)  # fmt: skip
     objective = _Objective(prep, model, overrides, deadline, opts.in_fold_pruning)
-    remaining = None if deadline is None else max(deadline - time.monotonic(), 0.001)
-    study.optimize(objective, n_trials=opts.trials, timeout=remaining, catch=(Exception,),
-                   callbacks=[_progress(report, start, objective.numbers)])  # fmt: skip
-    return _result(study, url, objective.numbers, time.monotonic() - start)
+    remaining = None if deadline is None else max(deadline - clock(), 0.001)
+    callbacks = [_progress(report, start, objective.numbers), _stop_at(deadline)]
+    study.optimize(
+        objective, n_trials=opts.trials, timeout=remaining, catch=(Exception,), callbacks=callbacks
+    )
+    return _result(study, url, objective.numbers, clock() - start)
+
+
+def _stop_at(deadline: float | None) -> Callable[[Any, Any], None]:
+    """A study callback that starts no trial past ``deadline`` (on :data:`clock`, as the trials' own
+    checks are)."""
+
+    def callback(study: Any, trial: Any) -> None:
+        if deadline is not None and clock() >= deadline:
+            study.stop()
+
+    return callback
 
 
 def _progress(
@@ -542,7 +553,7 @@ def _progress(
             report("trial_done", **extra, number=trial.number, state=trial.state.name.lower(), value=trial.value,
                    best=best.value if best else None, best_number=best.number if best else None,
                    done=sum(1 for t in study.trials if t.number in mine and t.state.is_finished()),
-                   elapsed=time.monotonic() - start, note=trial.user_attrs.get("pruned", ""))  # fmt: skip
+                   elapsed=clock() - start, note=trial.user_attrs.get("pruned", ""))  # fmt: skip
 
     return callback
 
@@ -642,7 +653,7 @@ class BudgetTuner:
         """Tune for ``seconds``; the best trial of this turn as a ``ModelResult`` labelled ``alias`` if it
         beats every fit so far (else ``None``), and what the turn did."""
 
-        start = time.monotonic()
+        start = clock()
         deadline = start + seconds
         before = self.best
 
@@ -655,7 +666,7 @@ class BudgetTuner:
                 t.duration.total_seconds() for t in study.trials if t.duration and t.state.name == "COMPLETE"
             ]
             typical = float(np.median(done)) if done else self.base.seconds  # the reference has no duration
-            if deadline - time.monotonic() < 0.5 * typical:
+            if deadline - clock() < 0.5 * typical:
                 study.stop()  # the next trial would not finish: give the time back to the plan
 
         model = ModelSpec(self.model.name, self.model.params, alias)
@@ -669,7 +680,7 @@ class BudgetTuner:
         except Exception as exc:  # not a failure a fit may meet: a bug, kept in the run record as such
             error = f"{type(exc).__name__}: {exc}"[:500]
         mine = [t for t in self.study.trials if t.number in objective.numbers]
-        info = {**_counts(mine), "best_cv": self.best.score, "seconds": round(time.monotonic() - start, 2)}
+        info = {**_counts(mine), "best_cv": self.best.score, "seconds": round(clock() - start, 2)}
         if error is not None:
             info["error"] = error
         return (self.best if self.best is not before else None), info

@@ -1,12 +1,17 @@
 """Best tuned parameters into ``run`` (``--params default|best|FILE``) and ``compete tune --show``.
 
-Reads the Optuna studies that :mod:`compete.tune` writes; looking a study up creates no files.
+Reads the Optuna studies that :mod:`compete.tune` writes; looking a study up creates no files. A study
+is found by the name ``tune`` gives it, which includes the data's fingerprint
+(:func:`compete.tune.data_fingerprint` of the prepared run), so the caller passes that fingerprint
+(or a function computing it, called only when a study file exists). A study named by compete 0.1.0
+(spec only) is used when none of this data exists, with a note saying its data were not checked.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,75 +25,118 @@ from compete.tune import (
     _safe,
     _storage,
     _trial_params,
+    data_fingerprint,
+    legacy_study_name,
     search_overrides,
     storage_url,
     study_name,
 )
 
-__all__ = ["best_params", "resolve_params", "study_report"]
+__all__ = ["best_params", "resolve_params", "study_report", "run_fingerprint"]
+
+Fingerprint = str | Callable[[], str] | None
+LEGACY_NOTE = "made by compete 0.1.0, before studies recorded their data: its data were not checked"
 
 
-def _load(
-    spec: Spec, model: ModelSpec, storage: str | None, runs_dir: str | Path, name: str | None = None
-) -> Any:
-    """The matching study, or ``None`` (the default SQLite file is never created by a look-up)."""
-    if storage is None and not (Path(runs_dir) / "optuna.sqlite3").is_file():
-        return None  # before importing optuna: a run with no studies does not pay for it
+def run_fingerprint(prep: Any) -> Callable[[], str]:
+    """A function giving the data fingerprint of a prepared run (``prepare_run``'s result), computed
+    at most once and only when called: pass it as ``resolve_params(..., fingerprint=...)``."""
+    memo: list[str] = []
+
+    def compute() -> str:
+        if not memo:
+            memo.append(data_fingerprint(prep.ctx))
+        return memo[0]
+
+    return compute
+
+
+def _has_storage(storage: str | None, runs_dir: str | Path) -> bool:
+    """Whether a study could exist (checked before importing optuna: a run with no studies does not
+    pay for it, and the default SQLite file is never created by a look-up)."""
+    return storage is not None or (Path(runs_dir) / "optuna.sqlite3").is_file()
+
+
+def _load_named(name: str, storage: str | None, runs_dir: str | Path) -> Any:
+    """The study ``name``, or ``None``."""
+    if not _has_storage(storage, runs_dir):
+        return None
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    url = storage_url(storage, runs_dir)
-    name = name or study_name(spec, model, search_overrides(spec, model))
     try:
-        return optuna.load_study(study_name=name, storage=_storage(url))
+        return optuna.load_study(study_name=name, storage=_storage(storage_url(storage, runs_dir)))
     except KeyError:  # no such study in this storage
         return None
 
 
-def best_params(competition: str, model: str, spec: Spec, storage: str | None = None,
-                runs_dir: str | Path = "runs") -> dict[str, Any] | None:  # fmt: skip
-    """The best completed trial's full parameters for ``model`` under this exact spec, or ``None``.
+def _find(spec: Spec, model: ModelSpec, storage: str | None, runs_dir: str | Path,
+          fingerprint: Fingerprint, overrides: dict[str, Any] | None = None) -> tuple[Any, str]:  # fmt: skip
+    """The study of ``model`` on this spec and data, or the 0.1.0 study of this spec when there is
+    none of this data (and that one recorded no other data), with a note; ``(None, "")`` if neither."""
+    if not _has_storage(storage, runs_dir):
+        return None, ""
+    overrides = search_overrides(spec, model) if overrides is None else overrides
+    data = fingerprint() if callable(fingerprint) else fingerprint
+    if data is not None:
+        study = _load_named(study_name(spec, model, overrides, data), storage, runs_dir)
+        if study is not None:
+            return study, ""
+    legacy = _load_named(legacy_study_name(spec, model, overrides), storage, runs_dir)
+    if legacy is None or legacy.user_attrs.get("data", data) != data:
+        return None, ""
+    return legacy, LEGACY_NOTE
 
-    ``competition`` must be the spec's name; a study tuned under other folds, recipes, metric or
-    fixed parameters has another name and is not used.
+
+def best_params(competition: str, model: str, spec: Spec, storage: str | None = None,
+                runs_dir: str | Path = "runs", fingerprint: Fingerprint = None) -> dict[str, Any] | None:  # fmt: skip
+    """The best completed trial's full parameters for ``model`` under this exact spec and data, or ``None``.
+
+    ``competition`` must be the spec's name; a study tuned under other folds, recipes, metric,
+    fixed parameters or data has another name and is not used. ``fingerprint``: the data's
+    (:func:`compete.tune.data_fingerprint`, or a function giving it; ``None`` finds 0.1.0 studies only).
     """
     if competition != spec.name:
         raise SpecError(
             f"best_params: competition {competition!r} does not match the spec's name {spec.name!r}"
         )
-    study = _load(spec, _model_spec(spec, model), storage, runs_dir)
+    study, _ = _find(spec, _model_spec(spec, model), storage, runs_dir, fingerprint)
     best = _best(study) if study is not None else None
     return _trial_params(best) if best is not None else None
 
 
 def resolve_params(spec: Spec, choice: str = "best", storage: str | None = None,
-                   runs_dir: str | Path = "runs") -> tuple[Spec, list[str]]:  # fmt: skip
+                   runs_dir: str | Path = "runs", fingerprint: Fingerprint = None) -> tuple[Spec, list[str]]:  # fmt: skip
     """The spec with each model's parameters chosen by ``--params``, and one note per model.
 
     ``default``: the spec as written. ``best``: every model with a matching study (same competition,
-    model and spec) gets its best trial's parameters; the others keep theirs. Anything else is a JSON
-    or TOML file: ``{label: {param: value}}``, or flat ``{param: value}`` when the spec has one model.
+    model, spec and data) gets its best trial's parameters; the others keep theirs. Anything else is
+    a JSON or TOML file: ``{label: {param: value}}``, or flat ``{param: value}`` when the spec has one
+    model. ``fingerprint`` is the prepared data's (:func:`run_fingerprint` of ``prepare_run``'s result
+    computes it only when a study file exists); without it only 0.1.0 studies (spec only) are found.
     """
     if choice == "default":
         return spec, []
     if choice == "best":
-        return _with_best(spec, storage, runs_dir)
+        return _with_best(spec, storage, runs_dir, fingerprint)
     return _with_file(spec, Path(choice))
 
 
-def _with_best(spec: Spec, storage: str | None, runs_dir: str | Path) -> tuple[Spec, list[str]]:
+def _with_best(spec: Spec, storage: str | None, runs_dir: str | Path,
+               fingerprint: Fingerprint) -> tuple[Spec, list[str]]:  # fmt: skip
     models, notes = [], []
     for m in spec.models:
-        study: Any = (
-            _load(spec, m, storage, runs_dir) if hasattr(_model_class(m.name), "search_space") else None
-        )
+        study: Any = None
+        legacy = ""
+        if hasattr(_model_class(m.name), "search_space"):
+            study, legacy = _find(spec, m, storage, runs_dir, fingerprint)
         best = _best(study) if study is not None else None
         if best is None:
             models.append(m)
             continue
         models.append(ModelSpec(m.name, {**m.params, **_trial_params(best)}, m.alias))
         notes.append(f"{m.label}: best parameters of study {study.study_name} (trial {best.number}, "
-                     f"cv {best.value:.6g})")  # fmt: skip
+                     f"cv {best.value:.6g})" + (f"; {legacy}" if legacy else ""))  # fmt: skip
     return dataclasses.replace(spec, models=tuple(models)), notes
 
 
@@ -130,14 +178,24 @@ def _with_file(spec: Spec, path: Path) -> tuple[Spec, list[str]]:
 def study_report(opts: TuneOptions, top: int = 10) -> dict[str, Any]:
     """What ``tune --show`` prints: the best trial, the trial history and parameter importances."""
 
+    from compete.runner import prepare_run
+
     spec = resolve_spec(opts.run_options())
     model = _model_spec(spec, opts.model)
     overrides = search_overrides(spec, model, opts.search)
-    name = opts.study or study_name(spec, model, overrides)
-    study = _load(spec, model, opts.storage, opts.runs_dir, name)
+    where = _safe(storage_url(opts.storage, opts.runs_dir))
+    start = f"start one with `compete tune {opts.competition} --model {opts.model} --trials 50`"
+    legacy = ""
+    if opts.study:
+        name, study = opts.study, _load_named(opts.study, opts.storage, opts.runs_dir)
+    elif not _has_storage(opts.storage, opts.runs_dir):
+        raise RunError(f"no study of {opts.competition} {opts.model} in {where}; {start}")
+    else:  # the study's name holds the data's fingerprint: prepare the data as tune does
+        data = data_fingerprint(prepare_run(opts.run_options(), spec).ctx)
+        name = study_name(spec, model, overrides, data)
+        study, legacy = _find(spec, model, opts.storage, opts.runs_dir, data, overrides)
     if study is None:
-        raise RunError(f"no study {name!r} in {_safe(storage_url(opts.storage, opts.runs_dir))}; start one with "
-                       f"`compete tune {opts.competition} --model {opts.model} --trials 50`")  # fmt: skip
+        raise RunError(f"no study {name!r} in {where}; {start}")
     best = _best(study)
     history = [{"number": t.number, "state": t.state.name.lower(), "value": t.value,
                 "seconds": t.duration.total_seconds() if t.duration else None,
@@ -145,17 +203,21 @@ def study_report(opts: TuneOptions, top: int = 10) -> dict[str, Any]:
     return {"study": study.study_name, "direction": study.direction.name.lower(), "metric": spec.metric,
             "best": None if best is None else {"number": best.number, "value": best.value,
                                                "params": _trial_params(best)},
-            "history": history, "importances": _importances(study, top)}  # fmt: skip
+            "history": history, "importances": _importances(study, top),
+            "data": study.user_attrs.get("data"), "note": legacy}  # fmt: skip
 
 
 def _importances(study: Any, top: int) -> dict[str, float]:
+    """fANOVA importances (``tune --show`` labels them so): the evaluator is named, not Optuna's
+    default, which became PED-ANOVA in Optuna 5."""
     import optuna
 
     done = [t for t in study.trials if t.state.name == "COMPLETE"]
     if len(done) < 2:
         return {}
     try:
-        imp = optuna.importance.get_param_importances(study)
+        evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
+        imp = optuna.importance.get_param_importances(study, evaluator=evaluator)
     except (ValueError, RuntimeError):  # too few distinct values to rank
         return {}
     return {k: float(v) for k, v in list(imp.items())[:top]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -57,19 +58,36 @@ def test_same_seed_same_report_and_sampling_keeps_both_sides():
 def test_run_quick_check_is_kept_and_read_back_for_the_same_frames_only(tmp_path, monkeypatch):
     cache = tmp_path / "cache" / "check.json"
     X, X_test = frames(shift=2.0)
+    from compete import submission
+
+    writes: list[Path] = []
+    write = submission.write_text_atomic
+
+    def counted(text: str, path: Path) -> Path:
+        writes.append(Path(path))
+        return write(text, path)
+
+    monkeypatch.setattr(submission, "write_text_atomic", counted)
     first = quick_drift(X, X_test, seed=1, cache=cache)
     assert first.fitted and first.report.high and len(first.report.fold_aucs) == 2
     assert not cache.exists()  # nothing is written until the caller saves it
     first.save()
+    assert writes == [cache] and json.loads(cache.read_text()) == {
+        "key": first.key,
+        "report": first.report.to_dict(),
+    }
+    saved, inode = cache.read_bytes(), cache.stat().st_ino
     again = quick_drift(X, X_test, seed=1, cache=cache)  # same frames, same seed: read back
     assert (
         not again.fitted and again.report == first.report and again.report.warning() == first.report.warning()
     )
-    again.save()  # a report read back is not written again
+    again.save()  # a report read back is not written again: the file is the one first.save() wrote
+    assert writes == [cache] and cache.read_bytes() == saved and cache.stat().st_ino == inode
     X_test.loc[0, "a"] += 1.0  # one changed value is another key: fitted again
     changed = quick_drift(X, X_test, seed=1, cache=cache)
     assert changed.fitted and changed.key != first.key
     changed.save()
+    assert writes == [cache, cache]
     assert json.loads(cache.read_text()) == {"key": changed.key, "report": changed.report.to_dict()}
     assert quick_drift(X, X_test, seed=2, cache=cache).fitted  # another seed, another key
     cache.write_text("not json")  # a damaged file is fitted again, not an error

@@ -92,7 +92,7 @@ def test_import_path_and_competition_recipes(tmp_path: Path) -> None:
     steps = [StepSpec("double_x_test", {"factor": 3.0}), StepSpec("compete.features.encode:CountEncode")]
     X_tr, _ = build_pipeline(steps, task="binary", seed=0, spec_dir=tmp_path).fit_transform_train(X, y)
     assert np.allclose(X_tr.x2, 3 * X.x) and "k__count" in X_tr.columns
-    assert "double_x_test" in FEATURES
+    assert "double_x_test" not in FEATURES  # the competition's own: never in the process-wide registry
     with pytest.raises(ModelError, match=r"features\[0\] \(DropIndex\).*input's index"):
         build_pipeline([StepSpec("DropIndex")], task="binary", seed=0, spec_dir=tmp_path).fit_transform_train(
             X, y
@@ -106,3 +106,95 @@ def test_describe_recipes_covers_the_registry() -> None:
     assert [r[0] for r in rows] == FEATURES.names()
     group = dict((name, (params, doc)) for name, params, doc in rows)["group_agg"]
     assert "keys=None" in group[0] and "use_test=False" in group[0] and group[1]
+
+
+def _own_recipe(folder: Path, factor: float) -> Path:
+    """A competition folder whose recipes.py registers ``scale_x``, multiplying x by ``factor``."""
+    folder.mkdir(parents=True)
+    (folder / "recipes.py").write_text(
+        "from compete.features import FEATURES\n"
+        "from compete.features.base import Recipe\n\n"
+        "@FEATURES.register('scale_x')\n"
+        "class ScaleX(Recipe):\n"
+        "    def fit(self, X, y=None):\n"
+        "        self._remember_names(X)\n"
+        "        return self\n"
+        "    def transform(self, X):\n"
+        f"        return X.assign(x={factor} * X.x)\n"
+    )
+    return folder
+
+
+def test_a_competitions_recipes_stay_its_own(tmp_path: Path) -> None:
+    X, y = frames()
+    one, two, plain = (
+        _own_recipe(tmp_path / "one", 2.0),
+        _own_recipe(tmp_path / "two", 3.0),
+        tmp_path / "plain",
+    )
+    plain.mkdir()
+
+    def scaled(folder: Path) -> pd.Series:
+        pipe = build_pipeline([StepSpec("scale_x")], task="binary", seed=0, spec_dir=folder)
+        return pipe.fit_transform_train(X, y)[0].x
+
+    # the same name in two competitions: each gets its own (the second registration is not refused,
+    # nor does it replace the first), in either order and again after the other
+    assert np.allclose(scaled(one), 2 * X.x) and np.allclose(scaled(two), 3 * X.x)
+    assert np.allclose(scaled(one), 2 * X.x)
+    assert "scale_x" not in FEATURES and "scale_x" not in [r[0] for r in describe_recipes()]
+    with pytest.raises(
+        SpecError, match=r"features\[0\]: unknown recipe 'scale_x'; known recipes: count_encode"
+    ):
+        scaled(plain)  # a competition without recipes.py cannot use another's
+    with pytest.raises(SpecError, match="unknown recipe 'scale_x'"):
+        build_pipeline([StepSpec("scale_x")], task="binary", seed=0)
+
+
+def test_a_recipe_name_registered_twice_is_refused(tmp_path: Path) -> None:
+    from compete.registry import Registry
+
+    folder = tmp_path / "clash"
+    folder.mkdir()
+    (folder / "recipes.py").write_text(
+        "from compete.features import FEATURES\n\n@FEATURES.register('impute')\nclass Mine:\n    pass\n"
+    )
+    with pytest.raises(
+        SpecError, match=r"recipe 'impute' is registered twice \(compete.features.impute.Impute, then "
+    ):
+        build_pipeline([StepSpec("impute")], task="binary", seed=0, spec_dir=folder)
+    assert FEATURES.get("impute").__module__ == "compete.features.impute"  # the built-in is untouched
+    models: Registry[type] = Registry("model")
+    models.register("a")(int)
+    with pytest.raises(
+        SpecError, match=r"^model 'a' is registered twice \(builtins.int, then builtins.float\)"
+    ):
+        models.register("a")(float)
+    assert models.get("a") is int
+
+
+def test_spec_load_checks_built_in_recipes_only(tmp_path: Path) -> None:
+    from compete.spec import load_spec
+
+    def spec_in(folder: Path, features: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "competition.toml"
+        path.write_text(f'task = "binary"\ntarget = "y"\nid = "id"\n{features}')
+        return path
+
+    typo = spec_in(tmp_path / "typo", '[[features]]\nrecipe = "grp_agg"\n')
+    with pytest.raises(SpecError, match=r"typo/competition.toml: features\[0\].recipe: unknown recipe 'grp_agg'; "
+                                        r"known recipes: .*group_agg.*; or write package.module:Class"):  # fmt: skip
+        load_spec(typo)
+    param = spec_in(tmp_path / "param", '[[features]]\nrecipe = "group_agg"\nkey = ["a"]\n')
+    with pytest.raises(
+        SpecError, match=r"param/competition.toml: features\[0\]: recipe 'group_agg' has no parameter 'key'"
+    ):
+        load_spec(param)
+    # names the load cannot decide are left to the run: an import path, or a competition with recipes.py
+    assert load_spec(spec_in(tmp_path / "path", '[[features]]\nrecipe = "pkg.mod:Thing"\n')).features
+    own = _own_recipe(tmp_path / "own", 2.0)
+    assert load_spec(spec_in(own, '[[features]]\nrecipe = "scale_x"\n')).features[0].name == "scale_x"
+    from compete.features.pipeline import _USER_MODULES
+
+    assert str((own / "recipes.py").resolve()) not in _USER_MODULES  # ... and the load did not import it

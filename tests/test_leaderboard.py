@@ -113,3 +113,21 @@ def test_real_runs_on_the_board_and_through_the_command(tmp_path):
         cli.invoke(app, ["leaderboard", "toy", "--runs-dir", str(tmp_path / "runs"), "--json"]).output
     )
     assert as_json["submitted"] == 3 and {"cv", "cv_std", "lb", "outside"} <= set(as_json["rows"][0])
+
+
+def test_the_command_takes_a_spec_path_or_folder_as_the_competition(tmp_path):
+    from compete.cli import app as compete_app
+
+    runs = tmp_path / "runs"
+    ledger_with(runs, [("a", 0.80, 0.01, None, None), ("b", 0.85, 0.01, None, None)])
+    folder = tmp_path / "competitions" / "c"
+    folder.mkdir(parents=True)
+    (folder / "competition.toml").write_text('task = "binary"\ntarget = "y"\nid = "id"\n')
+    (tmp_path / "c.toml").write_text('task = "binary"\ntarget = "y"\nid = "id"\n')
+    for given in (folder / "competition.toml", folder, tmp_path / "c.toml", "c"):
+        res = cli.invoke(compete_app, ["leaderboard", str(given), "--runs-dir", str(runs), "--json"])
+        assert res.exit_code == 0, (given, res.output)
+        board = json.loads(res.output)
+        assert board["competition"] == "c" and [r["run_id"] for r in board["rows"]] == ["b", "a"], given
+    res = cli.invoke(compete_app, ["leaderboard", str(tmp_path / "nope.toml"), "--runs-dir", str(runs)])
+    assert res.exit_code == 2 and "nope.toml: no such spec file" in res.output

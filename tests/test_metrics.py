@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
+from compete.errors import SpecError
 from compete.metrics import METRICS, get_metric
 
 rng = np.random.default_rng(0)
@@ -42,8 +43,10 @@ def test_directions_and_kinds():
 
 
 def test_unknown_metric_lists_known():
-    with pytest.raises(Exception, match="unknown metric 'gini'.*known metrics: accuracy, auc"):
+    with pytest.raises(SpecError, match=r"^unknown metric 'gini' in metric; known metrics: accuracy, auc, "):
         get_metric("gini")
+    with pytest.raises(SpecError, match=r"^unknown metric 'gini' in --metric; known metrics: accuracy, "):
+        get_metric("gini", where="--metric")
 
 
 def test_floor_metrics_match_precision_and_recall():

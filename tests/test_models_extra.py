@@ -7,10 +7,6 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-import compete.models.bagging  # noqa: F401  (registration until compete.models imports these)
-import compete.models.boosting  # noqa: F401
-import compete.models.forest  # noqa: F401
-import compete.models.linear  # noqa: F401
 from compete.errors import DeviceError, ModelError, SpecError
 from compete.models import MODELS, make_model
 from compete.models.linear import column_kinds, to_float
@@ -156,4 +152,24 @@ def test_column_kinds_and_datetimes_as_days() -> None:
 
 
 def test_registered() -> None:
-    assert {"linear", "random_forest", "extra_trees", "bag", "boost"} <= set(MODELS.names())
+    """``import compete.models`` alone registers every model (a fresh interpreter: this file's own
+    imports, or any other test's, cannot do the registering for it)."""
+    import json
+    import subprocess
+    import sys
+
+    code = "import json; from compete.models import MODELS; print(json.dumps(MODELS.names()))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    fresh = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {
+        "linear",
+        "random_forest",
+        "extra_trees",
+        "bag",
+        "boost",
+        "lightgbm",
+        "xgboost",
+        "catboost",
+    } <= set(fresh)
+    assert fresh == MODELS.names()  # nothing registers a model only once some other module is imported

@@ -10,7 +10,7 @@ import pytest
 from compete.errors import SpecError
 from compete.foldloop import cross_fit
 from compete.runner import RunOptions, prepare_run, resolve_spec
-from compete.tune import TuneOptions, search_overrides, tune
+from compete.tune import TuneOptions, data_fingerprint, search_overrides, storage_url, study_name, tune
 from compete.tune_params import best_params, resolve_params, study_report
 from tests import conftest
 
@@ -75,19 +75,33 @@ def test_xgboost_prunes_inside_a_fold(tmp_path: Path):
 
 def test_run_picks_up_the_best_parameters(tmp_path: Path):
     comps = write_competition(tmp_path)
-    spec = resolve_spec(RunOptions("toy", comps, runs_dir=tmp_path / "runs"))
-    assert resolve_params(spec, "best", runs_dir=tmp_path / "runs") == (spec, [])  # no study yet
+    run_opts = RunOptions("toy", comps, tmp_path / "data", runs_dir=tmp_path / "runs", device="cpu")
+    spec = resolve_spec(run_opts)
+    data = data_fingerprint(prepare_run(run_opts, spec).ctx)
+    calls: list[str] = []
+
+    def fingerprint() -> str:
+        calls.append(data)
+        return data
+
+    runs = tmp_path / "runs"
+    assert resolve_params(spec, "best", runs_dir=runs, fingerprint=fingerprint) == (spec, [])  # no study yet
+    assert not calls  # ... and with no study file the data's fingerprint is not even computed
     assert not (tmp_path / "runs" / "optuna.sqlite3").exists()  # a look-up creates nothing
     result = tune(options(tmp_path, trials=2, search={}))
-    tuned, notes = resolve_params(spec, "best", runs_dir=tmp_path / "runs")
+    tuned, notes = resolve_params(spec, "best", runs_dir=tmp_path / "runs", fingerprint=data)
     assert tuned.models[0].params == {**spec.models[0].params, **result.best_params}
     assert notes and result.study in notes[0]
-    assert best_params("toy", "lightgbm", spec, runs_dir=tmp_path / "runs") == result.best_params
+    assert (
+        best_params("toy", "lightgbm", spec, runs_dir=tmp_path / "runs", fingerprint=data)
+        == result.best_params
+    )
     assert resolve_params(spec, "default", runs_dir=tmp_path / "runs") == (spec, [])
     other = spec.__class__(**{**spec.__dict__, "cv": spec.cv.__class__(folds=4)})
     assert (
-        resolve_params(other, "best", runs_dir=tmp_path / "runs")[0] == other
+        resolve_params(other, "best", runs_dir=tmp_path / "runs", fingerprint=data)[0] == other
     )  # another spec: another study
+    assert resolve_params(spec, "best", runs_dir=tmp_path / "runs", fingerprint="other data")[0] == spec
     path = tmp_path / "p.json"
     path.write_text(json.dumps({"num_leaves": 7}))
     from_file, _ = resolve_params(spec, str(path))
@@ -95,13 +109,18 @@ def test_run_picks_up_the_best_parameters(tmp_path: Path):
 
 
 def test_spec_fixed_and_narrowed_parameters(tmp_path: Path):
+    import optuna
+
     write_competition(tmp_path)
     search = {"learning_rate": {"low": 0.05, "high": 0.06}, "num_leaves": [4, 5], "max_bin": 63}
-    tune(options(tmp_path, trials=3, search={**FAST, **search}))
-    report = study_report(options(tmp_path, search={**FAST, **search}))
-    for trial_params in [report["best"]["params"]]:
+    result = tune(options(tmp_path, trials=3, search={**FAST, **search}))
+    study = optuna.load_study(study_name=result.study, storage=storage_url(None, tmp_path / "runs"))
+    drawn = [t.user_attrs["params"] for t in study.trials]  # every trial's parameters, not only the best's
+    assert len(drawn) == 3
+    for trial_params in drawn:
         assert 0.05 <= trial_params["learning_rate"] <= 0.06 and trial_params["num_leaves"] in (4, 5)
         assert trial_params["max_bin"] == 63 and trial_params["n_estimators"] == 40
+    assert study_report(options(tmp_path, search={**FAST, **search}))["best"]["params"] in drawn
 
 
 @pytest.mark.parametrize(
@@ -130,9 +149,11 @@ def test_needs_a_stopping_rule_and_a_tunable_model(tmp_path: Path):
     assert search_overrides(spec, spec.models[0], {"max_bin": 63}) == {"max_bin": 63}
 
 
-def test_timeout_is_kept_even_inside_a_long_fold(tmp_path: Path):
+def test_timeout_is_kept_even_inside_a_long_fold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     write_competition(tmp_path, n=2000)
     search = {**FAST, "n_estimators": 100_000, "learning_rate": 1e-4}  # one fold would take minutes
+    ticks = iter(range(10**9))  # tune's clock moves 1 ms a reading: the timeout falls inside fold 0,
+    monkeypatch.setattr("compete.tune.clock", lambda: next(ticks) / 1000)  # however busy the machine
     result = tune(options(tmp_path, trials=None, timeout=4.0, search=search))
     assert result.trials_run == 1 and result.pruned == 1, result
     note = study_report(options(tmp_path, search=search))["history"][0]["note"]
@@ -202,3 +223,90 @@ def test_study_names_of_0_1_specs_survive_fields_added_since(tmp_path: Path):
     assert objective_hash(spec, model, search_overrides(spec, model)) == "b350a54bcb"
     by_day = dataclasses.replace(spec, cv=dataclasses.replace(spec.cv, group_period="day"))
     assert objective_hash(by_day, model, search_overrides(spec, model)) != "b350a54bcb"  # set: a new study
+
+
+def test_study_name_holds_a_fingerprint_of_the_data(tmp_path: Path):
+    from compete.spec import ModelSpec
+    from compete.tune import legacy_study_name
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_competition(a)
+    write_competition(b, n=250)  # the same spec over other data
+
+    def prepared(root: Path):
+        return prepare_run(RunOptions("toy", root / "competitions", root / "data", device="cpu"))
+
+    pa, pa_again, pb = prepared(a), prepared(a), prepared(b)
+    model = ModelSpec("lightgbm", dict(pa.spec.models[0].params))
+    # by the spec alone (compete 0.1.0) the two would be one study
+    assert legacy_study_name(pa.spec, model, {}) == legacy_study_name(pb.spec, model, {})
+    fa, fb = data_fingerprint(pa.ctx), data_fingerprint(pb.ctx)
+    assert fa == data_fingerprint(pa_again.ctx) and fa.startswith("240x") and fb.startswith("250x")
+    assert study_name(pa.spec, model, {}, fa) == study_name(pa_again.spec, model, {}, fa)
+    assert study_name(pa.spec, model, {}, fa) != study_name(pb.spec, model, {}, fb)
+    # one changed value, or the same values in another row order, is other data
+    changed = pa_again.ctx
+    changed.X = changed.X.copy()
+    changed.X.iloc[0, 0] = 123.0
+    assert data_fingerprint(changed) != fa
+    changed.X = pa.ctx.X.iloc[::-1].reset_index(drop=True)
+    assert data_fingerprint(changed) != fa
+
+
+def test_workers_with_other_data_tune_other_studies(tmp_path: Path):
+    write_competition(tmp_path)
+    first = tune(options(tmp_path, trials=1, search={}))
+    write_competition(tmp_path / "other", n=250)  # same competition name and spec, other data
+    other = tune(options(tmp_path, trials=1, search={}, data_root=tmp_path / "other" / "data"))
+    assert other.study != first.study and other.total_trials == 1
+    again = tune(options(tmp_path, trials=1, search={}))
+    assert again.study == first.study and again.total_trials == 2
+    # an explicit --study name cannot be shared across data either
+    tune(options(tmp_path, trials=1, search={}, study="shared"))
+    with pytest.raises(SpecError, match=r"--study 'shared' was tuned on other data \(fingerprint 240x"):
+        tune(options(tmp_path, trials=1, search={}, study="shared", data_root=tmp_path / "other" / "data"))
+
+
+def test_run_reads_a_0_1_study_named_by_the_spec_only(tmp_path: Path):
+    import optuna
+
+    from compete.tune import legacy_study_name
+
+    comps = write_competition(tmp_path)
+    spec = resolve_spec(RunOptions("toy", comps))
+    model = spec.models[0]
+    storage = storage_url(None, tmp_path / "runs")
+    (tmp_path / "runs").mkdir()
+    old = optuna.create_study(study_name=legacy_study_name(spec, model, search_overrides(spec, model)),
+                              storage=storage, direction="maximize")  # fmt: skip
+    old.add_trial(optuna.trial.create_trial(params={}, distributions={}, value=0.9,
+                                            user_attrs={"params": {"num_leaves": 9}}))  # fmt: skip
+    tuned, notes = resolve_params(spec, "best", runs_dir=tmp_path / "runs", fingerprint="240x3+120x3:abc")
+    assert tuned.models[0].params["num_leaves"] == 9
+    assert "made by compete 0.1.0" in notes[0] and "its data were not checked" in notes[0]
+    old.set_user_attr("data", "someone else's data")  # a study that recorded other data is never used
+    assert resolve_params(spec, "best", runs_dir=tmp_path / "runs", fingerprint="240x3+120x3:abc") == (
+        spec,
+        [],
+    )
+
+
+def test_show_labels_fanova_importances_and_computes_them_so(monkeypatch: pytest.MonkeyPatch):
+    import optuna
+
+    from compete.tune_params import _importances
+
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(lambda t: t.suggest_float("a", 0, 1) ** 2 + 0.01 * t.suggest_float("b", 0, 1), n_trials=20)
+    seen = []
+    real = optuna.importance.get_param_importances
+
+    def spy(study, **kwargs):
+        seen.append(kwargs.get("evaluator"))
+        return real(study, **kwargs)
+
+    monkeypatch.setattr(optuna.importance, "get_param_importances", spy)
+    imp = _importances(study, 10)
+    # optuna 5's default evaluator is PED-ANOVA; `tune --show` titles its table "fANOVA"
+    assert [type(e).__name__ for e in seen] == ["FanovaImportanceEvaluator"]
+    assert list(imp) == ["a", "b"] and imp["a"] > imp["b"]

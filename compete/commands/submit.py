@@ -166,7 +166,9 @@ def fetch_command(
 
 @cli_errors
 def leaderboard_command(
-    competition: Annotated[str, typer.Argument(help="Competition name.")],
+    competition: Annotated[
+        str, typer.Argument(help="Competition name, or a path to its competition.toml (or its folder).")
+    ],
     runs_dir: RunsDir = Path("runs"),
     sort: Annotated[str, typer.Option("--sort", help="cv | lb: what 'best first' means.")] = "cv",
     submitted: Annotated[bool, typer.Option("--submitted", help="Only runs that were submitted.")] = False,
@@ -175,15 +177,25 @@ def leaderboard_command(
     """Runs with CV, fold std and LB side by side; CV↔LB correlation; runs whose LB is outside CV ± 2 std."""
     from compete.leaderboard import leaderboard
 
-    board = leaderboard(
-        runs_dir, Path(competition).name if competition.endswith(".toml") else competition, sort
-    )
+    board = leaderboard(runs_dir, _board_name(competition), sort)
     if submitted:
         board.rows = board.submitted
     if as_json:
         typer.echo(json.dumps(board.to_dict()))
         return
     _print_board(board)
+
+
+def _board_name(competition: str) -> str:
+    """The name the runs were recorded under: a path to a .toml, or a folder holding competition.toml,
+    is read as :func:`compete.spec.load_spec` names it (its ``name`` key, else the folder's name for
+    competition.toml); anything else is the name itself (no spec needed to read the ledger)."""
+    path = Path(competition)
+    if path.suffix == ".toml" or (path.is_dir() and (path / "competition.toml").is_file()):
+        from compete.spec import find_spec, load_spec
+
+        return load_spec(find_spec(competition, path.parent)).name
+    return competition
 
 
 def _print_board(board: Any) -> None:

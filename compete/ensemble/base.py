@@ -8,7 +8,7 @@ folds, so their reported score never comes from their training fit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -93,6 +93,27 @@ class Ensemble(BaseEstimator):  # type: ignore[misc]
             raise ModelError(f"ensemble {self.name!r}: unknown parameter(s) {unknown}; allowed: {ok}")
         return {**self.allowed, **given}
 
+    @classmethod
+    def param_problems(cls, params: dict[str, Any], labels: Sequence[str]) -> list[tuple[str, str]]:
+        """``(parameter, what is wrong with it)`` for each parameter this method cannot take, found
+        without any data (the spec load reports the first); ``labels`` are the run's model labels.
+
+        A parameter must be one of :attr:`allowed` and of its default's type (``weights``: a table
+        of non-negative numbers over the model labels, with a positive sum).
+        """
+        out = []
+        for key, value in params.items():
+            if key not in cls.allowed:
+                ok = ", ".join(sorted(cls.allowed)) or "(none)"
+                out.append((key, f"unknown parameter for method {cls.name!r}; allowed: {ok}"))
+            elif key == "weights":
+                out += [(key, msg) for msg in _weight_problems(value, labels)]
+            elif not _same_kind(value, cls.allowed[key]):
+                want = type(cls.allowed[key]).__name__
+                out.append((key, f"got {value!r}; method {cls.name!r} takes a {_KINDS.get(want, want)} here "
+                                 f"(default {cls.allowed[key]!r})"))  # fmt: skip
+        return out
+
     def fit(
         self, oof: Preds, y: np.ndarray, X: pd.DataFrame | None = None, folds: Folds | None = None
     ) -> Ensemble:
@@ -116,6 +137,31 @@ class Ensemble(BaseEstimator):  # type: ignore[misc]
 
     def _predict(self, preds: Preds, X: pd.DataFrame | None) -> np.ndarray:
         raise NotImplementedError
+
+
+_KINDS = {"int": "whole number", "float": "number", "str": "string", "bool": "true/false", "dict": "table",
+          "list": "array"}  # fmt: skip
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    """Whether ``value`` has the type of ``default`` (an int is a float; a bool is neither)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float)
+    return default is None or isinstance(value, type(default))
+
+
+def _weight_problems(value: Any, labels: Sequence[str]) -> list[str]:
+    if not isinstance(value, dict):
+        return [f"got {value!r}; write a table of model label = weight, e.g. {{lightgbm = 2, xgboost = 1}}"]
+    unknown = sorted(set(value) - set(labels))
+    if unknown:
+        return [f"names unknown model(s) {unknown}; models: {', '.join(labels)}"]
+    bad = [v for v in value.values() if isinstance(v, bool) or not isinstance(v, int | float) or v < 0]
+    if bad or sum(value.values()) <= 0:
+        return [f"got {value!r}; weights must be numbers >= 0 with a positive sum"]
+    return []
 
 
 def take(preds: Preds, rows: np.ndarray) -> Preds:

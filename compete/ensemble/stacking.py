@@ -14,6 +14,7 @@ out-of-fold predictions.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -98,6 +99,27 @@ class StackingEnsemble(Ensemble):
         "meta": "linear", "meta_params": {}, "levels": 2, "level2": ["linear", "lightgbm"], "level2_params": {},
         "features": False,
     }  # fmt: skip
+
+    @classmethod
+    def param_problems(cls, params: dict[str, Any], labels: Sequence[str]) -> list[tuple[str, str]]:
+        """As :meth:`Ensemble.param_problems`, and ``levels`` 2 or 3, ``meta``/``level2`` registered
+        models, ``level2_params`` only for the ``level2`` models."""
+        from compete.models import MODELS
+
+        out = super().param_problems(params, labels)
+        if out:
+            return out
+        p = {**cls.allowed, **params}
+        if p["levels"] not in (2, 3):
+            out.append(("levels", f"got {p['levels']!r}; allowed: 2 or 3"))
+        for key, names in (("meta", [p["meta"]]), ("level2", p["level2"])):
+            unknown = [n for n in names if n not in MODELS]
+            if unknown:
+                out.append((key, f"got {unknown[0]!r}; models: {', '.join(MODELS.names())}"))
+        extra = sorted(set(p["level2_params"]) - set(p["level2"]))
+        if extra:
+            out.append(("level2_params", f"names {extra[0]!r}, not one of level2 = {p['level2']}"))
+        return out
 
     def _fit(self, oof: Preds, y: np.ndarray, X: pd.DataFrame | None, folds: Folds | None) -> None:
         p = self.p

@@ -5,6 +5,12 @@
 ``recipes.py``), checks its parameters, and returns a :class:`FeaturePipeline`. The fold loop
 calls ``fit_transform_train`` on each fold's training part only, then ``transform`` on the
 validation part and the test set.
+
+A competition's ``recipes.py`` is that competition's alone: what it registers with
+``@FEATURES.register`` goes into a table kept for its folder (:meth:`~compete.registry.Registry.scoped`),
+never into the process-wide :data:`FEATURES`, so the next competition run in the same process does
+not see it. :func:`check_steps` checks at spec load whatever can be decided without running the
+competition's own code.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import importlib.util
 import inspect
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,7 +31,7 @@ import pandas as pd
 from compete.errors import ModelError, SpecError
 from compete.features.registry import FEATURES
 
-__all__ = ["FeaturePipeline", "build_pipeline", "describe_recipes"]
+__all__ = ["FeaturePipeline", "build_pipeline", "check_steps", "describe_recipes"]
 
 INJECTED = ("task", "random_state")
 
@@ -103,11 +110,26 @@ def _param_names(cls: Any) -> list[str] | None:
     return [p.name for p in params if p.kind is not p.VAR_POSITIONAL]
 
 
-_USER_MODULES: dict[str, ModuleType] = {}
+@dataclass
+class _UserRecipes:
+    """A competition's ``recipes.py``: the module and the recipes it registered (its own table)."""
+
+    path: Path
+    module: ModuleType
+    registered: dict[str, type]
+
+    def get(self, name: str) -> type | None:
+        if name in self.registered:
+            return self.registered[name]
+        obj = getattr(self.module, name, None)
+        return obj if inspect.isclass(obj) else None
 
 
-def _user_module(spec_dir: str | Path | None) -> ModuleType | None:
-    """The competition's ``recipes.py`` (imported once; it may register recipes in FEATURES)."""
+_USER_MODULES: dict[str, _UserRecipes] = {}
+
+
+def _user_module(spec_dir: str | Path | None) -> _UserRecipes | None:
+    """The competition's ``recipes.py``, imported once per folder; its registrations stay its own."""
     if spec_dir is None:
         return None
     path = Path(spec_dir) / "recipes.py"
@@ -120,8 +142,13 @@ def _user_module(spec_dir: str | Path | None) -> ModuleType | None:
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        spec.loader.exec_module(module)
-        _USER_MODULES[key] = module
+        try:
+            with FEATURES.scoped() as registered:
+                spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        _USER_MODULES[key] = _UserRecipes(path, module, registered)
     return _USER_MODULES[key]
 
 
@@ -133,13 +160,19 @@ def _resolve(name: str, where: str, spec_dir: str | Path | None) -> type:
         except (ImportError, AttributeError) as exc:
             raise SpecError(f"{where}: cannot import recipe {name!r} ({exc}); "
                             "write it as package.module:Class with the package importable") from None  # fmt: skip
-    module = _user_module(spec_dir)
+    own = _user_module(spec_dir)  # imported even for a built-in name: a clash with one fails here
     if name in FEATURES:
         return FEATURES.get(name)
-    if module is not None and inspect.isclass(getattr(module, name, None)):
-        return getattr(module, name)  # type: ignore[no-any-return]
-    extra = f" (and the classes of {Path(str(spec_dir)) / 'recipes.py'})" if module is not None else ""
-    raise SpecError(f"{where}: unknown recipe {name!r}; known recipes{extra}: {', '.join(FEATURES.names())}")
+    found = own.get(name) if own is not None else None
+    if found is not None:
+        return found
+    raise SpecError(_unknown(name, where, own.path if own is not None else None))
+
+
+def _unknown(name: str, where: str, recipes: Path | None) -> str:
+    mine = f", the recipes and classes of {recipes}" if recipes is not None else ""
+    return (f"{where}: unknown recipe {name!r}; known recipes: {', '.join(FEATURES.names())}{mine}; "
+            "or write package.module:Class")  # fmt: skip
 
 
 def _make(step: Any, i: int, task: str, seed: int, spec_dir: str | Path | None) -> tuple[str, Any]:
@@ -159,6 +192,21 @@ def _make(step: Any, i: int, task: str, seed: int, spec_dir: str | Path | None) 
         return f"{where} ({step.name})", cls(**params)
     except (TypeError, ValueError) as exc:
         raise SpecError(f"{where}: recipe {step.name!r} rejected its parameters: {exc}") from None
+
+
+def check_steps(steps: Sequence[Any], *, task: str, seed: int, spec_dir: str | Path | None) -> None:
+    """Check the ``[[features]]`` steps as far as a spec load can without running user code.
+
+    A built-in recipe is checked fully (name, parameters, construction). Any other name is unknown
+    unless it is an import path (``package.module:Class``, imported when the run builds its
+    pipeline) or the competition has a ``recipes.py`` (which defines its names when it runs).
+    """
+    has_own = spec_dir is not None and (Path(spec_dir) / "recipes.py").is_file()
+    for i, step in enumerate(steps):
+        if step.name in FEATURES:
+            _make(step, i, task, seed, None)
+        elif ":" not in step.name and not has_own:
+            raise SpecError(_unknown(step.name, f"features[{i}].recipe", None))
 
 
 def build_pipeline(steps: Sequence[Any], *, task: str, seed: int,
