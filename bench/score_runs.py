@@ -1,53 +1,87 @@
-"""Run compete on competition folders with answer keys and score each submission like a leaderboard.
+"""Run compete as a user types it on competition folders with answer keys, and score each submission.
 
-    python bench/score_runs.py --data-root ../shared/datasets titanic adult [--extra "--models lightgbm"]
+    python bench/score_runs.py --data-root ../shared/datasets titanic adult --extra "--time-budget 120"
 
-Prints one markdown row per competition: CV score, local leaderboard score (answers.csv), wall seconds.
+Each competition runs ``compete run NAME --data-root ROOT --output OUT/NAME.csv EXTRA`` with the progress
+display on (no ``--json``), in its own process, from the repository root so the shipped specs are found.
+Prints one Markdown row per competition: exit code, the last line the command printed, CV and final
+model (read from the run record), the answers.csv score of the file written by ``--output``, wall
+seconds. A run that crashes or prints no ``submission:`` line is a failed row, not a skipped one.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import shlex
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from compete.io import find_table, read_table
 from compete.leaderboard import score_files
+from compete.runs import list_runs
 from compete.spec import find_spec, load_spec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from suite import read_run  # noqa: E402  (bench/suite.py, beside this file)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def compete_bin() -> str:
+    script = Path(sys.executable).with_name("compete")
+    return str(script) if script.exists() else "compete"
+
+
+def one(name: str, args: argparse.Namespace, out: Path) -> str:
+    runs = Path(args.runs_dir)
+    before = {r["run_id"] for r in list_runs(runs, name)}
+    sub = out / f"{name}.csv"
+    cmd = [
+        compete_bin(),
+        "run",
+        name,
+        "--data-root",
+        args.data_root,
+        "--output",
+        str(sub),
+        *shlex.split(args.extra),
+    ]
+    if args.runs_dir != "runs":
+        cmd += ["--runs-dir", args.runs_dir]
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env={**os.environ, "COLUMNS": "200"})
+    wall = time.perf_counter() - t0
+    lines = [line for line in (done.stdout + done.stderr).strip().splitlines() if line.strip()]
+    last = lines[-1].strip() if lines else ""
+    if done.returncode != 0 or not last.startswith("submission:") or not sub.is_file():
+        return f"| {name} | {done.returncode} | `{last}` | failed | | | {wall:.0f} |"
+    run = read_run(runs, name, before)
+    spec = load_spec(find_spec(name, REPO / "competitions"))
+    folder = Path(args.data_root) / name
+    train = read_table(find_table(folder, "train"))
+    lb = score_files(sub, folder / "answers.csv", spec, train[spec.target])
+    return f"| {name} | 0 | `{last}` | {run['final']} | {run['cv']:.5f} | {lb:.5f} | {wall:.0f} |"
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="+")
     ap.add_argument("--data-root", required=True)
-    ap.add_argument("--runs-dir", default="runs")
-    ap.add_argument("--competitions", default="competitions")
-    ap.add_argument(
-        "--extra", default="", help='more `compete run` options, e.g. "--models lightgbm --seed 7"'
-    )
+    ap.add_argument("--runs-dir", default="runs", help="as compete's --runs-dir (relative to the repository)")
+    ap.add_argument("--out", default=None, help="folder for the submissions (default: a temporary one)")
+    ap.add_argument("--extra", default="", help='more `compete run` options, e.g. "--time-budget 120"')
     args = ap.parse_args()
-    print("| competition | metric | final | CV | local LB | wall s |\n|---|---|---|---|---|---|")
+    args.data_root = str(Path(args.data_root).resolve())
+    out = Path(args.out or tempfile.mkdtemp(prefix="score-runs-"))
+    out.mkdir(parents=True, exist_ok=True)
+    print("| competition | exit | last line | final | CV | answers | wall s |\n|---|---|---|---|---|---|---|")
     for name in args.names:
-        cmd = ["compete", "run", name, "--data-root", args.data_root, "--runs-dir", args.runs_dir,
-               "--competitions", args.competitions, "--json", *args.extra.split()]  # fmt: skip
-        t0 = time.perf_counter()
-        out = subprocess.run(cmd, capture_output=True, text=True)
-        if out.returncode != 0:
-            print(
-                f"| {name} | failed: {out.stderr.strip().splitlines()[-1] if out.stderr else out.returncode} |"
-            )
-            continue
-        summary = json.loads(out.stdout.strip().splitlines()[-1])
-        spec = load_spec(find_spec(name, args.competitions))
-        folder = Path(args.data_root) / name
-        train = read_table(find_table(folder, "train"))
-        lb = score_files(summary["submission"], folder / "answers.csv", spec, train[spec.target])
-        print(f"| {name} | {spec.metric} | {summary['final']} | {summary['cv_score']:.4f} | {lb:.4f} | "
-              f"{time.perf_counter() - t0:.0f} |", flush=True)  # fmt: skip
+        print(one(name, args, out), flush=True)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
