@@ -14,14 +14,14 @@ import argparse
 import time
 from pathlib import Path
 
-from compete.cv import folds_signature
+from compete.cv.splits import folds_signature
 from compete.ensemble import combine
-from compete.leaderboard import score_submission
-from compete.metrics import get_metric
-from compete.runner import RunOptions, prepare_run
-from compete.runs import load_run
-from compete.submission import build_submission
-from compete.thresholds import choose_threshold, cross_fitted_score
+from compete.records.runs import load_run
+from compete.run.runner import RunOptions, prepare_run
+from compete.scoring.metrics import get_metric
+from compete.scoring.thresholds import choose_threshold, cross_fitted_score
+from compete.submission.build import build_submission
+from compete.submission.score import score_submission
 
 METHODS = [("mean", {}), ("rank", {}), ("geometric", {}), ("hill_climb", {}), ("stacking", {}),
            ("stacking", {"meta": "lightgbm"})]  # fmt: skip
@@ -44,7 +44,7 @@ def main() -> None:
                 f"{name}: the runs' folds are not the spec's (seed or folds changed); re-run them"
             )
         answers = prep.data.folder / "answers.csv"
-        from compete.io import read_table
+        from compete.data.files import read_table
 
         truth = read_table(Path(answers))
         for label in oofs:
@@ -73,7 +73,7 @@ def pooled(runs_dir: str, name: str, run_ids: list[str]) -> tuple[dict, dict, st
 
 
 def row(name: str, label: str, prep, oof, test, truth, seconds: float) -> None:  # type: ignore[no-untyped-def]
-    from compete.foldloop import score_oof
+    from compete.cv.foldloop import score_oof
 
     codec, spec = prep.codec, prep.spec
     threshold = choose_threshold(prep.ctx.y, oof, codec.metric)

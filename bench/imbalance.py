@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from compete.io import read_table
-from compete.leaderboard import _encode
-from compete.metrics import get_metric
-from compete.runner import RunOptions, prepare_run, run_competition
-from compete.runs import load_run
-from compete.thresholds import Threshold, apply_threshold, choose_threshold
+from compete.data.files import read_table
+from compete.records.runs import load_run
+from compete.run.runner import RunOptions, prepare_run, run_competition
+from compete.scoring.metrics import get_metric
+from compete.scoring.thresholds import Threshold, apply_threshold, choose_threshold
+from compete.submission.score import encode_labels
 
 
 def scores(y: np.ndarray, p: np.ndarray, cut: Threshold) -> list[float]:
@@ -55,7 +55,7 @@ def main() -> None:
             cut = choose_threshold(prep.ctx.y, oof, "f1")
             truth = read_table(Path(prep.data.folder) / "answers.csv")
             truth = truth.set_index(prep.spec.id).loc[prep.data.test[prep.spec.id]][prep.spec.target]
-            y_test = _encode(prep.codec, truth)
+            y_test = encode_labels(prep.codec, truth)
             assert cut is not None  # f1 is a label metric
             row = [*scores(prep.ctx.y, oof, cut), cut.value, *scores(y_test, test, cut)]
             cells = " | ".join(f"{v:.4f}" for v in row)

@@ -65,8 +65,8 @@ def _inner(kind: str, data_root: Path, runs: str, start: float) -> None:
         overhead.bare(data_root / "adult", Path(runs) / "bare.csv")
         return
     import compete.cli as cli
-    import compete.runner as runner
-    import compete.tune_params as tune_params
+    import compete.run.runner as runner
+    import compete.tune.params as tune_params
 
     for module, name in [(runner, p) for p in PHASES[1:]] + [(tune_params, PHASES[0])]:
         original = getattr(module, name)

@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from compete.io import find_table, read_table
-from compete.leaderboard import score_files
-from compete.runs import list_runs
+from compete.data.files import find_table, read_table
+from compete.records.runs import list_runs
 from compete.spec import find_spec, load_spec
+from compete.submission.score import score_files
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import read_run  # noqa: E402  (bench/suite.py, beside this file)

@@ -146,8 +146,8 @@ def spec_of(meta: dict[str, Any]) -> Any:
 
 
 def score(folder: Path, meta: dict[str, Any], submission: Path) -> float:
-    from compete.io import read_table
-    from compete.leaderboard import score_files
+    from compete.data.files import read_table
+    from compete.submission.score import score_files
 
     spec = spec_of(meta)
     train = read_table(folder / "train.csv")
@@ -196,7 +196,7 @@ def compete_cmd(folder: Path, args: argparse.Namespace, runs: Path, sub: Path) -
 
 
 def run_ids(runs: Path, competition: str) -> set[str]:
-    from compete.runs import list_runs
+    from compete.records.runs import list_runs
 
     return {r["run_id"] for r in list_runs(runs, competition)}
 
@@ -205,7 +205,7 @@ def read_run(runs: Path, competition: str, before: set[str]) -> dict[str, Any]:
     """The run ``compete run`` just recorded under ``runs``: the newest ledger row of ``competition``
     whose id is not in ``before``, with its folder's ``scores.json``. Raises ``LookupError`` when there
     is none or its record is incomplete."""
-    from compete.runs import list_runs
+    from compete.records.runs import list_runs
 
     new = [r for r in list_runs(runs, competition) if r["run_id"] not in before]
     if not new:
@@ -336,7 +336,7 @@ def table(results: list[Result], systems: list[str], what: str) -> str:
     head = "| competition | metric | " + " | ".join(systems) + " |"
     lines = [head, "|" + "---|" * (len(systems) + 2)]
     for comp in comps:
-        from compete.metrics import get_metric
+        from compete.scoring.metrics import get_metric
 
         arrow = ARROW[get_metric(metric[comp]).greater_is_better]
         cells = " | ".join(cell(by.get((comp, s)), what) for s in systems)
@@ -346,7 +346,7 @@ def table(results: list[Result], systems: list[str], what: str) -> str:
 
 def tally(results: list[Result], systems: list[str]) -> str:
     """How often compete's score beats each other system's, over the competitions both finished."""
-    from compete.metrics import get_metric
+    from compete.scoring.metrics import get_metric
 
     by = {(r.competition, r.system): r for r in results if r.status == "ok"}
     comps = list(dict.fromkeys(r.competition for r in results))

@@ -119,8 +119,8 @@ def free_text(spec: Spec, train: Path) -> list[str]:
     without ``Name``), and so do its decision tree, AdaBoost and naive Bayes. compete turns such a
     column into text features; the baseline leaves it out.
     """
-    from compete.io import read_table
-    from compete.schema import infer_schema
+    from compete.data.files import read_table
+    from compete.data.schema import infer_schema
 
     frame = read_table(train, tuple(spec.schema.na_values))
     features = frame.drop(columns=[c for c in (spec.id, spec.target, *spec.schema.ignore) if c in frame])
@@ -159,7 +159,7 @@ def run_baseline(
     The engine sees the raw training file only (never the test file); it cross-validates with the
     spec's fold scheme, fold count and seed inside its own training split.
     """
-    from compete.io import find_table, resolve_data_dir
+    from compete.data.files import find_table, resolve_data_dir
     from compete.spec import find_spec, load_spec
 
     if engine not in ENGINES:
@@ -167,7 +167,7 @@ def run_baseline(
     exe = find_python(python)
     spec = load_spec(find_spec(competition, competitions_dir))
     train = find_table(resolve_data_dir(spec, data_root, data_dir), spec.file("train"))
-    from compete.runs import new_run_id, staged_run
+    from compete.records.runs import new_run_id, staged_run
 
     run_id = new_run_id()
     with staged_run(runs_dir, spec.name, run_id) as tmp:
@@ -196,8 +196,8 @@ def _call_worker(exe: Path, cfg: dict[str, Any], log: Path) -> None:
 
 
 def _record(spec: Spec, result: BaselineResult, runs_dir: str | Path) -> None:
-    from compete.metrics import get_metric
-    from compete.runs import record_run
+    from compete.records.runs import record_run
+    from compete.scoring.metrics import get_metric
 
     models = [str(row.get("Model", row.get("key", ""))) for row in result.leaderboard]
     record_run(runs_dir, {

@@ -70,7 +70,7 @@ def run(
 ) -> None:
     """Cross-validate the spec's models, ensemble them and write a submission and a run record."""
     started = time.monotonic()  # a --time-budget counts from the command's start
-    from compete.runner import RunOptions, run_competition
+    from compete.run.runner import RunOptions, run_competition
 
     opts = RunOptions(competition, competitions, data_root, data_dir, runs_dir, seed, device,
                       models.split(",") if models else None, folds, resample, output, note=note,
@@ -95,7 +95,7 @@ def runs_cmd(
 ) -> None:
     """List past runs from the ledger, newest first."""
     from compete.commands.output import print_runs
-    from compete.runs import list_runs
+    from compete.records.runs import list_runs
 
     print_runs(_console(), list_runs(runs_dir, competition)[:limit])
 
@@ -117,9 +117,9 @@ def ensemble(
     ] = None,
 ) -> None:
     """Blend or stack past runs made with the same folds into a new run and submission."""
-    from compete.blend_runs import ensemble_runs
     from compete.commands.output import print_run
-    from compete.runner import RunOptions
+    from compete.run.blend import ensemble_runs
+    from compete.run.runner import RunOptions
 
     opts = RunOptions(competition, competitions, data_root, data_dir, runs_dir, output=output, device="cpu")
     print_run(_console(), ensemble_runs(opts, [r.strip() for r in runs.split(",") if r.strip()], method))

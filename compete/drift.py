@@ -1,7 +1,7 @@
 """Adversarial validation: can a classifier tell the train rows from the test rows?
 
 A LightGBM classifier is cross-validated on "is this row from test?" over the typed features (the
-same frames the models see, after the same :class:`~compete.prepare.Finalize` step). Its CV AUC says
+same frames the models see, after the same :class:`~compete.features.finalize.Finalize` step). Its CV AUC says
 how different test looks from train: ≈ 0.5 means test is drawn like train and the CV score can be
 trusted as an estimate of the leaderboard; near 1.0 means the split itself is learnable (a time
 split, a different population) and the features that give it away are listed by importance. The
@@ -107,7 +107,7 @@ def drift_auc(X: pd.DataFrame, X_test: pd.DataFrame, seed: int = 0, *, folds: in
     """Cross-validated AUC of a LightGBM classifier telling rows of ``X`` (train) from ``X_test``.
 
     ``X`` and ``X_test`` are the typed feature frames (no id, no target); datetime and text columns
-    are expanded by :class:`~compete.prepare.Finalize`, fitted on both frames together (no target is
+    are expanded by :class:`~compete.features.finalize.Finalize`, fitted on both frames together (no target is
     involved). At most ``max_rows`` rows are used, drawn with ``seed`` in the train:test proportion.
     """
     from sklearn.model_selection import StratifiedKFold
@@ -149,7 +149,7 @@ class QuickDrift:
 
     def save(self) -> None:
         """Keep a fitted report in the cache file (written whole, then renamed into place)."""
-        from compete.submission import write_text_atomic
+        from compete.records.atomic import write_text_atomic
 
         if self.cache is not None and self.fitted:
             write_text_atomic(
@@ -227,7 +227,7 @@ def _stack(
 
 
 def _finalize(both: pd.DataFrame) -> pd.DataFrame:
-    from compete.prepare import Finalize
+    from compete.features.finalize import Finalize
 
     out = Finalize().fit(both).transform(both)
     for col in out.columns:
@@ -272,13 +272,13 @@ class DriftResult:
 
 
 def run_drift(opts: Any, *, folds: int = 5, max_rows: int = 100_000) -> DriftResult:
-    """Adversarial validation of a competition (``opts`` is a :class:`~compete.runner.RunOptions`), saved.
+    """Adversarial validation of a competition (``opts`` is a :class:`~compete.run.runner.RunOptions`), saved.
 
     The features are ``prepare_run``'s typed frames, before any recipe; the result is written to a
     run-like folder ``drift-<id>`` beside the runs (not a row of the runs ledger).
     """
-    from compete.runner import prepare_run
-    from compete.runs import new_run_id, staged_run
+    from compete.records.runs import new_run_id, staged_run
+    from compete.run.runner import prepare_run
 
     prep = prepare_run(opts)
     spec, ctx = prep.spec, prep.ctx

@@ -1,7 +1,4 @@
-"""The local leaderboard: scoring a submission against an answer key, and the CV ↔ LB view.
-
-The answer key has the id column and the true target (``answers.csv``). Labels are compared in the
-competition's own values; probability columns are scored against the encoded truth.
+"""The local leaderboard: the CV ↔ LB view of a competition's runs and submissions.
 
 :func:`leaderboard` puts every run's CV score and fold standard deviation beside the leaderboard
 scores of its submissions (the Kaggle public score when there is one, else the local score), with
@@ -19,50 +16,9 @@ import numpy as np
 import pandas as pd
 
 from compete.errors import DataError, RunError
-from compete.metrics import get_metric
-from compete.spec import Spec
-from compete.submission import class_columns
-from compete.target import TargetCodec
+from compete.scoring.metrics import get_metric
 
-__all__ = ["score_submission", "score_files", "leaderboard", "Leaderboard", "LeaderRow", "cv_lb_correlation"]
-
-
-def score_submission(sub: pd.DataFrame, answers: pd.DataFrame, spec: Spec, codec: TargetCodec) -> float:
-    """The competition metric of ``sub`` against ``answers`` (rows matched by id)."""
-    metric = get_metric(spec.metric)
-    target = spec.target if spec.target in answers.columns else answers.columns[-1]
-    merged = answers[[spec.id, target]].merge(sub, on=spec.id, how="left", suffixes=("__true", ""))
-    if len(merged) != len(answers) or merged.drop(columns=[spec.id, target]).isna().any().any():
-        raise DataError(f"the submission lacks predictions for some ids of the answer key ({spec.id!r})")
-    truth = merged[f"{target}__true"] if f"{target}__true" in merged.columns else merged[target]
-    if spec.task == "regression":
-        col = next(c for c in sub.columns if c != spec.id)
-        return metric.score(truth.to_numpy(dtype=float), merged[col].to_numpy(dtype=float))
-    y = _encode(codec, truth)
-    per_class = class_columns(sub, spec.id, codec.classes_)
-    if per_class is not None:
-        return metric.score(y, merged[per_class].to_numpy(dtype=float))
-    col = next(c for c in sub.columns if c != spec.id)
-    if metric.needs == "label":
-        return float(metric.fn(y, _encode(codec, merged[col])))
-    return metric.score(y, merged[col].to_numpy(dtype=float))
-
-
-def _encode(codec: TargetCodec, values: pd.Series) -> np.ndarray:
-    lookup = {str(c): i for i, c in enumerate(codec.classes_)}
-    codes = values.astype(str).map(lookup)
-    if codes.isna().any():
-        bad = values[codes.isna()].iloc[0]
-        raise DataError(f"label {bad!r} is not one of the training labels {list(lookup)}")
-    return codes.to_numpy(dtype=int)
-
-
-def score_files(submission: str | Path, answers: str | Path, spec: Spec, train_target: pd.Series) -> float:
-    """Score a submission file against an answer-key file."""
-    from compete.io import read_table
-
-    codec = TargetCodec(spec.task, get_metric(spec.metric), spec.positive).fit(train_target)
-    return score_submission(read_table(Path(submission)), read_table(Path(answers)), spec, codec)
+__all__ = ["leaderboard", "Leaderboard", "LeaderRow", "cv_lb_correlation"]
 
 
 # ------------------------------------------------------------------------------------------ CV ↔ LB
@@ -145,8 +101,8 @@ def leaderboard(runs_dir: str | Path, competition: str, sort: str = "cv") -> Lea
     A run's LB scores are those of its latest scored submission (local and Kaggle public kept apart).
     The correlations are over the submitted runs and need three of them, with CV and LB not constant.
     """
-    from compete.runs import list_runs
-    from compete.submit import list_submissions
+    from compete.records.runs import list_runs
+    from compete.records.submissions import list_submissions
 
     if sort not in ("cv", "lb"):
         raise DataError(f"sort = {sort!r}: allowed values are cv, lb")
@@ -181,7 +137,7 @@ def leaderboard(runs_dir: str | Path, competition: str, sort: str = "cv") -> Lea
 
 def _fold_std(path: Path, final: str, metric_name: str) -> float | None:
     """The fold standard deviation of a run's final predictions (ensembles have no ledger value)."""
-    from compete.runs import frame_preds
+    from compete.records.runs import frame_preds
 
     try:
         oof = pd.read_parquet(path / "oof.parquet")

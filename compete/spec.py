@@ -255,7 +255,7 @@ def spec_from_dict(raw: dict[str, Any], *, name: str, source: str = "<spec>") ->
 
 
 def _metric(c: _Checker, value: Any, task: str) -> str:
-    from compete.metrics import DEFAULT_METRIC, METRICS
+    from compete.scoring.metrics import DEFAULT_METRIC, METRICS
 
     if value is None:
         return DEFAULT_METRIC[task]
@@ -415,7 +415,7 @@ def _check_tune_table(c: _Checker, label: str, own: dict[str, Any], models: tupl
     if not hasattr(MODELS.get(name), "search_space"):
         tunable = ", ".join(n for n in MODELS.names() if hasattr(MODELS.get(n), "search_space"))
         raise c.fail(f"tune.{label}", f"model {name!r} has no search space; tunable models: {tunable}")
-    from compete.tune import _Lowest, draw_params
+    from compete.tune.study import _Lowest, draw_params
 
     try:  # a dry run through the search space: a range for a parameter it does not draw fails here
         draw_params(_Lowest(), ModelSpec(name, {}, label if label != name else ""), task, own)

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from compete.cli import app
-from compete.io import load_competition
+from compete.data.files import load_competition
 from compete.spec import find_spec, load_spec
 from tests.conftest import make_frames
 

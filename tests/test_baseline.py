@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from compete.baseline import PYTHON_ENV, find_python, run_baseline
 from compete.commands.baseline import baseline_command
 from compete.errors import CompeteError, RunError, SpecError
-from compete.runs import list_runs
+from compete.records.runs import list_runs
 
 FAKE = """#!{python}
 import json, sys

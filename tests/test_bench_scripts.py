@@ -16,7 +16,7 @@ from types import ModuleType
 
 import pytest
 
-from compete.runs import record_run
+from compete.records.runs import record_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -109,7 +109,7 @@ def test_compete_success_scores_the_recorded_submission(
     body = """
 import json
 from pathlib import Path
-from compete.runs import record_run
+from compete.records.runs import record_run
 runs = Path(argv[argv.index("--runs-dir") + 1])
 folder = runs / "titanic" / "20260101-000009-0009"
 folder.mkdir(parents=True)

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from conftest import make_frames
 
-from compete.blend_runs import ensemble_runs
 from compete.errors import RunError
-from compete.runner import RunOptions, run_competition
+from compete.run.blend import ensemble_runs
+from compete.run.runner import RunOptions, run_competition
 
 TWO_MODELS = '[[models]]\nname = "lightgbm"\nparams = {n_estimators = 40}\n\n[[models]]\nname = "linear"\n'
 

@@ -7,9 +7,9 @@ import time
 import pandas as pd
 import pytest
 
-from compete.budget import Budget, SecondPass, TuneTurn, seed_bag_plan, slower
-from compete.foldloop import ModelResult
-from compete.runner import RunOptions, run_competition
+from compete.cv.foldloop import ModelResult
+from compete.run.plan import Budget, SecondPass, TuneTurn, seed_bag_plan, slower
+from compete.run.runner import RunOptions, run_competition
 
 THREE = (
     '[[models]]\nname = "lightgbm"\nparams = {n_estimators = 40}\n\n'
@@ -40,7 +40,7 @@ def test_ample_budget_fits_every_model_then_tunes_slows_and_seed_bags_the_strong
     with_models(comps, crude)
     # the rule "a turn must cover 6 fits" is tested on its own below; here the plan's moves, whatever
     # the machine's speed (the fits take ~0.1 s on an idle machine, ~20x that on a busy one)
-    monkeypatch.setattr("compete.budget.TUNE_MIN_FITS", 0)
+    monkeypatch.setattr("compete.run.plan.TUNE_MIN_FITS", 0)
     res = run_competition(opts(comps, time_budget=20))  # its wall time is measured in bench/, not here
     steps = res.info["budget"]["steps"]
     assert [s["step"] for s in steps[:3]] == ["lightgbm", "xgboost", "linear"]

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from compete.cli import app
-from compete.runs import list_runs
+from compete.records.runs import list_runs
 from tests.conftest import make_frames, write_competition
 
 COVERED = {"init", "run", "runs", "ensemble", "recipes", "tune", "submit", "fetch", "leaderboard", "drift",

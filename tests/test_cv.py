@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compete.cv import folds_signature, make_folds
+from compete.cv.splits import folds_signature, make_folds
 from compete.errors import DataError
 from compete.spec import CVSpec
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import compete.drift as drift_module
 from compete.drift import DRIFT_WARN_AUC, drift_auc, quick_drift, run_drift
 from compete.errors import DataError
-from compete.runner import RunOptions
+from compete.run.runner import RunOptions
 from tests.test_submit import app, toy
 
 cli = CliRunner()
@@ -58,16 +58,16 @@ def test_same_seed_same_report_and_sampling_keeps_both_sides():
 def test_run_quick_check_is_kept_and_read_back_for_the_same_frames_only(tmp_path, monkeypatch):
     cache = tmp_path / "cache" / "check.json"
     X, X_test = frames(shift=2.0)
-    from compete import submission
+    from compete.records import atomic
 
     writes: list[Path] = []
-    write = submission.write_text_atomic
+    write = atomic.write_text_atomic
 
     def counted(text: str, path: Path) -> Path:
         writes.append(Path(path))
         return write(text, path)
 
-    monkeypatch.setattr(submission, "write_text_atomic", counted)
+    monkeypatch.setattr(atomic, "write_text_atomic", counted)
     first = quick_drift(X, X_test, seed=1, cache=cache)
     assert first.fitted and first.report.high and len(first.report.fold_aucs) == 2
     assert not cache.exists()  # nothing is written until the caller saves it
@@ -136,7 +136,7 @@ def test_run_drift_saves_a_report_beside_the_runs_and_the_command_prints_it(tmp_
 
 
 def test_run_warns_on_a_shifted_test_set_and_the_next_run_reads_the_check_back(tmp_path, monkeypatch):
-    from compete.runner import run_competition
+    from compete.run.runner import run_competition
     from tests.conftest import write_competition
 
     comps = write_competition(tmp_path)
@@ -158,7 +158,7 @@ def test_run_warns_on_a_shifted_test_set_and_the_next_run_reads_the_check_back(t
 
 
 def test_a_run_that_fails_after_the_drift_check_leaves_no_cache(tmp_path, monkeypatch):
-    import compete.runner as runner
+    import compete.run.runner as runner
     from compete.errors import ModelError
     from tests.conftest import write_competition
 

@@ -12,7 +12,7 @@ from compete.ensemble import ENSEMBLES, combine
 from compete.ensemble.base import cross_fit, restrict_folds
 from compete.ensemble.stacking import StackingEnsemble
 from compete.errors import ModelError, SpecError
-from compete.metrics import get_metric
+from compete.scoring.metrics import get_metric
 
 TASKS = {"binary": "auc", "multiclass": "logloss", "regression": "rmse"}
 

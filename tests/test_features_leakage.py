@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from compete.cv import make_folds
-from compete.foldloop import FoldContext
-from compete.metrics import get_metric
+from compete.cv.foldloop import FoldContext
+from compete.cv.splits import make_folds
+from compete.scoring.metrics import get_metric
 from compete.spec import CVSpec, StepSpec
 
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from compete.cli import app
-from compete.schema import infer_schema
+from compete.data.schema import infer_schema
 from compete.spec import SchemaSpec
 
 runner = CliRunner()

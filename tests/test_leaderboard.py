@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from compete.data.target import TargetCodec
 from compete.errors import DataError, RunError
-from compete.leaderboard import _fold_std, cv_lb_correlation, leaderboard, score_submission
-from compete.metrics import get_metric
-from compete.runs import record_run
+from compete.leaderboard import _fold_std, cv_lb_correlation, leaderboard
+from compete.records.runs import record_run
+from compete.records.submissions import record_submission
+from compete.scoring.metrics import get_metric
 from compete.spec import spec_from_dict
-from compete.submit import record_submission
-from compete.target import TargetCodec
+from compete.submission.score import score_submission
 from tests.test_submit import app, make_run, sub_opts, toy
 
 cli = CliRunner()
@@ -95,7 +96,7 @@ def test_score_submission_matches_scikit_learn_on_labels_and_probabilities():
 
 def test_real_runs_on_the_board_and_through_the_command(tmp_path):
     comps = toy(tmp_path, "regression", "rmsle")
-    from compete.submit import submit_run
+    from compete.kaggle.submit import submit_run
 
     ids = [make_run(comps, seed=s, folds=f) for s, f in ((1, 3), (2, 4), (3, 3))]
     for run_id in ids:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from compete import runs
+from compete.records import runs
 from compete.errors import RunError
-from compete.runs import SCHEMA_VERSION, list_runs, record_run
-from compete.submit import list_submissions, record_submission
+from compete.records.runs import SCHEMA_VERSION, list_runs, record_run
+from compete.records.submissions import list_submissions, record_submission
 
 # The tables exactly as compete 0.1.0 created them (compete/runs.py COLUMNS and compete/submit.py
 # SUBMISSION_COLUMNS at the first release; `git log -p --follow` on each file), with no user_version.
@@ -80,7 +80,7 @@ def test_columns_added_since_are_added_to_an_old_ledger(
         assert "schema" in {row[1] for row in con.execute("PRAGMA table_info(runs)")}
     con.close()
     # ... and so does the submissions table, when its columns grow
-    from compete import submit
+    from compete.records import submissions as submit
 
     monkeypatch.setattr(submit, "SUBMISSION_COLUMNS", {**submit.SUBMISSION_COLUMNS, "team": "TEXT"})
     record_submission(tmp_path / "runs", {"submission_id": "s2", "competition": "toy", "team": "us"})

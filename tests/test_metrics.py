@@ -3,7 +3,7 @@ import pytest
 from sklearn import metrics as skm
 
 from compete.errors import SpecError
-from compete.metrics import METRICS, get_metric
+from compete.scoring.metrics import METRICS, get_metric
 
 rng = np.random.default_rng(0)
 YB, PB = rng.integers(0, 2, 300), rng.random(300)

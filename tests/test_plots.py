@@ -10,8 +10,8 @@ import pytest
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from compete.errors import DataError
-from compete.plots import LineChart, save_binary_plots
-from compete.thresholds import Threshold, choose_threshold
+from compete.scoring.plots import LineChart, save_binary_plots
+from compete.scoring.thresholds import Threshold, choose_threshold
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -10,11 +10,11 @@ import pandas as pd
 from rich.console import Console
 from typer.testing import CliRunner
 
-from compete.budget import SecondPass, TuneTurn, slower
 from compete.cli import app
 from compete.commands.output import RunProgress
 from compete.progress import Events
-from compete.runner import RunOptions, run_competition
+from compete.run.plan import SecondPass, TuneTurn, slower
+from compete.run.runner import RunOptions, run_competition
 from compete.spec import ModelSpec
 
 REPO = Path(__file__).parents[1]
@@ -106,7 +106,7 @@ def test_run_with_a_time_budget_as_typed_shows_the_tuning_turn_the_halving_and_t
     spec = (REPO / "competitions" / "demo" / "competition.toml").read_text()
     spec += '\n[[models]]\nname = "lightgbm"\nparams = {min_child_samples = 1500, n_estimators = 60}\n'
     (comps / "competition.toml").write_text(spec)
-    monkeypatch.setattr("compete.budget.SecondPass", Scripted)
+    monkeypatch.setattr("compete.run.plan.SecondPass", Scripted)
     res = CliRunner().invoke(app, ["run", "demo", "--competitions", str(comps.parent), "--data-root",
                                    str(tmp_path / "data"), "--runs-dir", str(tmp_path / "runs"), "--folds", "3",
                                    "--device", "cpu", "--time-budget", "40", "-m", "budget as typed"])  # fmt: skip

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import compete.models
-from compete.cv import make_folds
-from compete.foldloop import FoldContext, cross_fit
-from compete.metrics import get_metric
+from compete.cv.foldloop import FoldContext, cross_fit
+from compete.cv.splits import make_folds
+from compete.scoring.metrics import get_metric
 from compete.spec import CVSpec, ModelSpec, StepSpec
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from compete.schema import infer_schema
+from compete.data.schema import infer_schema
 from compete.spec import SchemaSpec
 
 rng = np.random.default_rng(0)

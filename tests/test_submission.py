@@ -2,11 +2,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from compete.data.target import TargetCodec
 from compete.errors import DataError
-from compete.metrics import get_metric
-from compete.submission import build_submission, validate_submission, write_atomic
-from compete.target import TargetCodec
-from compete.thresholds import Threshold
+from compete.records.atomic import write_atomic
+from compete.scoring.metrics import get_metric
+from compete.scoring.thresholds import Threshold
+from compete.submission.build import build_submission, validate_submission
 
 TEST_IDS = pd.Series([10, 11, 12, 13])
 SAMPLE = pd.DataFrame({"id": [13, 10, 12, 11], "label": 0})  # a different order than test
@@ -88,7 +89,7 @@ def test_write_atomic_writes_utf8_under_an_ascii_locale(tmp_path):
 
     script = (
         "import sys, locale, pandas as pd\n"
-        "from compete.submission import write_atomic, write_text_atomic\n"
+        "from compete.records.atomic import write_atomic, write_text_atomic\n"
         "assert locale.getpreferredencoding(False).lower() in ('ascii', 'ansi_x3.4-1968'), locale.getpreferredencoding(False)\n"
         "write_atomic(pd.DataFrame({'id': [1, 2], 'label': ['\\u00e9t\\u00e9', 'hiver']}), sys.argv[1])\n"
         "write_text_atomic('caf\\u00e9\\n', sys.argv[2])\n"

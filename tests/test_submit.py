@@ -17,8 +17,10 @@ from typer.testing import CliRunner
 
 from compete.commands.submit import drift_command, fetch_command, leaderboard_command, submit_command
 from compete.errors import DataError, RunError
-from compete.runner import RunOptions, run_competition
-from compete.submit import SubmitOptions, check_submission, list_submissions, submit_run
+from compete.kaggle.submit import SubmitOptions, submit_run
+from compete.records.submissions import list_submissions
+from compete.run.runner import RunOptions, run_competition
+from compete.submission.score import check_submission
 from tests.conftest import make_frames, write_competition
 
 MODELS = '\n[[models]]\nname = "lightgbm"\nparams = {n_estimators = 30, n_jobs = 1}\n'

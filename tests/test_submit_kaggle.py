@@ -15,10 +15,11 @@ from types import SimpleNamespace
 import pytest
 from typer.testing import CliRunner
 
-import compete.submit
+import compete.kaggle.submit
 from compete.errors import DataError, SpecError
-from compete.kaggle_client import KaggleError, KaggleSubmission, OfficialKaggle, connect, redact
-from compete.submit import fetch_competition, list_submissions, retry_kaggle, submit_run
+from compete.kaggle.client import KaggleError, KaggleSubmission, OfficialKaggle, connect, redact
+from compete.kaggle.submit import fetch_competition, retry_kaggle, submit_run
+from compete.records.submissions import list_submissions
 from tests.test_submit import app, make_run, sub_opts, toy
 
 SECRET = "fake-secret-key-0123456789"
@@ -183,7 +184,7 @@ def test_credentials_never_appear_in_output_ledger_or_logs(comps, monkeypatch):
     monkeypatch.setenv("KAGGLE_USERNAME", "alice")
     monkeypatch.setenv("KAGGLE_KEY", SECRET)
     leaky = HTTPFailure(401, f"401 Client Error for url https://www.kaggle.com/api?user=alice&key={SECRET}")
-    monkeypatch.setattr(compete.submit, "connect", lambda: OfficialKaggle(api=FakeApi(fail=leaky)))
+    monkeypatch.setattr(compete.kaggle.submit, "connect", lambda: OfficialKaggle(api=FakeApi(fail=leaky)))
     root = comps.parent
     args = ["submit", "toy", "--kaggle", "--competitions", str(comps), "--data-root", str(root / "data"),
             "--runs-dir", str(root / "runs")]  # fmt: skip

@@ -9,8 +9,8 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from compete.errors import SpecError
-from compete.metrics import get_metric
-from compete.thresholds import Threshold, _macro_f1, apply_threshold, choose_threshold, floor_metric
+from compete.scoring.metrics import get_metric
+from compete.scoring.thresholds import Threshold, _macro_f1, apply_threshold, choose_threshold, floor_metric
 
 
 def scores(

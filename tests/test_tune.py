@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from compete.cv.foldloop import cross_fit
 from compete.errors import SpecError
-from compete.foldloop import cross_fit
-from compete.runner import RunOptions, prepare_run, resolve_spec
-from compete.tune import TuneOptions, data_fingerprint, search_overrides, storage_url, study_name, tune
-from compete.tune_params import best_params, resolve_params, study_report
+from compete.run.runner import RunOptions, prepare_run, resolve_spec
+from compete.tune.params import best_params, resolve_params, study_report
+from compete.tune.study import TuneOptions, data_fingerprint, search_overrides, storage_url, study_name, tune
 from tests import conftest
 
 REPO = Path(__file__).parents[1]
@@ -153,7 +153,7 @@ def test_timeout_is_kept_even_inside_a_long_fold(tmp_path: Path, monkeypatch: py
     write_competition(tmp_path, n=2000)
     search = {**FAST, "n_estimators": 100_000, "learning_rate": 1e-4}  # one fold would take minutes
     ticks = iter(range(10**9))  # tune's clock moves 1 ms a reading: the timeout falls inside fold 0,
-    monkeypatch.setattr("compete.tune.clock", lambda: next(ticks) / 1000)  # however busy the machine
+    monkeypatch.setattr("compete.tune.study.clock", lambda: next(ticks) / 1000)  # however busy the machine
     result = tune(options(tmp_path, trials=None, timeout=4.0, search=search))
     assert result.trials_run == 1 and result.pruned == 1, result
     note = study_report(options(tmp_path, search=search))["history"][0]["note"]
@@ -197,7 +197,7 @@ class _Reports:
 
 @pytest.mark.parametrize(("rate", "rounds"), [(0.1, [50, 100, 150]), (0.01, [500, 1000, 1500])])
 def test_in_fold_reports_come_at_equal_learning_progress(rate: float, rounds: list[int]):
-    from compete.tune import STEP, _InFold
+    from compete.tune.study import STEP, _InFold
 
     trial = _Reports()
     hook = _InFold(trial, 0, 1.0, "l2", True, None, rate)
@@ -214,7 +214,7 @@ def test_in_fold_reports_come_at_equal_learning_progress(rate: float, rounds: li
 def test_study_names_of_0_1_specs_survive_fields_added_since(tmp_path: Path):
     import dataclasses
 
-    from compete.tune import objective_hash, search_overrides
+    from compete.tune.study import objective_hash, search_overrides
 
     comps = write_competition(tmp_path)
     spec = resolve_spec(RunOptions("toy", comps))
@@ -227,7 +227,7 @@ def test_study_names_of_0_1_specs_survive_fields_added_since(tmp_path: Path):
 
 def test_study_name_holds_a_fingerprint_of_the_data(tmp_path: Path):
     from compete.spec import ModelSpec
-    from compete.tune import legacy_study_name
+    from compete.tune.study import legacy_study_name
 
     a, b = tmp_path / "a", tmp_path / "b"
     write_competition(a)
@@ -270,7 +270,7 @@ def test_workers_with_other_data_tune_other_studies(tmp_path: Path):
 def test_run_reads_a_0_1_study_named_by_the_spec_only(tmp_path: Path):
     import optuna
 
-    from compete.tune import legacy_study_name
+    from compete.tune.study import legacy_study_name
 
     comps = write_competition(tmp_path)
     spec = resolve_spec(RunOptions("toy", comps))
@@ -294,7 +294,7 @@ def test_run_reads_a_0_1_study_named_by_the_spec_only(tmp_path: Path):
 def test_show_labels_fanova_importances_and_computes_them_so(monkeypatch: pytest.MonkeyPatch):
     import optuna
 
-    from compete.tune_params import _importances
+    from compete.tune.params import _importances
 
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.RandomSampler(seed=0))
     study.optimize(lambda t: t.suggest_float("a", 0, 1) ** 2 + 0.01 * t.suggest_float("b", 0, 1), n_trials=20)

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from compete.tune import tune
-from compete.tune_params import study_report
+from compete.tune.params import study_report
+from compete.tune.study import tune
 from tests.test_tune import FAST, REPO, options, write_competition
 
 
@@ -43,7 +43,7 @@ def trials_in(db: Path) -> list[tuple[int, str, float | None]]:
 
 
 def worker_code(root: Path, storage: str | None, trials: int) -> str:
-    return (f"from compete.tune import TuneOptions, tune; from pathlib import Path; root = Path({str(root)!r})\n"
+    return (f"from compete.tune.study import TuneOptions, tune; from pathlib import Path; root = Path({str(root)!r})\n"
             f"tune(TuneOptions('toy', 'lightgbm', trials={trials}, storage={storage!r}, device='cpu', "
             f"competitions_dir=root / 'competitions', data_root=root / 'data', runs_dir=root / 'runs', "
             f"search={FAST!r}, heartbeat=1))")  # fmt: skip

@@ -31,7 +31,7 @@ def init_command(
     competitions: CompetitionsDir = Path("competitions"),
 ) -> None:
     """Write competitions/NAME/competition.toml from the data files, saying what was inferred and why."""
-    from compete.init import init_competition
+    from compete.data.infer import init_competition
 
     res = init_competition(name, data_dir, competitions_dir=competitions, target=target, id=id, metric=metric,
                            task=task, force=force)  # fmt: skip

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from compete.runner import RunResult
+from compete.run.runner import RunResult
 
 
 class RunProgress:

@@ -7,7 +7,7 @@
     app.command("leaderboard")(leaderboard_command)
     app.command("drift")(drift_command)
 
-Each calls one library function (:mod:`compete.submit`, :mod:`compete.leaderboard`,
+Each calls one library function (:mod:`compete.kaggle.submit`, :mod:`compete.leaderboard`,
 :mod:`compete.drift`); a :class:`~compete.errors.CompeteError` becomes ``error: ...`` and exit code 2
 through ``compete.cli.cli_errors`` (imported when the command runs, so this module and ``cli.py`` can
 import each other in any order).
@@ -61,7 +61,7 @@ def submit_command(
     as_json: AsJson = False,
 ) -> None:
     """Check a run's submission, score it on the local answer key, optionally send it to Kaggle; record it."""
-    from compete.submit import SubmitOptions, retry_kaggle, submit_run
+    from compete.kaggle.submit import SubmitOptions, retry_kaggle, submit_run
 
     if retry:
         name = _spec_name(competition, competitions)
@@ -80,13 +80,13 @@ def submit_command(
 
 
 def _spec_name(competition: str, competitions: Path) -> str:
-    from compete.runner import RunOptions, resolve_spec
+    from compete.run.runner import RunOptions, resolve_spec
 
     return resolve_spec(RunOptions(competition, competitions)).name
 
 
 def _recorded_error(result: Any) -> Exception:
-    from compete.kaggle_client import KaggleError
+    from compete.kaggle.client import KaggleError
 
     row = result.record
     what = (
@@ -123,7 +123,7 @@ def _print_submission(result: Any) -> None:
 
 
 def _report_retry(results: list[Any], competition: str, as_json: bool) -> None:
-    from compete.kaggle_client import KaggleError
+    from compete.kaggle.client import KaggleError
 
     if as_json:
         typer.echo(json.dumps([{**r.record, "error": str(r.error) if r.error else None} for r in results]))
@@ -152,7 +152,7 @@ def fetch_command(
     competitions: CompetitionsDir = Path("competitions"),
 ) -> None:
     """Download a competition's files from Kaggle into the data root (needs the kaggle extra and credentials)."""
-    from compete.submit import fetch_competition
+    from compete.kaggle.submit import fetch_competition
 
     res = fetch_competition(competition, competitions, data_root)
     out = console()
@@ -240,7 +240,7 @@ def drift_command(
 ) -> None:
     """Adversarial validation: how well a classifier tells test rows from train rows, and by which features."""
     from compete.drift import run_drift
-    from compete.runner import RunOptions
+    from compete.run.runner import RunOptions
 
     res = run_drift(RunOptions(competition, competitions, data_root, data_dir, runs_dir, seed), folds=folds)
     rep = res.report

@@ -1,4 +1,4 @@
-"""``compete tune``: parse the options, call :func:`compete.tune.tune` (or ``study_report``), print.
+"""``compete tune``: parse the options, call :func:`compete.tune.study.tune` (or ``study_report``), print.
 
 Registered in :mod:`compete.cli` with ``app.command("tune")(tune_command)``.
 """
@@ -64,8 +64,8 @@ def tune_command(
     competitions: CompetitionsDir = Path("competitions"),
 ) -> None:
     """Tune a model's parameters on the competition's own CV (an Optuna study that resumes and prunes)."""
-    from compete.tune import TuneOptions, tune
-    from compete.tune_params import study_report
+    from compete.tune.params import study_report
+    from compete.tune.study import TuneOptions, tune
 
     opts = TuneOptions(competition, model, trials, timeout, storage, study, device, seed, competitions,
                        data_root, data_dir, runs_dir, in_fold_pruning=in_fold)  # fmt: skip

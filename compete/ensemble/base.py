@@ -17,7 +17,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from compete.errors import ModelError
-from compete.metrics import Metric
+from compete.scoring.metrics import Metric
 
 __all__ = ["Ensemble", "EnsembleResult", "Preds", "cross_fit", "restrict_folds", "take"]
 

@@ -16,7 +16,7 @@ import pandas as pd
 from compete.ensemble.base import Ensemble, EnsembleResult, Folds, Preds, cross_fit, restrict_folds, take
 from compete.ensemble.registry import ENSEMBLES
 from compete.errors import ModelError
-from compete.metrics import Metric
+from compete.scoring.metrics import Metric
 
 __all__ = ["combine", "check_inputs"]
 
@@ -53,7 +53,7 @@ def combine(method: str, oof: Preds, test: Preds, y: np.ndarray, *, task: str, m
     Examples
     --------
     >>> import numpy as np
-    >>> from compete.metrics import get_metric
+    >>> from compete.scoring.metrics import get_metric
     >>> y = np.array([0.0, 1, 2, 3]); folds = [(np.array([0, 1]), np.array([2, 3])), (np.array([2, 3]), np.array([0, 1]))]
     >>> r = combine("mean", {"a": y + 1, "b": y - 1}, {"a": y, "b": y}, y, task="regression",
     ...             metric=get_metric("rmse"), folds=folds)

@@ -46,7 +46,7 @@ class HillClimbEnsemble(Ensemble):
     Examples
     --------
     >>> import numpy as np
-    >>> from compete.metrics import get_metric
+    >>> from compete.scoring.metrics import get_metric
     >>> y = np.array([0.0, 1.0, 2.0]); oof = {"a": y + 1, "b": y - 1, "c": y * 0}
     >>> HillClimbEnsemble(task="regression", metric=get_metric("rmse")).fit(oof, y).weights()
     {'a': 0.5, 'b': 0.5, 'c': 0.0}

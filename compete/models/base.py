@@ -3,7 +3,7 @@
 An adapter sets ``name`` and implements three hooks: ``default_params`` (competition-grade
 defaults), ``_fit`` (train with early stopping on the validation part) and ``_predict`` (raw output).
 The base class does the rest: parameter merging, the device, fallbacks, the output conventions of
-:mod:`compete.metrics`. The library behind an adapter is imported inside its hooks, so importing
+:mod:`compete.scoring.metrics`. The library behind an adapter is imported inside its hooks, so importing
 ``compete.models`` stays cheap.
 """
 

@@ -1,6 +1,6 @@
 """Metric name → scorer, with its direction and what kind of prediction it scores.
 
-Conventions used throughout compete (targets are already encoded, see :mod:`compete.target`):
+Conventions used throughout compete (targets are already encoded, see :mod:`compete.data.target`):
 
 * binary: ``y`` holds 0/1; predictions are a 1-D array of P(class 1).
 * multiclass: ``y`` holds 0..K-1; predictions are an ``(n, K)`` array of probabilities.

@@ -13,8 +13,8 @@ import time
 from typing import Any
 
 from compete.errors import RunError
-from compete.runner import Reporter, RunOptions, RunResult, _finalize, _write_run, prepare_run
-from compete.runs import RunRecord
+from compete.records.runs import RunRecord
+from compete.run.runner import Reporter, RunOptions, RunResult, _finalize, _write_run, prepare_run
 from compete.spec import StepSpec
 
 __all__ = ["ensemble_runs"]
@@ -23,10 +23,10 @@ __all__ = ["ensemble_runs"]
 def ensemble_runs(opts: RunOptions, run_ids: list[str], method: str, params: dict[str, Any] | None = None,
                   report: Reporter | None = None) -> RunResult:  # fmt: skip
     """Combine the final predictions of ``run_ids`` with ensemble ``method``; writes a new run record."""
-    from compete.cv import folds_signature
+    from compete.cv.foldloop import ModelResult, score_oof
+    from compete.cv.splits import folds_signature
     from compete.ensemble import ENSEMBLES
-    from compete.foldloop import ModelResult, score_oof
-    from compete.runs import load_run
+    from compete.records.runs import load_run
     from compete.spec import find_spec, load_spec
 
     start = time.perf_counter()

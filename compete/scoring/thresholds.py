@@ -20,7 +20,7 @@ rows); :attr:`Threshold.default_score` keeps the score at the default cut for co
 
 Floor metrics: :func:`floor_metric` builds ``recall_at_precision_<floor>`` (recall, or 0 when the
 precision is below the floor) and ``precision_at_recall_<floor>``; register them in
-:data:`compete.metrics.METRICS` to use them as a competition metric.
+:data:`compete.scoring.metrics.METRICS` to use them as a competition metric.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from compete.errors import SpecError
-from compete.metrics import FLOOR_KINDS, Metric, floor_metric, get_metric, to_labels
+from compete.scoring.metrics import FLOOR_KINDS, Metric, floor_metric, get_metric, to_labels
 
 __all__ = [
     "Threshold",

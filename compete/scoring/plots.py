@@ -4,7 +4,7 @@ Written as small self-contained SVG files (vector, viewable in any browser or no
 kilobytes) by a line-chart writer of a few dozen lines, with no plotting library: importing and
 running matplotlib cost about 0.4 s of every binary run (5% of a LightGBM run on adult,
 ``bench/overhead.py``), which is more than the whole picture is worth. The decision threshold (the
-one chosen on the OOF predictions by :mod:`compete.thresholds`, or 0.5) is marked on both curves.
+one chosen on the OOF predictions by :mod:`compete.scoring.thresholds`, or 0.5) is marked on both curves.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from compete.errors import DataError
-from compete.thresholds import Threshold
+from compete.scoring.thresholds import Threshold
 
 __all__ = ["save_binary_plots", "LineChart"]
 

@@ -2,7 +2,7 @@
 
 Per fold, in this order: the spec's feature recipes are fitted on the training part
 (:func:`compete.features.build_pipeline`) and applied to the validation part and the test set;
-:class:`~compete.prepare.Finalize` makes the frames model-ready; the resampler (if any) changes the
+:class:`~compete.features.finalize.Finalize` makes the frames model-ready; the resampler (if any) changes the
 training part only; the model is fitted with early stopping on the validation part. Validation rows
 get out-of-fold (OOF) predictions; test predictions are averaged over the fold models.
 
@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from compete.cv import Folds
-from compete.metrics import Metric
-from compete.prepare import Finalize
+from compete.cv.splits import Folds
+from compete.features.finalize import Finalize
+from compete.scoring.metrics import Metric
 from compete.seeding import derive_seed
 from compete.spec import ModelSpec, StepSpec
 

@@ -8,27 +8,19 @@ competitions use: one label column, or one probability column per class named by
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
-from pathlib import Path
-from typing import IO
-
 import numpy as np
 import pandas as pd
 
+from compete.data.target import TargetCodec
 from compete.errors import DataError
-from compete.metrics import Metric
-from compete.target import TargetCodec
-from compete.thresholds import Threshold, apply_threshold
+from compete.scoring.metrics import Metric
+from compete.scoring.thresholds import Threshold, apply_threshold
 
 __all__ = [
     "build_submission",
     "spelled",
     "check_layout",
     "validate_submission",
-    "write_atomic",
-    "write_text_atomic",
     "class_columns",
 ]
 
@@ -44,7 +36,7 @@ def class_columns(sample: pd.DataFrame, id_col: str, classes: np.ndarray) -> lis
 
 def spelled(labels: np.ndarray, label_text: dict[str, str] | None) -> np.ndarray:
     """``labels`` written as the competition spells them (``label_text``: ``{"True": "true", ...}``,
-    from :func:`compete.io.bool_spelling`); unchanged when there is nothing to respell."""
+    from :func:`compete.data.files.bool_spelling`); unchanged when there is nothing to respell."""
     if not label_text:
         return labels
     return np.array([label_text.get(str(v), v) for v in labels], dtype=object)
@@ -56,7 +48,7 @@ def build_submission(sample: pd.DataFrame, test_ids: pd.Series, pred: np.ndarray
     """Turn test predictions (model space, in test row order) into sample_submission's layout.
 
     The target column's name is sample_submission's; label metrics use ``threshold`` (chosen on OOF
-    predictions, see :mod:`compete.thresholds`), else 0.5 or the argmax, and write labels as the
+    predictions, see :mod:`compete.scoring.thresholds`), else 0.5 or the argmax, and write labels as the
     sample spells them (``label_text``, see :func:`spelled`).
     """
     order = pd.Index(test_ids).get_indexer(sample[id_col])
@@ -122,29 +114,3 @@ def validate_submission(sub: pd.DataFrame, sample: pd.DataFrame, id_col: str, *,
                 raise DataError(
                     f"submission column {col!r} has labels not in the training labels: {unknown[:5]}"
                 )
-
-
-def write_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` as CSV to a temporary file beside ``path``, then rename it into place."""
-    return _replace_into(path, lambda fh: frame.to_csv(fh, index=False))
-
-
-def write_text_atomic(text: str, path: str | Path) -> Path:
-    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
-    return _replace_into(path, lambda fh: fh.write(text))
-
-
-def _replace_into(path: str | Path, write: Callable[[IO[str]], object]) -> Path:
-    """Write through ``write`` to a temporary file, then rename it to ``path``; always UTF-8, whatever
-    the platform's locale (a C/POSIX locale would otherwise refuse a label such as "é")."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

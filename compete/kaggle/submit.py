@@ -20,13 +20,12 @@ the run's CV score and fold standard deviation, the local score, and the Kaggle 
 ====================  ===================================================================
 
 Credentials never reach the ledger, the console or a log: errors pass through
-:func:`compete.kaggle_client.redact`.
+:func:`compete.kaggle.client.redact`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import time
 import zipfile
 from collections.abc import Callable
@@ -34,23 +33,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from compete.errors import DataError, RunError, SpecError
-from compete.kaggle_client import KaggleClient, KaggleError, KaggleSubmission, connect, redact
-from compete.runs import ensure_table, ledger, list_runs, load_run, new_run_id
+from compete.kaggle.client import KaggleClient, KaggleError, KaggleSubmission, connect, redact
+from compete.records.runs import list_runs, load_run, new_run_id
+from compete.records.submissions import (
+    SUBMISSION_COLUMNS,
+    list_submissions,
+    now,
+    record_submission,
+    update_submission,
+)
+from compete.submission.score import check_submission, score_answers
 
-__all__ = ["SubmitOptions", "SubmitResult", "submit_run", "check_submission", "list_submissions", "record_submission", "retry_kaggle",
-           "FetchResult", "fetch_competition", "SUBMISSION_COLUMNS"]  # fmt: skip
-
-SUBMISSION_COLUMNS = {
-    "submission_id": "TEXT PRIMARY KEY", "competition": "TEXT", "run_id": "TEXT", "created": "TEXT",
-    "message": "TEXT", "file": "TEXT", "sha256": "TEXT", "metric": "TEXT", "greater_is_better": "INTEGER",
-    "cv_score": "REAL", "cv_std": "REAL", "local_score": "REAL", "answers": "TEXT", "kaggle": "TEXT",
-    "kaggle_status": "TEXT", "kaggle_ref": "TEXT", "public_score": "REAL", "private_score": "REAL",
-    "error": "TEXT", "updated": "TEXT",
-}  # fmt: skip
+__all__ = ["SubmitOptions", "SubmitResult", "submit_run", "retry_kaggle", "FetchResult", "fetch_competition"]
 
 Connect = Callable[[], KaggleClient]
 
@@ -89,99 +84,15 @@ class SubmitResult:
 # ---------------------------------------------------------------------------------------------- ledger
 
 
-def _table(con: sqlite3.Connection) -> None:
-    """The submissions table, created or migrated (columns added since the ledger was made)."""
-    ensure_table(con, "submissions", SUBMISSION_COLUMNS)
-
-
-def record_submission(runs_dir: str | Path, row: dict[str, Any]) -> None:
-    """Add a submission's row to the ledger (keys of :data:`SUBMISSION_COLUMNS`; others ignored)."""
-    row = {k: row.get(k) for k in SUBMISSION_COLUMNS}
-    with ledger(runs_dir) as con:
-        _table(con)
-        marks = ", ".join("?" for _ in row)
-        con.execute(f"INSERT INTO submissions ({', '.join(row)}) VALUES ({marks})", list(row.values()))
-
-
-def _update(runs_dir: str | Path, row: dict[str, Any], **changes: Any) -> None:
-    changes["updated"] = _now()
-    row.update(changes)
-    with ledger(runs_dir) as con:
-        _table(con)
-        sets = ", ".join(f"{k} = ?" for k in changes)
-        con.execute(
-            f"UPDATE submissions SET {sets} WHERE submission_id = ?",
-            [*changes.values(), row["submission_id"]],
-        )
-
-
-def list_submissions(runs_dir: str | Path, competition: str | None = None) -> list[dict[str, Any]]:
-    """The ledger's submissions, newest first, optionally of one competition."""
-    if not (Path(runs_dir) / "ledger.sqlite").exists():
-        return []
-    with ledger(runs_dir) as con:
-        _table(con)
-        con.row_factory = sqlite3.Row
-        where, args = ("WHERE competition = ?", [competition]) if competition else ("", [])
-        rows = con.execute(f"SELECT * FROM submissions {where} ORDER BY rowid DESC", args)
-        return [dict(r) for r in rows]
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S")
-
-
-# ------------------------------------------------------------------------------------------ validation
-
-
-def check_submission(sub: pd.DataFrame, sample: pd.DataFrame, id_col: str, *, task: str, needs: str,
-                     labels: np.ndarray | None = None, nonnegative: bool = False) -> None:  # fmt: skip
-    """Raise :class:`DataError` with the reason unless ``sub`` is a valid submission for ``sample``.
-
-    Checks the columns (names and order), row count, ids and their order, missing values, that
-    probability and regression columns hold finite numbers, probabilities in [0, 1], label columns
-    holding training labels only, and (rmsle) no negative values.
-    """
-    from compete.submission import validate_submission
-
-    if list(sub.columns) != list(sample.columns):
-        raise DataError(
-            f"submission columns {list(sub.columns)} differ from sample_submission's {list(sample.columns)}"
-        )
-    values = [c for c in sub.columns if c != id_col]
-    if needs != "label":
-        sub = sub.assign(**{col: _numbers(sub[col], needs) for col in values})
-    validate_submission(
-        sub, sample, id_col, labels=labels if needs == "label" else None, proba=needs == "proba"
-    )
-    if nonnegative and (sub[values] < 0).any().any():
-        raise DataError("submission has negative predictions; rmsle scores log1p(prediction): clip them at 0")
-
-
-def _numbers(col: pd.Series, needs: str) -> pd.Series:
-    numbers = pd.to_numeric(col, errors="coerce")
-    bad = col[numbers.isna() & col.notna()]
-    if len(bad):
-        what = "probabilities" if needs == "proba" else "values"
-        raise DataError(
-            f"submission column {col.name!r} holds non-numbers (e.g. {bad.iloc[0]!r}); the metric scores {what}"
-        )
-    if np.isinf(numbers).any():
-        raise DataError(
-            f"submission column {col.name!r} holds infinite values; every prediction must be finite"
-        )
-    return numbers
-
-
 # ---------------------------------------------------------------------------------------------- submit
 
 
 def _context(opts: Any) -> tuple[Any, Any, Any]:
     """The spec, the competition's data and the fitted target codec."""
-    from compete.io import load_competition, resolve_data_dir
-    from compete.metrics import get_metric
-    from compete.runner import RunOptions, resolve_spec
-    from compete.target import TargetCodec
+    from compete.data.files import load_competition, resolve_data_dir
+    from compete.data.target import TargetCodec
+    from compete.run.runner import RunOptions, resolve_spec
+    from compete.scoring.metrics import get_metric
 
     spec = resolve_spec(RunOptions(opts.competition, opts.competitions_dir))
     data = load_competition(spec, resolve_data_dir(spec, opts.data_root, opts.data_dir))
@@ -195,9 +106,9 @@ def submit_run(opts: SubmitOptions, connect_fn: Connect | None = None) -> Submit
     A file that fails a check raises :class:`DataError` and nothing is recorded. A Kaggle failure does
     not raise: the submission is recorded (``pending`` when a retry can succeed) and returned with
     ``error`` set, so the caller can show what was recorded and then report the failure.
-    ``connect_fn`` replaces :func:`compete.kaggle_client.connect` (tests inject a fake client).
+    ``connect_fn`` replaces :func:`compete.kaggle.client.connect` (tests inject a fake client).
     """
-    from compete.io import read_table
+    from compete.data.files import read_table
 
     spec, data, codec = _context(opts)
     run = load_run(opts.runs_dir, spec.name, opts.run)
@@ -216,7 +127,7 @@ def submit_run(opts: SubmitOptions, connect_fn: Connect | None = None) -> Submit
     row = _new_row(opts, spec, run, path, metric)
     answers = Path(opts.answers) if opts.answers else data.answers_path
     if answers is not None:
-        row["local_score"], row["answers"] = _local_score(sub, answers, spec, codec), str(answers)
+        row["local_score"], row["answers"] = score_answers(sub, answers, spec, codec), str(answers)
     record_submission(opts.runs_dir, row)
     result = SubmitResult(row)
     if answers is None:
@@ -229,34 +140,12 @@ def submit_run(opts: SubmitOptions, connect_fn: Connect | None = None) -> Submit
 def _new_row(opts: SubmitOptions, spec: Any, run: Any, path: Path, metric: Any) -> dict[str, Any]:
     entry = next((r for r in list_runs(opts.runs_dir, spec.name) if r["run_id"] == run.run_id), {})
     return {k: None for k in SUBMISSION_COLUMNS} | {
-        "submission_id": new_run_id(), "competition": spec.name, "run_id": run.run_id, "created": _now(),
+        "submission_id": new_run_id(), "competition": spec.name, "run_id": run.run_id, "created": now(),
         "message": opts.message, "file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "metric": spec.metric, "greater_is_better": int(metric.greater_is_better),
         "cv_score": entry.get("cv_score", run.scores.get("cv")), "cv_std": entry.get("cv_std"),
         "kaggle": spec.kaggle if opts.kaggle else "", "kaggle_status": "pending" if opts.kaggle else "",
     }  # fmt: skip
-
-
-def _local_score(sub: pd.DataFrame, answers: Path, spec: Any, codec: Any) -> float:
-    from compete.io import read_table
-
-    if not answers.is_file():
-        raise DataError(
-            f"--answers {answers}: no such file; point it at a csv with {spec.id!r} and {spec.target!r}"
-        )
-    key = read_table(answers)
-    if spec.id not in key.columns:
-        raise DataError(
-            f"{answers}: the answer key has no id column {spec.id!r}; columns are {list(key.columns)}"
-        )
-    return score_submission_local(sub, key, spec, codec)
-
-
-def score_submission_local(sub: pd.DataFrame, answers: pd.DataFrame, spec: Any, codec: Any) -> float:
-    """The leaderboard score of ``sub`` against ``answers`` (see :func:`compete.leaderboard.score_submission`)."""
-    from compete.leaderboard import score_submission
-
-    return float(score_submission(sub, answers, spec, codec))
 
 
 # ---------------------------------------------------------------------------------------------- Kaggle
@@ -271,9 +160,9 @@ def _send(
         ref = client.submit(row["kaggle"], path, _description(row))
     except KaggleError as exc:
         status = "pending" if exc.retryable else "failed"
-        _update(runs_dir, row, kaggle_status=status, error=redact(str(exc)))
+        update_submission(runs_dir, row, kaggle_status=status, error=redact(str(exc)))
         return exc
-    _update(runs_dir, row, kaggle_status="submitted", kaggle_ref=ref or "", error="")
+    update_submission(runs_dir, row, kaggle_status="submitted", kaggle_ref=ref or "", error="")
     return _poll(runs_dir, row, client, wait_s)
 
 
@@ -310,9 +199,9 @@ def _find(listed: list[KaggleSubmission], row: dict[str, Any]) -> KaggleSubmissi
 def _record_scored(runs_dir: str | Path, row: dict[str, Any], found: KaggleSubmission) -> KaggleError | None:
     if found.status == "error":
         text = redact(found.error or "no reason given")
-        _update(runs_dir, row, kaggle_status="error", kaggle_ref=found.ref, error=text)
+        update_submission(runs_dir, row, kaggle_status="error", kaggle_ref=found.ref, error=text)
         return KaggleError(f"Kaggle could not score submission {row['submission_id']}: {text}")
-    _update(runs_dir, row, kaggle_status="complete", kaggle_ref=found.ref, public_score=found.public_score,
+    update_submission(runs_dir, row, kaggle_status="complete", kaggle_ref=found.ref, public_score=found.public_score,
             private_score=found.private_score, error="")  # fmt: skip
     return None
 
@@ -334,7 +223,7 @@ def retry_kaggle(runs_dir: str | Path, competition: str, connect_fn: Connect | N
         if row["kaggle_status"] == "pending":
             path = Path(row["file"])
             if not path.is_file():
-                _update(runs_dir, row, kaggle_status="failed", error=f"{path} no longer exists")
+                update_submission(runs_dir, row, kaggle_status="failed", error=f"{path} no longer exists")
                 results.append(SubmitResult(row, KaggleError(f"cannot resend: {path} no longer exists")))
                 continue
             results.append(SubmitResult(row, _send(runs_dir, row, path, lambda: client, wait_s)))

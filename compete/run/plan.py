@@ -13,7 +13,7 @@ The plan, in order:
      XGBoost, inside the folds) over the family's search space at its first-pass learning rate, for
      half the time left, when that covers at least :data:`TUNE_MIN_FITS` first-pass fits. The best
      trial joins the pool if it beats the family's best fit at that rate
-     (:class:`compete.tune.BudgetTuner`; the trials are fitted on the same folds, so anything that
+     (:class:`compete.tune.study.BudgetTuner`; the trials are fitted on the same folds, so anything that
      sees the target is still fitted inside them, on the training part only);
    - *rate ladder*: the family's best fit at the fast rate is refitted at half its learning rate,
      while the time left covers about twice its last fit and the last halving paid (a slower rate is
@@ -173,7 +173,7 @@ class SecondPass:
 
     Examples
     --------
-    >>> from compete.foldloop import ModelResult
+    >>> from compete.cv.foldloop import ModelResult
     >>> fit = ModelResult("lightgbm", "lightgbm", None, None, [], 0.9, [], [], 10.0, {"learning_rate": 0.1})
     >>> plan = SecondPass([fit], greater_is_better=True)
     >>> turn = plan.next(left=200.0)
@@ -208,7 +208,7 @@ class SecondPass:
         return None
 
     def _tune(self, family: _Family, left: float) -> TuneTurn | None:
-        from compete.tune import tunable
+        from compete.tune.study import tunable
 
         seconds = TUNE_SHARE * left
         if (

@@ -41,7 +41,7 @@ COLUMNS = {
     "submission": "TEXT", "kind": "TEXT", "note": "TEXT",
 }  # fmt: skip
 # The ledger's schema versions (PRAGMA user_version). Add a column to COLUMNS (or to
-# compete.submit.SUBMISSION_COLUMNS) and bump this: ledgers are migrated when opened.
+# compete.kaggle.submit.SUBMISSION_COLUMNS) and bump this: ledgers are migrated when opened.
 #   0  compete 0.1.0: the runs and submissions tables, no version recorded
 #   1  the version is recorded; older ledgers gain missing columns on open
 SCHEMA_VERSION = 1

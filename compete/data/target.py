@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from compete.errors import DataError
-from compete.metrics import Metric, get_metric
+from compete.scoring.metrics import Metric, get_metric
 
 __all__ = ["TargetCodec"]
 

@@ -111,14 +111,14 @@ def resolve_spec(opts: RunOptions) -> Spec:
 
 def prepare_run(opts: RunOptions, spec: Spec | None = None) -> Prepared:
     """Everything before the models: data, schema, encoded target and folds (no writes)."""
-    from compete.cv import make_folds
+    from compete.cv.foldloop import FoldContext
+    from compete.cv.splits import make_folds
+    from compete.data.files import load_competition, resolve_data_dir
+    from compete.data.schema import infer_schema
+    from compete.data.target import TargetCodec
     from compete.device import resolve_device
-    from compete.foldloop import FoldContext
-    from compete.io import load_competition, resolve_data_dir
-    from compete.metrics import get_metric
-    from compete.schema import infer_schema
-    from compete.submission import check_layout
-    from compete.target import TargetCodec
+    from compete.scoring.metrics import get_metric
+    from compete.submission.build import check_layout
 
     spec = spec or resolve_spec(opts)
     device = resolve_device(opts.device)
@@ -140,7 +140,7 @@ def prepare_run(opts: RunOptions, spec: Spec | None = None) -> Prepared:
 
 def _generate_if_needed(spec: Spec, folder: Path) -> None:
     if spec.generate and not (folder / "train.csv").exists():
-        from compete.demo import write_demo
+        from compete.data.demo import write_demo
 
         write_demo(folder)
 
@@ -152,7 +152,7 @@ def _features(spec: Spec, frame: pd.DataFrame) -> pd.DataFrame:
 
 def _typed(schema: Any, X_raw: pd.DataFrame, X_test_raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Typed frames; id-like string columns (mostly distinct) become their frequency."""
-    from compete.prepare import count_encode
+    from compete.features.finalize import count_encode
 
     X, X_test = schema.apply(X_raw), schema.apply(X_test_raw[X_raw.columns])
     for col in schema.high_cardinality:
@@ -168,10 +168,10 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     emit = Events(report)
     budget = None
     if opts.time_budget is not None:
-        from compete.budget import Budget
+        from compete.run.plan import Budget
 
         budget = Budget(float(opts.time_budget), start=opts.started or time.monotonic())
-    from compete.tune_params import resolve_params, run_fingerprint
+    from compete.tune.params import resolve_params, run_fingerprint
 
     prep = prepare_run(opts, resolve_spec(opts))  # data first: a study's name holds their fingerprint
     prep.spec, notes = resolve_params(prep.spec, opts.params, storage=opts.tune_storage,
@@ -184,7 +184,7 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
          features=ctx.X.shape[1], device=prep.device, models=[m.label for m in spec.models])  # fmt: skip
     models = list(spec.models)
     if budget is not None:
-        from compete.budget import fast_models
+        from compete.run.plan import fast_models
 
         models = fast_models(models)
     results = _fit_models(prep, models, emit, budget)
@@ -225,7 +225,7 @@ def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Reporter, budget:
                 second_pass: bool = False) -> list[Any]:  # fmt: skip
     """Fit ``models`` in turn. Under a budget: in the first pass each model gets its share of time and
     the first always finishes; in the second pass a fit may use all the time left, or is dropped."""
-    from compete.foldloop import OutOfTime, cross_fit
+    from compete.cv.foldloop import OutOfTime, cross_fit
 
     results: list[Any] = []
     for i, model in enumerate(models):
@@ -262,15 +262,15 @@ def _model_done(emit: Reporter, r: Any) -> None:
 
 def _second_pass(prep: Prepared, results: list[Any], emit: Reporter, budget: Any) -> list[Any]:
     """Tuning turns, slower learning rates and seed bags of the strongest boosted-tree families, each
-    only while the time left covers it (see :mod:`compete.budget`)."""
-    from compete.budget import SecondPass, TuneTurn
+    only while the time left covers it (see :mod:`compete.run.plan`)."""
+    from compete.run.plan import SecondPass, TuneTurn
 
     plan = SecondPass(results, prep.ctx.metric.greater_is_better)
     tuners: dict[str, Any] = {}
     extra: list[Any] = []
     while (move := plan.next(budget.left())) is not None:
         if isinstance(move, TuneTurn):
-            from compete.tune import BudgetTuner
+            from compete.tune.study import BudgetTuner
 
             if move.base.label not in tuners:
                 tuners[move.base.label] = BudgetTuner(prep, move.base)
@@ -319,9 +319,9 @@ def _finalize(prep: Prepared, results: list[Any], step: StepSpec | None = None,
 
 def _ensemble(prep: Prepared, results: list[Any], step: StepSpec) -> dict[str, Any]:
     """Combine the models' OOF predictions; label metrics blend on log loss, then pick a threshold."""
+    from compete.cv.foldloop import score_oof
     from compete.ensemble import combine
-    from compete.foldloop import score_oof
-    from compete.metrics import get_metric
+    from compete.scoring.metrics import get_metric
     from compete.seeding import derive_seed
 
     ctx = prep.ctx
@@ -336,8 +336,8 @@ def _ensemble(prep: Prepared, results: list[Any], step: StepSpec) -> dict[str, A
 
 def _meta_features(ctx: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The original features for ``[ensemble] features = true`` (stacking's passthrough), made
-    model-ready by :class:`~compete.prepare.Finalize` (unsupervised: no target is seen)."""
-    from compete.prepare import Finalize
+    model-ready by :class:`~compete.features.finalize.Finalize` (unsupervised: no target is seen)."""
+    from compete.features.finalize import Finalize
 
     fin = Finalize().fit(ctx.X)
     return fin.transform(ctx.X), fin.transform(ctx.X_test)
@@ -348,7 +348,7 @@ def _with_threshold(prep: Prepared, final: dict[str, Any]) -> dict[str, Any]:
     (each fold's rows labelled with a threshold chosen on the other folds) beats the default cut's
     (0.5 or argmax, nothing fitted). On small data a tuned cut, above all a multiclass one, can fit the
     OOF noise: then the default rule labels the submission and the default score is the CV."""
-    from compete.thresholds import choose_threshold, cross_fitted_score
+    from compete.scoring.thresholds import choose_threshold, cross_fitted_score
 
     ctx, oof, fold = prep.ctx, final["oof"], prep.ctx.fold_of_row()
     metric = prep.codec.metric
@@ -365,9 +365,10 @@ def _with_threshold(prep: Prepared, final: dict[str, Any]) -> dict[str, Any]:
 
 def _write_run(opts: RunOptions, prep: Prepared, results: list[Any], final: dict[str, Any], log: list[str],
                wall_s: float, kind: str = "run") -> RunResult:  # fmt: skip
-    from compete.cv import folds_signature
-    from compete.runs import new_run_id, pred_frame, record_run, staged_run
-    from compete.submission import build_submission, spelled, validate_submission, write_atomic
+    from compete.cv.splits import folds_signature
+    from compete.records.atomic import write_atomic
+    from compete.records.runs import new_run_id, pred_frame, record_run, staged_run
+    from compete.submission.build import build_submission, spelled, validate_submission
 
     spec, data, codec, ctx = prep.spec, prep.data, prep.codec, prep.ctx
     metric = codec.metric
@@ -394,7 +395,7 @@ def _write_run(opts: RunOptions, prep: Prepared, results: list[Any], final: dict
         (tmp / "run.log").write_text("\n".join(log) + "\n")
         write_atomic(sub, tmp / "submission.csv")
         if spec.task == "binary":
-            from compete.plots import save_binary_plots
+            from compete.scoring.plots import save_binary_plots
 
             mask = ~np.isnan(final["oof"])
             save_binary_plots(ctx.y[mask], final["oof"][mask], tmp, final["threshold"])

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from compete.data.files import check_target_present, find_table, read_table
+from compete.data.schema import infer_schema
 from compete.errors import DataError, SpecError
-from compete.io import check_target_present, find_table, read_table
-from compete.metrics import DEFAULT_METRIC, get_metric
-from compete.schema import infer_schema
+from compete.scoring.metrics import DEFAULT_METRIC, get_metric
 from compete.spec import TASKS, SchemaSpec, spec_from_dict
 
 __all__ = ["InitResult", "init_competition", "infer_settings"]

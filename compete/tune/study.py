@@ -1,6 +1,6 @@
 """``compete tune``: an Optuna study whose objective is the competition's own cross-validated score.
 
-The objective is :func:`compete.foldloop.cross_fit` on the folds, recipes, resampling and metric that
+The objective is :func:`compete.cv.foldloop.cross_fit` on the folds, recipes, resampling and metric that
 ``compete run`` uses (one code path): the data are prepared once per process and each trial only
 draws parameters from the model's ``search_space``. After every fold the trial reports the OOF score
 so far, so a :class:`~optuna.pruners.MedianPruner` stops hopeless trials; inside a fold LightGBM and
@@ -38,7 +38,7 @@ from typing import Any, Literal
 import numpy as np
 
 from compete.errors import ModelError, RunError, SpecError
-from compete.runner import RunOptions
+from compete.run.runner import RunOptions
 from compete.seeding import derive_seed
 from compete.spec import ModelSpec, Spec, check_search_override
 
@@ -412,7 +412,7 @@ class _Objective:
         self.numbers: set[int] = set()  # the trials this process ran (other workers share the study)
 
     def __call__(self, trial: Any) -> float:
-        from compete.foldloop import cross_fit, score_oof
+        from compete.cv.foldloop import cross_fit, score_oof
 
         self.numbers.add(trial.number)
         params = draw_params(trial, self.model, self.prep.spec.task, self.overrides)
@@ -499,7 +499,7 @@ def _open_study(opts: TuneOptions, spec: Spec, model: ModelSpec, overrides: dict
 def tune(opts: TuneOptions, report: Reporter | None = None) -> TuneResult:
     """Run (or continue) the study for ``opts.model`` on ``opts.competition``; see the module docstring."""
 
-    from compete.runner import prepare_run, resolve_spec
+    from compete.run.runner import prepare_run, resolve_spec
 
     if opts.trials is None and opts.timeout is None:
         raise SpecError("tune needs --trials N or --timeout SECONDS (or both) to know when to stop")
@@ -593,14 +593,14 @@ def _trial_params(trial: Any) -> dict[str, Any]:
 
 # tuning inside a time budget ------------------------------------------------------------------------
 class BudgetTuner:
-    """Tuning turns of one boosted-tree family inside ``run --time-budget`` (:mod:`compete.budget`).
+    """Tuning turns of one boosted-tree family inside ``run --time-budget`` (:mod:`compete.run.plan`).
 
     An in-memory study (nothing is stored: the objective is the run's own folds, already prepared)
     over the model's search space, with the spec's ``[tune.<model>]`` narrowing and the learning rate
     fixed at the first-pass fit's, so trials are fast and compared at one rate (the budget's rate
     ladder halves the winner afterwards). The first-pass fit enters as a finished trial with its
     per-fold scores, so median pruning works from the first trials. Each trial is the same
-    :func:`~compete.foldloop.cross_fit` as ``compete tune``'s: anything that sees the target is fitted
+    :func:`~compete.cv.foldloop.cross_fit` as ``compete tune``'s: anything that sees the target is fitted
     inside the folds, on the training part only. Turns continue the same study.
     """
 
@@ -632,7 +632,7 @@ class BudgetTuner:
         """The failures a trial may meet and the turn goes on after (counted as failed trials): the
         model's own fit errors (:meth:`~compete.models.base.Model.fit_errors`) and a fold that could not
         start before the turn's deadline."""
-        from compete.foldloop import OutOfTime
+        from compete.cv.foldloop import OutOfTime
         from compete.models import MODELS
 
         cls: Any = MODELS.get(self.model.name)
@@ -640,7 +640,7 @@ class BudgetTuner:
 
     def _fold_steps(self, oof: np.ndarray) -> dict[int, float]:
         """The OOF score after each fold, as a trial reports it (rows of folds 0..k)."""
-        from compete.foldloop import score_oof
+        from compete.cv.foldloop import score_oof
 
         ctx, steps = self.prep.ctx, {}
         seen = np.full_like(oof, np.nan, dtype=float)

@@ -1,8 +1,8 @@
 """Best tuned parameters into ``run`` (``--params default|best|FILE``) and ``compete tune --show``.
 
-Reads the Optuna studies that :mod:`compete.tune` writes; looking a study up creates no files. A study
+Reads the Optuna studies that :mod:`compete.tune.study` writes; looking a study up creates no files. A study
 is found by the name ``tune`` gives it, which includes the data's fingerprint
-(:func:`compete.tune.data_fingerprint` of the prepared run), so the caller passes that fingerprint
+(:func:`compete.tune.study.data_fingerprint` of the prepared run), so the caller passes that fingerprint
 (or a function computing it, called only when a study file exists). A study named by compete 0.1.0
 (spec only) is used when none of this data exists, with a note saying its data were not checked.
 """
@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from compete.errors import RunError, SpecError
-from compete.runner import resolve_spec
+from compete.run.runner import resolve_spec
 from compete.spec import ModelSpec, Spec
-from compete.tune import (
+from compete.tune.study import (
     TuneOptions,
     _best,
     _model_spec,
@@ -94,7 +94,7 @@ def best_params(competition: str, model: str, spec: Spec, storage: str | None = 
 
     ``competition`` must be the spec's name; a study tuned under other folds, recipes, metric,
     fixed parameters or data has another name and is not used. ``fingerprint``: the data's
-    (:func:`compete.tune.data_fingerprint`, or a function giving it; ``None`` finds 0.1.0 studies only).
+    (:func:`compete.tune.study.data_fingerprint`, or a function giving it; ``None`` finds 0.1.0 studies only).
     """
     if competition != spec.name:
         raise SpecError(
@@ -178,7 +178,7 @@ def _with_file(spec: Spec, path: Path) -> tuple[Spec, list[str]]:
 def study_report(opts: TuneOptions, top: int = 10) -> dict[str, Any]:
     """What ``tune --show`` prints: the best trial, the trial history and parameter importances."""
 
-    from compete.runner import prepare_run
+    from compete.run.runner import prepare_run
 
     spec = resolve_spec(opts.run_options())
     model = _model_spec(spec, opts.model)
