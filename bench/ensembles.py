@@ -17,7 +17,8 @@ from pathlib import Path
 from compete.cv.splits import folds_signature
 from compete.ensemble import combine
 from compete.records.runs import load_run
-from compete.run.runner import RunOptions, prepare_run
+from compete.run.options import RunOptions
+from compete.run.runner import prepare_for_run
 from compete.scoring.metrics import get_metric
 from compete.scoring.thresholds import choose_threshold, cross_fitted_score
 from compete.submission.build import build_submission
@@ -38,7 +39,9 @@ def main() -> None:
     for arg in args.names:
         name, _, ids = arg.partition("=")
         oofs, tests, signature = pooled(args.runs_dir, name, (ids or args.run).split("+"))
-        prep = prepare_run(RunOptions(name, data_root=args.data_root, runs_dir=args.runs_dir, device="cpu"))
+        prep = prepare_for_run(
+            RunOptions(name, data_root=args.data_root, runs_dir=args.runs_dir, device="cpu")
+        )
         if folds_signature(prep.ctx.folds) != signature:
             raise SystemExit(
                 f"{name}: the runs' folds are not the spec's (seed or folds changed); re-run them"

@@ -19,7 +19,8 @@ import numpy as np
 
 from compete.data.files import read_table
 from compete.records.runs import load_run
-from compete.run.runner import RunOptions, prepare_run, run_competition
+from compete.run.options import RunOptions
+from compete.run.runner import prepare_for_run, run_competition
 from compete.scoring.metrics import get_metric
 from compete.scoring.thresholds import Threshold, apply_threshold, choose_threshold
 from compete.submission.score import encode_labels
@@ -49,7 +50,7 @@ def main() -> None:
             t0 = time.perf_counter()
             res = run_competition(opts)
             wall = time.perf_counter() - t0
-            prep = prepare_run(opts)
+            prep = prepare_for_run(opts)
             rec = load_run(args.runs_dir, name, res.run_id)
             oof, test = rec.oof[res.final], rec.test[res.final]
             cut = choose_threshold(prep.ctx.y, oof, "f1")

@@ -70,11 +70,12 @@ def run(
 ) -> None:
     """Cross-validate the spec's models, ensemble them and write a submission and a run record."""
     started = time.monotonic()  # a --time-budget counts from the command's start
-    from compete.run.runner import RunOptions, run_competition
+    from compete.run.options import RunOptions
+    from compete.run.runner import run_competition
 
-    opts = RunOptions(competition, competitions, data_root, data_dir, runs_dir, seed, device,
-                      models.split(",") if models else None, folds, resample, output, note=note,
-                      time_budget=time_budget, started=started, params=params, tune_storage=storage)  # fmt: skip
+    opts = RunOptions(competition, competitions, data_root, data_dir, runs_dir, seed=seed, device=device,
+                      models=models.split(",") if models else None, folds=folds, resample=resample, output=output,
+                      note=note, time_budget=time_budget, started=started, params=params, tune_storage=storage)  # fmt: skip
     if as_json:
         result = run_competition(opts)
         typer.echo(json.dumps(result.summary()))
@@ -119,7 +120,7 @@ def ensemble(
     """Blend or stack past runs made with the same folds into a new run and submission."""
     from compete.commands.output import print_run
     from compete.run.blend import ensemble_runs
-    from compete.run.runner import RunOptions
+    from compete.run.options import RunOptions
 
     opts = RunOptions(competition, competitions, data_root, data_dir, runs_dir, output=output, device="cpu")
     print_run(_console(), ensemble_runs(opts, [r.strip() for r in runs.split(",") if r.strip()], method))

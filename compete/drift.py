@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from compete.data.prepared import CompetitionRef
 from compete.errors import DataError
 
 __all__ = [
@@ -271,23 +272,25 @@ class DriftResult:
     features: list[str] = field(default_factory=list)
 
 
-def run_drift(opts: Any, *, folds: int = 5, max_rows: int = 100_000) -> DriftResult:
-    """Adversarial validation of a competition (``opts`` is a :class:`~compete.run.runner.RunOptions`), saved.
+def run_drift(
+    ref: CompetitionRef, *, seed: int | None = None, folds: int = 5, max_rows: int = 100_000
+) -> DriftResult:
+    """Adversarial validation of competition ``ref`` (with ``seed``, else the spec's), saved.
 
     The features are ``prepare_run``'s typed frames, before any recipe; the result is written to a
     run-like folder ``drift-<id>`` beside the runs (not a row of the runs ledger).
     """
+    from compete.data.prepared import prepare_run, resolve_spec
     from compete.records.runs import new_run_id, staged_run
-    from compete.run.runner import prepare_run
 
-    prep = prepare_run(opts)
+    prep = prepare_run(ref, resolve_spec(ref, seed=seed), "cpu")
     spec, ctx = prep.spec, prep.ctx
     report = drift_auc(ctx.X, ctx.X_test, seed=spec.seed, folds=folds, max_rows=max_rows)
     drift_id = f"drift-{new_run_id()}"
-    with staged_run(opts.runs_dir, spec.name, drift_id) as tmp:
+    with staged_run(ref.runs_dir, spec.name, drift_id) as tmp:
         payload = {"competition": spec.name, "drift_id": drift_id, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
                    "features": list(ctx.X.columns), **report.to_dict()}  # fmt: skip
         (tmp / "drift.json").write_text(json.dumps(payload, indent=2))
     return DriftResult(
-        drift_id, Path(opts.runs_dir) / spec.name / drift_id, spec.name, report, list(ctx.X.columns)
+        drift_id, Path(ref.runs_dir) / spec.name / drift_id, spec.name, report, list(ctx.X.columns)
     )

@@ -1,14 +1,17 @@
-"""Progress events of a run, and the guard that keeps a failing display from ending the run.
+"""Progress events of a run or a study, and the guard that keeps a failing display from ending the run.
 
-The library reports what it does through one callback, ``report(event, **info)``; the CLI draws it
-(:mod:`compete.commands.output`), a notebook may print it, tests may collect it. :class:`Events`
-records every event for ``run.log`` and forwards it to that callback. A callback that raises is a
-display problem, never the run's: the error is logged (``run.log`` and ``scores.json`` →
-``display_errors``) and the run goes on, so its work is kept and its submission written.
+The library reports what it does through one callback, ``report(event)``, with one of the small
+frozen dataclasses below; the CLI draws them (:mod:`compete.commands.output`), a notebook may print
+them, tests may collect them. :class:`Events` records every event for ``run.log`` (as
+``{"event": kind, **fields}``, the shape run logs have always had) and forwards it to that callback.
+A callback that raises is a display problem, never the run's: the error is logged (``run.log`` and
+``scores.json`` → ``display_errors``) and the run goes on, so its work is kept and its submission
+written.
 
-Events a run sends, in order: ``note`` (text), ``drift``, ``start``; per fit ``model_start``, then
-``fold_done`` per fold and ``model_done``; per tuning turn of ``--time-budget`` ``tune_start``, then
-``trial_done`` per trial and ``tune_done``; ``final`` last.
+A run sends, in order: :class:`Note` (any time), :class:`DriftChecked`, :class:`RunStarted`; per fit
+:class:`ModelStarted`, a :class:`FoldDone` per fold and :class:`ModelDone`; per tuning turn of
+``--time-budget`` :class:`TuneStarted`, a :class:`TrialDone` per trial and :class:`TuneDone`;
+:class:`RunFinished` last. ``compete tune`` sends :class:`StudyOpened`, then :class:`TrialDone`s.
 """
 
 from __future__ import annotations
@@ -16,12 +19,172 @@ from __future__ import annotations
 import json
 import traceback
 from collections.abc import Callable
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, TypedDict
 
-__all__ = ["Events", "Reporter"]
+__all__ = ["Event", "Note", "DriftChecked", "RunStarted", "ModelStarted", "FoldDone", "ModelDone", "TuneStarted",
+           "TrialDone", "TuneDone", "RunFinished", "StudyOpened", "Events", "Reporter", "DisplayErrors"]  # fmt: skip
 
-Reporter = Callable[..., None]
 MAX_ERRORS = 20  # a display that fails on every event is logged this many times, then counted
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing a run or a study did; ``kind`` names it in ``run.log``."""
+
+    kind: ClassVar[str] = "event"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event": self.kind, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class Note(Event):
+    """Something the user should read (a warning, a note from loading, a dropped fit)."""
+
+    kind: ClassVar[str] = "note"
+    text: str
+
+
+@dataclass(frozen=True)
+class DriftChecked(Event):
+    """The quick adversarial check of train against test (``fitted`` False: read back from its cache)."""
+
+    kind: ClassVar[str] = "drift"
+    auc: float
+    fitted: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    """The data are loaded and typed and the folds made: fitting begins."""
+
+    kind: ClassVar[str] = "start"
+    competition: str
+    rows: int
+    test_rows: int
+    features: int
+    folds: int
+    device: str
+    models: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ModelStarted(Event):
+    """A fit over every fold begins (a first-pass model, a halving, a seed bag)."""
+
+    kind: ClassVar[str] = "model_start"
+    label: str
+    folds: int
+
+
+@dataclass(frozen=True)
+class FoldDone(Event):
+    """One fold of a fit: its validation score and the device it trained on."""
+
+    kind: ClassVar[str] = "fold_done"
+    label: str
+    fold: int
+    folds: int
+    score: float
+    seconds: float
+    device: str
+
+
+@dataclass(frozen=True)
+class ModelDone(Event):
+    """A fit is done: its OOF score over every fold (also sent for the fit a tuning turn yields)."""
+
+    kind: ClassVar[str] = "model_done"
+    label: str
+    score: float
+    std: float
+    devices: list[str]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TuneStarted(Event):
+    """A tuning turn of ``--time-budget`` begins: the family of ``base``, its fit to be ``label``."""
+
+    kind: ClassVar[str] = "tune_start"
+    label: str
+    base: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TrialDone(Event):
+    """A trial of a study ended (``state``: complete, pruned, fail); ``label`` is the budget turn's."""
+
+    kind: ClassVar[str] = "trial_done"
+    number: int
+    state: str
+    value: float | None
+    best: float | None
+    best_number: int | None
+    done: int
+    elapsed: float
+    note: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class TuneDone(Event):
+    """A tuning turn ended: its trials and the best CV so far (``status``: done, no better fit, error)."""
+
+    kind: ClassVar[str] = "tune_done"
+    label: str
+    status: str
+    trials: int
+    completed: int
+    pruned: int
+    failed: int
+    best_cv: float
+    seconds: float
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class RunFinished(Event):
+    """The submission's predictions are chosen (``label``: a model or ``ensemble:<method>``)."""
+
+    kind: ClassVar[str] = "final"
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class StudyOpened(Event):
+    """``compete tune`` opened (or created) its study."""
+
+    kind: ClassVar[str] = "study"
+    study: str
+    storage: str
+    direction: str
+    metric: str
+    existing: int
+    trials: int | None
+    timeout: float | None
+    rows: int
+    folds: int
+    device: str
+    data: str
+
+
+Reporter = Callable[[Event], None]
+
+
+class DisplayError(TypedDict):
+    during: str
+    error: str
+    at: str
+
+
+class DisplayErrors(TypedDict):
+    count: int
+    first: list[DisplayError]
 
 
 class Events:
@@ -29,41 +192,42 @@ class Events:
 
     Examples
     --------
-    >>> def broken(event, **info):
-    ...     raise KeyError(info["label"])
+    >>> def broken(event):
+    ...     raise KeyError(event.label)
     >>> events = Events(broken)
-    >>> events("model_done", label="xgboost#tuned1", score=0.9)
+    >>> events(ModelDone("xgboost#tuned1", 0.9, 0.01, ["cpu"], 1.5))
     >>> events.errors[0]["error"], events.failed
     ("KeyError: 'xgboost#tuned1'", 1)
-    >>> len(events.log)
-    2
+    >>> [json.loads(line)["event"] for line in events.log]
+    ['model_done', 'display_error']
     """
 
     def __init__(self, report: Reporter | None = None) -> None:
         self.report = report
         self.log: list[str] = []
-        self.errors: list[dict[str, Any]] = []
+        self.errors: list[DisplayError] = []
         self.failed = 0
 
-    def __call__(self, event: str, **info: Any) -> None:
-        self.log.append(json.dumps({"event": event, **info}, default=str))
+    def __call__(self, event: Event) -> None:
+        self.log.append(json.dumps(event.to_dict(), default=str))
         if self.report is None:
             return
         try:
-            self.report(event, **info)
-        except Exception as exc:  # noqa: BLE001 - any display failure is logged, never fatal
-            self._failed(event, exc)
+            self.report(event)
+        except Exception as exc:  # any display failure is logged, never fatal
+            self._failed(event.kind, exc)
 
-    def _failed(self, event: str, exc: Exception) -> None:
+    def _failed(self, kind: str, exc: Exception) -> None:
         self.failed += 1
         if len(self.errors) >= MAX_ERRORS:
             return
         where = traceback.extract_tb(exc.__traceback__)[-1]
-        error = {"during": event, "error": f"{type(exc).__name__}: {exc}",
-                 "at": f"{where.filename}:{where.lineno}"}  # fmt: skip
+        error = DisplayError(
+            during=kind, error=f"{type(exc).__name__}: {exc}", at=f"{where.filename}:{where.lineno}"
+        )
         self.errors.append(error)
         self.log.append(json.dumps({"event": "display_error", **error}))
 
-    def summary(self) -> dict[str, Any]:
-        """What the run record keeps of the display's failures (empty when there were none)."""
-        return {"display_errors": {"count": self.failed, "first": self.errors}} if self.failed else {}
+    def summary(self) -> DisplayErrors | None:
+        """What the run record keeps of the display's failures (``None`` when there were none)."""
+        return DisplayErrors(count=self.failed, first=self.errors) if self.failed else None

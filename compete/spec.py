@@ -28,7 +28,6 @@ __all__ = [
     "load_spec",
     "spec_from_dict",
     "find_spec",
-    "check_search_override",
     "SCHEMES",
     "TASKS",
 ]
@@ -393,6 +392,8 @@ def _tune(c: _Checker, table: dict[str, Any], models: tuple[ModelSpec, ...] = ()
     """``[tune.<model or alias>]`` tables: fixed values, ``{low, high[, log, step]}`` ranges or choices,
     for a model of the spec (or a registered one ``compete tune --model`` can tune), narrowing only
     parameters of its search space."""
+    from compete.models.space import check_search_override
+
     for label, own in table.items():
         c.check_type(own, dict, f"tune.{label}")
         for key, value in own.items():
@@ -412,25 +413,12 @@ def _check_tune_table(c: _Checker, label: str, own: dict[str, Any], models: tupl
         labels = ", ".join(sorted({m.label for m in models} | set(MODELS.names())))
         raise c.fail(f"tune.{label}", f"no model {label!r} in the spec or the registry; tune tables are "
                                       f"named by a model's label or name: {labels}")  # fmt: skip
-    if not hasattr(MODELS.get(name), "search_space"):
-        tunable = ", ".join(n for n in MODELS.names() if hasattr(MODELS.get(n), "search_space"))
+    if not MODELS.get(name).tunable():
+        tunable = ", ".join(n for n in MODELS.names() if MODELS.get(n).tunable())
         raise c.fail(f"tune.{label}", f"model {name!r} has no search space; tunable models: {tunable}")
-    from compete.tune.study import _Lowest, draw_params
+    from compete.models.space import LowestView, draw_params
 
     try:  # a dry run through the search space: a range for a parameter it does not draw fails here
-        draw_params(_Lowest(), ModelSpec(name, {}, label if label != name else ""), task, own)
+        draw_params(LowestView(), ModelSpec(name, {}, label if label != name else ""), task, own)
     except SpecError as exc:
         raise SpecError(f"{c.source}: {exc}") from None
-
-
-def check_search_override(key: str, value: Any) -> None:
-    """Check one search override: a fixed value, a ``{low, high[, log, step]}`` range or choices."""
-    if isinstance(value, dict):
-        allowed = {"low", "high", "log", "step"} if "choices" not in value else {"choices"}
-        if set(value) - allowed or ("choices" not in value and not {"low", "high"} <= set(value)):
-            raise SpecError(f"{key}: got {value!r}; write {{low = A, high = B}} (optionally log, step) to narrow "
-                            "a range, {choices = [...]} or a list to choose, or a plain value to fix it")  # fmt: skip
-        if "choices" not in value and not value["low"] <= value["high"]:
-            raise SpecError(f"{key}: low {value['low']!r} is above high {value['high']!r}")
-    elif isinstance(value, list) and not value:
-        raise SpecError(f"{key}: an empty list of choices; give at least one value")

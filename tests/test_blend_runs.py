@@ -12,7 +12,8 @@ from conftest import make_frames
 
 from compete.errors import RunError
 from compete.run.blend import ensemble_runs
-from compete.run.runner import RunOptions, run_competition
+from compete.run.options import RunOptions
+from compete.run.runner import run_competition
 
 TWO_MODELS = '[[models]]\nname = "lightgbm"\nparams = {n_estimators = 40}\n\n[[models]]\nname = "linear"\n'
 
@@ -29,7 +30,7 @@ def test_run_with_two_models_records_the_ensemble(competition):
     res = run_competition(opts(comps))
     ens = res.info["ensemble"]
     assert ens["method"] == "hill_climb" and set(ens["weights"]) == {"lightgbm", "linear"}
-    best_single = max(s["cv"] for s in res.scores.values())
+    best_single = max(s.cv for s in res.scores.values())
     assert res.cv_score == (ens["score"] if ens["chosen"] else best_single)
     assert (res.path / "roc.svg").exists() and (res.path / "precision_recall.svg").exists()
 

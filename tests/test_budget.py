@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from compete.cv.foldloop import ModelResult
+from compete.run.options import RunOptions
 from compete.run.plan import Budget, SecondPass, TuneTurn, seed_bag_plan, slower
-from compete.run.runner import RunOptions, run_competition
+from compete.run.runner import run_competition
 
 THREE = (
     '[[models]]\nname = "lightgbm"\nparams = {n_estimators = 40}\n\n'
@@ -55,7 +56,7 @@ def test_ample_budget_fits_every_model_then_tunes_slows_and_seed_bags_the_strong
     assert not any(b.startswith("linear") for b in later)
     fits = {s.get("label", s["step"]) for s in steps if s["status"] == "done"}
     assert set(res.scores) == fits  # every fit is in the ensemble's pool
-    assert res.scores["lightgbm"]["params"] == {
+    assert res.scores["lightgbm"].params == {
         "learning_rate": 0.1,
         "n_estimators": 40,
         "min_child_samples": 150,
@@ -63,14 +64,14 @@ def test_ample_budget_fits_every_model_then_tunes_slows_and_seed_bags_the_strong
     # the tuned fit (at the fast rate) beats the crude first pass; its ladder then starts at half the rate
     assert turn["status"] == "done", turn
     tuned = res.scores[turn["label"]]
-    assert tuned["params"]["learning_rate"] == 0.1 and tuned["params"]["n_estimators"] == 40
+    assert tuned.params["learning_rate"] == 0.1 and tuned.params["n_estimators"] == 40
     drawn = {"lightgbm": "min_child_samples", "xgboost": "min_child_weight"}[strongest]
-    assert tuned["params"][drawn] != res.scores[strongest]["params"][drawn]  # drawn from the search space
+    assert tuned.params[drawn] != res.scores[strongest].params[drawn]  # drawn from the search space
     # its next fit builds on it: at half the rate, or (when a busy machine left too little time for that)
     # another seed of it; the ladder's own rules are tested with fixed costs below
     assert later[0] in (f"{turn['label']}@lr0.05", f"{turn['label']}~seed1")
-    assert res.scores[later[0]]["params"] == {
-        **tuned["params"],
+    assert res.scores[later[0]].params == {
+        **tuned.params,
         "learning_rate": 0.05 if "@" in later[0] else 0.1,
     }
 

@@ -11,9 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 import compete.drift as drift_module
+from compete.data.prepared import CompetitionRef
 from compete.drift import DRIFT_WARN_AUC, drift_auc, quick_drift, run_drift
 from compete.errors import DataError
-from compete.run.runner import RunOptions
+from compete.run.options import RunOptions
 from tests.test_submit import app, toy
 
 cli = CliRunner()
@@ -121,7 +122,7 @@ def test_errors_name_the_problem():
 def test_run_drift_saves_a_report_beside_the_runs_and_the_command_prints_it(tmp_path):
     comps = toy(tmp_path)
     root = tmp_path
-    res = run_drift(RunOptions("toy", comps, root / "data", None, root / "runs"), folds=3)
+    res = run_drift(CompetitionRef("toy", comps, root / "data", None, root / "runs"), folds=3)
     saved = json.loads((res.path / "drift.json").read_text())
     assert res.path.parent == root / "runs" / "toy" and res.drift_id.startswith("drift-")
     assert saved["auc"] == res.report.auc and saved["n_train"] == 200 and saved["n_test"] == 100

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from compete.records import runs
 from compete.errors import RunError
+from compete.records import runs
 from compete.records.runs import SCHEMA_VERSION, list_runs, record_run
 from compete.records.submissions import list_submissions, record_submission
 

@@ -12,9 +12,21 @@ from typer.testing import CliRunner
 
 from compete.cli import app
 from compete.commands.output import RunProgress
-from compete.progress import Events
+from compete.progress import (
+    Event,
+    Events,
+    FoldDone,
+    ModelDone,
+    ModelStarted,
+    Note,
+    RunFinished,
+    TrialDone,
+    TuneDone,
+    TuneStarted,
+)
+from compete.run.options import RunOptions
 from compete.run.plan import SecondPass, TuneTurn, slower
-from compete.run.runner import RunOptions, run_competition
+from compete.run.runner import run_competition
 from compete.spec import ModelSpec
 
 REPO = Path(__file__).parents[1]
@@ -24,20 +36,16 @@ def test_the_display_shows_fits_it_was_not_told_about_in_advance():
     out = io.StringIO()
     console = Console(file=out, width=200, force_terminal=False)
     with RunProgress(console) as progress:
-        progress.report("model_start", label="lightgbm", folds=2)
-        progress.report("fold_done", label="lightgbm", fold=0, folds=2, score=0.7, seconds=0.1, device="cpu")
-        progress.report("model_done", label="lightgbm", score=0.71, std=0.0, devices=["cpu"], seconds=0.2)
-        progress.report("tune_start", label="lightgbm#tuned1", base="lightgbm", seconds=5.0)
-        progress.report("trial_done", label="lightgbm#tuned1", number=1, state="complete", value=0.72,
-                        best=0.72, done=1, elapsed=1.0)  # fmt: skip
-        progress.report("tune_done", label="lightgbm#tuned1", status="done", trials=3, completed=2, pruned=1,
-                        failed=0, best_cv=0.72, seconds=4.0)  # fmt: skip
-        # the tuned fit arrives with no model_start (the crash of issue 14), a fold of a fit never announced too
-        progress.report(
-            "model_done", label="lightgbm#tuned1", score=0.72, std=0.0, devices=["cpu"], seconds=1.0
-        )
-        progress.report("fold_done", label="x~seed1", fold=0, folds=2, score=0.6, seconds=0.1, device="cpu")
-        progress.report("some_future_event", anything=1)
+        progress.report(ModelStarted("lightgbm", 2))
+        progress.report(FoldDone("lightgbm", 0, 2, 0.7, 0.1, "cpu"))
+        progress.report(ModelDone("lightgbm", 0.71, 0.0, ["cpu"], 0.2))
+        progress.report(TuneStarted("lightgbm#tuned1", "lightgbm", 5.0))
+        progress.report(TrialDone(1, "complete", 0.72, 0.72, 1, 1, 1.0, label="lightgbm#tuned1"))
+        progress.report(TuneDone("lightgbm#tuned1", "done", 3, 2, 1, 0, 0.72, 4.0))
+        # the tuned fit arrives with no ModelStarted (the crash of issue 14), a fold of a fit never announced too
+        progress.report(ModelDone("lightgbm#tuned1", 0.72, 0.0, ["cpu"], 1.0))
+        progress.report(FoldDone("x~seed1", 0, 2, 0.6, 0.1, "cpu"))
+        progress.report(RunFinished("lightgbm#tuned1", 0.72))  # a kind the display does not draw
     text = out.getvalue()
     assert "lightgbm#tuned1 tuned: 3 trials (1 pruned) in 4 s, best cv 0.72000" in text
     assert "lightgbm#tuned1 cv 0.72000" in text and "x~seed1" in text
@@ -48,9 +56,9 @@ def test_a_failing_display_is_logged_and_the_run_finishes(competition):
     root = comps.parent
     seen: list[str] = []
 
-    def broken(event: str, **info) -> None:
-        seen.append(event)
-        raise RuntimeError(f"cannot draw {event}")
+    def broken(event: Event) -> None:
+        seen.append(event.kind)
+        raise RuntimeError(f"cannot draw {event.kind}")
 
     res = run_competition(RunOptions("toy", comps, root / "data", None, root / "runs", device="cpu"), broken)
     assert res.submission.is_file() and len(pd.read_csv(res.submission)) == 120
@@ -64,14 +72,11 @@ def test_a_failing_display_is_logged_and_the_run_finishes(competition):
 
 
 def test_events_forward_and_record():
-    got = []
-    events = Events(lambda event, **info: got.append((event, info)))
-    events("note", text="hello")
-    assert got == [("note", {"text": "hello"})] and json.loads(events.log[0]) == {
-        "event": "note",
-        "text": "hello",
-    }
-    assert events.summary() == {}
+    got: list[Event] = []
+    events = Events(got.append)
+    events(Note("hello"))
+    assert got == [Note("hello")] and json.loads(events.log[0]) == {"event": "note", "text": "hello"}
+    assert events.summary() is None
 
 
 class Scripted(SecondPass):

@@ -19,7 +19,8 @@ from compete.commands.submit import drift_command, fetch_command, leaderboard_co
 from compete.errors import DataError, RunError
 from compete.kaggle.submit import SubmitOptions, submit_run
 from compete.records.submissions import list_submissions
-from compete.run.runner import RunOptions, run_competition
+from compete.run.options import RunOptions
+from compete.run.runner import run_competition
 from compete.submission.score import check_submission
 from tests.conftest import make_frames, write_competition
 

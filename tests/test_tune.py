@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 
 from compete.cv.foldloop import cross_fit
+from compete.data.prepared import prepare_run, resolve_spec
 from compete.errors import SpecError
-from compete.run.runner import RunOptions, prepare_run, resolve_spec
+from compete.run.options import RunOptions
+from compete.run.runner import prepare_for_run
+from compete.tune.naming import data_fingerprint, search_overrides, study_name
 from compete.tune.params import best_params, resolve_params, study_report
-from compete.tune.study import TuneOptions, data_fingerprint, search_overrides, storage_url, study_name, tune
+from compete.tune.storage import storage_url
+from compete.tune.study import TuneOptions, tune
 from tests import conftest
 
 REPO = Path(__file__).parents[1]
@@ -42,7 +46,7 @@ def test_objective_is_the_run_fold_loop_and_study_continues(tmp_path: Path):
     opts = RunOptions(
         "toy", tmp_path / "competitions", tmp_path / "data", None, tmp_path / "runs", device="cpu"
     )
-    prep = prepare_run(opts)
+    prep = prepare_for_run(opts)
     spec_model = prep.spec.models[0]
     again = cross_fit(prep.ctx, type(spec_model)(spec_model.name, first.best_params), device="cpu")
     assert again.score == pytest.approx(first.best_value)
@@ -77,7 +81,7 @@ def test_run_picks_up_the_best_parameters(tmp_path: Path):
     comps = write_competition(tmp_path)
     run_opts = RunOptions("toy", comps, tmp_path / "data", runs_dir=tmp_path / "runs", device="cpu")
     spec = resolve_spec(run_opts)
-    data = data_fingerprint(prepare_run(run_opts, spec).ctx)
+    data = data_fingerprint(prepare_run(run_opts, spec, run_opts.device).ctx)
     calls: list[str] = []
 
     def fingerprint() -> str:
@@ -153,7 +157,9 @@ def test_timeout_is_kept_even_inside_a_long_fold(tmp_path: Path, monkeypatch: py
     write_competition(tmp_path, n=2000)
     search = {**FAST, "n_estimators": 100_000, "learning_rate": 1e-4}  # one fold would take minutes
     ticks = iter(range(10**9))  # tune's clock moves 1 ms a reading: the timeout falls inside fold 0,
-    monkeypatch.setattr("compete.tune.study.clock", lambda: next(ticks) / 1000)  # however busy the machine
+    monkeypatch.setattr(
+        "compete.tune.objective.clock", lambda: next(ticks) / 1000
+    )  # however busy the machine
     result = tune(options(tmp_path, trials=None, timeout=4.0, search=search))
     assert result.trials_run == 1 and result.pruned == 1, result
     note = study_report(options(tmp_path, search=search))["history"][0]["note"]
@@ -197,10 +203,10 @@ class _Reports:
 
 @pytest.mark.parametrize(("rate", "rounds"), [(0.1, [50, 100, 150]), (0.01, [500, 1000, 1500])])
 def test_in_fold_reports_come_at_equal_learning_progress(rate: float, rounds: list[int]):
-    from compete.tune.study import STEP, _InFold
+    from compete.tune.objective import STEP, RoundReporter
 
     trial = _Reports()
-    hook = _InFold(trial, 0, 1.0, "l2", True, None, rate)
+    hook = RoundReporter(trial, 0, 1.0, True, None, rate)
     reported = []
     for r in range(1, round(15 / rate) + 1):  # 3 marks' worth of progress at this rate
         before = len(trial.steps)
@@ -214,7 +220,7 @@ def test_in_fold_reports_come_at_equal_learning_progress(rate: float, rounds: li
 def test_study_names_of_0_1_specs_survive_fields_added_since(tmp_path: Path):
     import dataclasses
 
-    from compete.tune.study import objective_hash, search_overrides
+    from compete.tune.naming import objective_hash, search_overrides
 
     comps = write_competition(tmp_path)
     spec = resolve_spec(RunOptions("toy", comps))
@@ -227,14 +233,14 @@ def test_study_names_of_0_1_specs_survive_fields_added_since(tmp_path: Path):
 
 def test_study_name_holds_a_fingerprint_of_the_data(tmp_path: Path):
     from compete.spec import ModelSpec
-    from compete.tune.study import legacy_study_name
+    from compete.tune.naming import legacy_study_name
 
     a, b = tmp_path / "a", tmp_path / "b"
     write_competition(a)
     write_competition(b, n=250)  # the same spec over other data
 
     def prepared(root: Path):
-        return prepare_run(RunOptions("toy", root / "competitions", root / "data", device="cpu"))
+        return prepare_for_run(RunOptions("toy", root / "competitions", root / "data", device="cpu"))
 
     pa, pa_again, pb = prepared(a), prepared(a), prepared(b)
     model = ModelSpec("lightgbm", dict(pa.spec.models[0].params))
@@ -270,7 +276,7 @@ def test_workers_with_other_data_tune_other_studies(tmp_path: Path):
 def test_run_reads_a_0_1_study_named_by_the_spec_only(tmp_path: Path):
     import optuna
 
-    from compete.tune.study import legacy_study_name
+    from compete.tune.naming import legacy_study_name
 
     comps = write_competition(tmp_path)
     spec = resolve_spec(RunOptions("toy", comps))

@@ -44,7 +44,7 @@ def trials_in(db: Path) -> list[tuple[int, str, float | None]]:
 
 def worker_code(root: Path, storage: str | None, trials: int) -> str:
     return (f"from compete.tune.study import TuneOptions, tune; from pathlib import Path; root = Path({str(root)!r})\n"
-            f"tune(TuneOptions('toy', 'lightgbm', trials={trials}, storage={storage!r}, device='cpu', "
+            f"tune(TuneOptions('toy', model='lightgbm', trials={trials}, storage={storage!r}, device='cpu', "
             f"competitions_dir=root / 'competitions', data_root=root / 'data', runs_dir=root / 'runs', "
             f"search={FAST!r}, heartbeat=1))")  # fmt: skip
 

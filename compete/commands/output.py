@@ -8,7 +8,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from compete.run.runner import RunResult
+from compete.progress import (
+    Event,
+    FoldDone,
+    ModelDone,
+    ModelStarted,
+    Note,
+    RunStarted,
+    TrialDone,
+    TuneDone,
+    TuneStarted,
+)
+from compete.run.result import RunResult
 
 
 class RunProgress:
@@ -39,55 +50,47 @@ class RunProgress:
             self.tasks[label] = self.progress.add_task(f"{label:<14}", total=total)
         return self.tasks[label]
 
-    def report(self, event: str, **info: Any) -> None:
-        handler = getattr(self, f"_on_{event}", None)
-        if handler is not None:
-            handler(**info)
+    def report(self, event: Event) -> None:
+        """Draw ``event``: each kind its own small method; kinds the display does not draw are skipped."""
+        if isinstance(event, RunStarted):
+            self.console.print(f"[bold]{event.competition}[/]: {event.rows} train rows, {event.test_rows} test rows, "
+                               f"{event.features} features, {event.folds} folds, device {event.device}")  # fmt: skip
+        elif isinstance(event, ModelStarted):
+            self._bar(event.label, event.folds)
+        elif isinstance(event, FoldDone):
+            self.progress.update(self._bar(event.label, event.folds), advance=1,
+                                 description=f"{event.label:<14} fold {event.fold} {event.score:.5f} on {event.device}")  # fmt: skip
+        elif isinstance(event, ModelDone):
+            self._model_done(event)
+        elif isinstance(event, TuneStarted):
+            self.tasks[f"tune:{event.label}"] = self.progress.add_task(
+                f"{event.label:<14} tuning for {event.seconds:.0f} s", total=None
+            )
+        elif isinstance(event, TrialDone | TuneDone):
+            self._tuning(event)
+        elif isinstance(event, Note):
+            self.console.print(event.text)
 
-    def _on_start(self, **info: Any) -> None:
-        self.console.print(
-            f"[bold]{info['competition']}[/]: {info['rows']} train rows, {info['test_rows']} test rows, "
-            f"{info['features']} features, {info['folds']} folds, device {info['device']}"
-        )
-
-    def _on_model_start(self, label: str, folds: int, **_: Any) -> None:
-        self._bar(label, folds)
-
-    def _on_fold_done(self, label: str, fold: int, folds: int, score: float, device: str, **_: Any) -> None:
-        self.progress.update(self._bar(label, folds), advance=1,
-                             description=f"{label:<14} fold {fold} {score:.5f} on {device}")  # fmt: skip
-
-    def _on_model_done(self, label: str, score: float, **_: Any) -> None:
-        task = self._bar(label, 1)
+    def _model_done(self, event: ModelDone) -> None:
+        task = self._bar(event.label, 1)
         total = self.progress.tasks[task].total  # type: ignore[index]
-        self.progress.update(task, completed=total, description=f"{label:<14} cv {score:.5f}")
+        self.progress.update(task, completed=total, description=f"{event.label:<14} cv {event.score:.5f}")
 
-    def _on_tune_start(self, label: str, seconds: float, **_: Any) -> None:
-        self.progress.add_task(f"{label:<14} tuning for {seconds:.0f} s", total=None)
-        self.tasks[f"tune:{label}"] = self.progress.task_ids[-1]
-
-    def _on_trial_done(self, label: str, done: int, best: float | None, **_: Any) -> None:
-        task = self.tasks.get(f"tune:{label}")
+    def _tuning(self, event: TrialDone | TuneDone) -> None:
+        task = self.tasks.get(f"tune:{event.label}")
         if task is None:
             return
-        shown = "-" if best is None else f"{best:.5f}"
-        self.progress.update(
-            task, completed=done, description=f"{label:<14} tuning: {done} trials, best {shown}"
-        )
-
-    def _on_tune_done(self, label: str, status: str, trials: int, pruned: int, best_cv: float,
-                      seconds: float, **info: Any) -> None:  # fmt: skip
-        task = self.tasks.get(f"tune:{label}")
-        text = (
-            f"{label:<14} tuned: {trials} trials ({pruned} pruned) in {seconds:.0f} s, best cv {best_cv:.5f}"
-        )
-        if status == "error":
-            text += f"; stopped by an error: {info.get('error', '')}"
-        if task is not None:
-            self.progress.update(task, total=max(trials, 1), completed=max(trials, 1), description=text)
-
-    def _on_note(self, text: str, **_: Any) -> None:
-        self.console.print(text)
+        if isinstance(event, TrialDone):
+            best = "-" if event.best is None else f"{event.best:.5f}"
+            text = f"{event.label:<14} tuning: {event.done} trials, best {best}"
+            self.progress.update(task, completed=event.done, description=text)
+            return
+        text = (f"{event.label:<14} tuned: {event.trials} trials ({event.pruned} pruned) in {event.seconds:.0f} s, "
+                f"best cv {event.best_cv:.5f}")  # fmt: skip
+        if event.status == "error":
+            text += f"; stopped by an error: {event.error}"
+        done = max(event.trials, 1)
+        self.progress.update(task, total=done, completed=done, description=text)
 
 
 def print_run(console: Console, result: RunResult) -> None:
@@ -97,8 +100,8 @@ def print_run(console: Console, result: RunResult) -> None:
         table.add_column(col, justify="left" if col in ("model", "device") else "right")
     for label, s in result.scores.items():
         mark = " *" if label == result.final else ""
-        table.add_row(label + mark, f"{s['cv']:.5f}", f"{s['std']:.5f}", ",".join(sorted(set(s["devices"]))),
-                      f"{s['seconds']:.1f}")  # fmt: skip
+        table.add_row(label + mark, f"{s.cv:.5f}", f"{s.std:.5f}", ",".join(sorted(set(s.devices))),
+                      f"{s.seconds:.1f}")  # fmt: skip
     ens = result.info.get("ensemble")
     if ens:
         mark = " *" if ens["chosen"] else " (not better)"

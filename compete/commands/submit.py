@@ -67,9 +67,8 @@ def submit_command(
         name = _spec_name(competition, competitions)
         _report_retry(retry_kaggle(runs_dir, name, wait_s=wait), name, as_json)
         return
-    opts = SubmitOptions(
-        competition, competitions, data_root, data_dir, runs_dir, run, message, kaggle, answers, wait
-    )
+    opts = SubmitOptions(competition, competitions, data_root, data_dir, runs_dir, run=run, message=message,
+                         kaggle=kaggle, answers=answers, wait_s=wait)  # fmt: skip
     result = submit_run(opts)
     if as_json:
         typer.echo(json.dumps({**result.record, "error": str(result.error) if result.error else None}))
@@ -80,9 +79,9 @@ def submit_command(
 
 
 def _spec_name(competition: str, competitions: Path) -> str:
-    from compete.run.runner import RunOptions, resolve_spec
+    from compete.data.prepared import CompetitionRef
 
-    return resolve_spec(RunOptions(competition, competitions)).name
+    return CompetitionRef(competition, competitions).load_spec().name
 
 
 def _recorded_error(result: Any) -> Exception:
@@ -239,10 +238,12 @@ def drift_command(
     as_json: AsJson = False,
 ) -> None:
     """Adversarial validation: how well a classifier tells test rows from train rows, and by which features."""
+    from compete.data.prepared import CompetitionRef
     from compete.drift import run_drift
-    from compete.run.runner import RunOptions
 
-    res = run_drift(RunOptions(competition, competitions, data_root, data_dir, runs_dir, seed), folds=folds)
+    res = run_drift(
+        CompetitionRef(competition, competitions, data_root, data_dir, runs_dir), seed=seed, folds=folds
+    )
     rep = res.report
     if as_json:
         typer.echo(json.dumps({"drift_id": res.drift_id, "path": str(res.path), **rep.to_dict()}))

@@ -67,8 +67,9 @@ def tune_command(
     from compete.tune.params import study_report
     from compete.tune.study import TuneOptions, tune
 
-    opts = TuneOptions(competition, model, trials, timeout, storage, study, device, seed, competitions,
-                       data_root, data_dir, runs_dir, in_fold_pruning=in_fold)  # fmt: skip
+    opts = TuneOptions(competition, competitions, data_root, data_dir, runs_dir, model=model, trials=trials,
+                       timeout=timeout, storage=storage, study=study, device=device, seed=seed,
+                       in_fold_pruning=in_fold)  # fmt: skip
     from rich.console import Console as RichConsole
 
     console = RichConsole(highlight=False, soft_wrap=True)
@@ -103,19 +104,21 @@ class TuneProgress:
     def __exit__(self, *exc: Any) -> None:
         self.progress.__exit__(*exc)
 
-    def report(self, event: str, **info: Any) -> None:
-        if event == "study":
-            self.console.print(f"study [bold]{info['study']}[/] in {info['storage']}: {info['direction']} "
-                               f"{info['metric']}, {info['existing']} earlier trials, {info['rows']} rows, "
-                               f"{info['folds']} folds, device {info['device']}")  # fmt: skip
+    def report(self, event: Any) -> None:
+        from compete.progress import StudyOpened, TrialDone
+
+        if isinstance(event, StudyOpened):
+            self.console.print(f"study [bold]{event.study}[/] in {event.storage}: {event.direction} "
+                               f"{event.metric}, {event.existing} earlier trials, {event.rows} rows, "
+                               f"{event.folds} folds, device {event.device}")  # fmt: skip
             total = self.trials if self.trials else self.timeout
             self.task = self.progress.add_task("trials", total=total, done="0", best="-")
-        elif event == "trial_done" and self.task is not None:
-            best = "-" if info["best"] is None else f"{info['best']:.6g} (#{info['best_number']})"
-            done = f"{info['done']}/{self.trials}" if self.trials else f"{info['done']} trials"
-            completed = info["done"] if self.trials else min(info["elapsed"], self.timeout or 0)
+        elif isinstance(event, TrialDone) and self.task is not None:
+            best = "-" if event.best is None else f"{event.best:.6g} (#{event.best_number})"
+            done = f"{event.done}/{self.trials}" if self.trials else f"{event.done} trials"
+            completed = event.done if self.trials else min(event.elapsed, self.timeout or 0)
             self.progress.update(self.task, completed=completed, done=done, best=best,
-                                 description=f"trial {info['number']} {info['state']}")  # fmt: skip
+                                 description=f"trial {event.number} {event.state}")  # fmt: skip
 
 
 def print_tune(console: Console, result: Any) -> None:

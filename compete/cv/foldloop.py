@@ -23,13 +23,13 @@ import pandas as pd
 
 from compete.cv.splits import Folds
 from compete.features.finalize import Finalize
+from compete.progress import FoldDone, Note, Reporter
 from compete.scoring.metrics import Metric
 from compete.seeding import derive_seed
 from compete.spec import ModelSpec, StepSpec
 
 __all__ = ["FoldContext", "ModelResult", "OutOfTime", "cross_fit", "score_oof"]
 
-Reporter = Callable[..., None]
 FoldParams = Callable[[int], dict[str, Any]]
 OnFold = Callable[[int, np.ndarray], None]
 
@@ -166,12 +166,11 @@ def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu", report
         devices.append(est.device_)
         iters.append(est.best_iteration_)
         if report and getattr(est, "gpu_error_", None) and devices.count("cpu") == 1:
-            report(
-                "note", text=f"{model.label}: the GPU is unusable ({est.gpu_error_}); it trains on the CPU"
-            )
+            report(Note(f"{model.label}: the GPU is unusable ({est.gpu_error_}); it trains on the CPU"))
         if report:
-            report("fold_done", label=model.label, fold=k, folds=len(ctx.folds), score=scores[-1],
-                   seconds=time.perf_counter() - t0, device=est.device_)  # fmt: skip
+            report(
+                FoldDone(model.label, k, len(ctx.folds), scores[-1], time.perf_counter() - t0, est.device_)
+            )
         if on_fold:
             on_fold(k, oof)
     return ModelResult(model.label, model.name, oof, test, scores, score_oof(ctx, oof), devices, iters,

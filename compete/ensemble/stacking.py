@@ -24,17 +24,9 @@ from compete.ensemble.base import Ensemble, Folds, Preds
 from compete.ensemble.registry import ENSEMBLES
 from compete.errors import ModelError
 
-__all__ = ["StackingEnsemble", "meta_frame", "META_DEFAULTS"]
+__all__ = ["StackingEnsemble", "meta_frame"]
 
 EPS = 1e-6
-# A meta-model has no validation part to stop on: fixed, small capacities instead of early stopping;
-# one thread, as its data are a few columns (many threads on tiny data mostly wait on each other).
-META_DEFAULTS: dict[str, dict[str, Any]] = {
-    "lightgbm": {"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 7, "min_child_samples": 50,
-                 "subsample": 0.8, "colsample_bytree": 1.0, "reg_lambda": 5.0, "n_jobs": 1},
-    "xgboost": {"n_estimators": 200, "learning_rate": 0.05, "max_depth": 3, "min_child_weight": 5.0, "n_jobs": 1},
-    "catboost": {"iterations": 300, "depth": 4, "thread_count": 1},
-}  # fmt: skip
 
 
 def meta_frame(preds: Preds, task: str, X: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -60,9 +52,11 @@ def meta_frame(preds: Preds, task: str, X: pd.DataFrame | None = None) -> pd.Dat
 
 
 def _model(name: str, params: dict[str, Any] | None, task: str, seed: int) -> Any:
-    from compete.models import bagging, boosting, forest, linear, make_model  # noqa: F401  (registration)
+    from compete.models import MODELS, make_model
 
-    merged = {**META_DEFAULTS.get(name, {}), **(params or {})}
+    # a meta-model has no validation part to stop on: the model's own small, fixed capacity
+    # (``meta_params``: one thread, as its data are a few columns), under the spec's parameters
+    merged = {**getattr(MODELS.get(name, where="stacking meta"), "meta_params", {}), **(params or {})}
     return make_model(name, task, merged, device="cpu", random_state=seed)
 
 
@@ -75,7 +69,7 @@ class StackingEnsemble(Ensemble):
     meta : str, default "linear"
         The level-2 model (with ``levels = 3``: the level-3 model).
     meta_params : dict
-        Parameters of ``meta`` (over :data:`META_DEFAULTS`).
+        Parameters of ``meta`` (over the model's ``meta_params``).
     levels : {2, 3}
     level2 : list of str, default ["linear", "lightgbm"]
         With ``levels = 3``, the level-2 models, each cross-fitted over the run's folds.

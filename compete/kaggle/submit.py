@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from compete.data.prepared import CompetitionRef
 from compete.errors import DataError, RunError, SpecError
 from compete.kaggle.client import KaggleClient, KaggleError, KaggleSubmission, connect, redact
 from compete.records.runs import list_runs, load_run, new_run_id
@@ -50,9 +51,9 @@ __all__ = ["SubmitOptions", "SubmitResult", "submit_run", "retry_kaggle", "Fetch
 Connect = Callable[[], KaggleClient]
 
 
-@dataclass
-class SubmitOptions:
-    """What ``compete submit`` is asked to do.
+@dataclass(kw_only=True)
+class SubmitOptions(CompetitionRef):
+    """What ``compete submit`` is asked to do, on top of which competition and where.
 
     Examples
     --------
@@ -60,11 +61,6 @@ class SubmitOptions:
     'best'
     """
 
-    competition: str
-    competitions_dir: str | Path = "competitions"
-    data_root: str | Path | None = None
-    data_dir: str | Path | None = None
-    runs_dir: str | Path = "runs"
     run: str = "latest"
     message: str = ""
     kaggle: bool = False
@@ -81,21 +77,17 @@ class SubmitResult:
     notes: list[str] = field(default_factory=list)
 
 
-# ---------------------------------------------------------------------------------------------- ledger
-
-
 # ---------------------------------------------------------------------------------------------- submit
 
 
 def _context(opts: Any) -> tuple[Any, Any, Any]:
     """The spec, the competition's data and the fitted target codec."""
-    from compete.data.files import load_competition, resolve_data_dir
+    from compete.data.files import load_competition
     from compete.data.target import TargetCodec
-    from compete.run.runner import RunOptions, resolve_spec
     from compete.scoring.metrics import get_metric
 
-    spec = resolve_spec(RunOptions(opts.competition, opts.competitions_dir))
-    data = load_competition(spec, resolve_data_dir(spec, opts.data_root, opts.data_dir))
+    spec = opts.load_spec()
+    data = load_competition(spec, opts.data_folder(spec))
     codec = TargetCodec(spec.task, get_metric(spec.metric), spec.positive).fit(data.train[spec.target])
     return spec, data, codec
 

@@ -10,6 +10,7 @@ The base class does the rest: parameter merging, the device, fallbacks, the outp
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -61,6 +62,12 @@ class Model(BaseEstimator):  # type: ignore[misc]
 
     name: ClassVar[str] = "base"
     supports_gpu: ClassVar[bool] = True
+    #: Parameters for a ``--time-budget`` first pass, under the spec's own: a boosted tree's fast
+    #: learning rate. Empty for a model that is not a boosted family (the budget neither halves its
+    #: rate nor seed-bags it).
+    fast_params: ClassVar[dict[str, Any]] = {}
+    #: Parameters as a stacking meta-model (it has no validation part to stop on): small, fixed capacity.
+    meta_params: ClassVar[dict[str, Any]] = {}
 
     def __init__(
         self,
@@ -82,6 +89,18 @@ class Model(BaseEstimator):  # type: ignore[misc]
     @classmethod
     def default_params(cls, task: str) -> dict[str, Any]:
         return {}
+
+    @classmethod
+    def tunable(cls) -> bool:
+        """Whether the model has a search space (``search_space(trial, task)``) that tune can draw from."""
+        return callable(getattr(cls, "search_space", None))
+
+    @classmethod
+    def round_callback(cls, task: str, check: Callable[[int, float], bool]) -> dict[str, Any] | None:
+        """Parameters that make the library call ``check(round, validation loss)`` after each boosting
+        round and stop boosting when it returns True (tune's in-fold pruning and its ``--timeout``);
+        ``None`` when the library has no such hook (then tune prunes after each fold only)."""
+        return None
 
     @classmethod
     def fit_errors(cls) -> tuple[type[Exception], ...]:

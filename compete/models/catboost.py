@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,8 @@ class CatBoostModel(Model):
     """
 
     name = "catboost"
-    fit_callbacks = True  # params["callbacks"] are passed to fit (CPU only)
+    fast_params: ClassVar[dict[str, Any]] = {"learning_rate": 0.1}
+    meta_params: ClassVar[dict[str, Any]] = {"iterations": 300, "depth": 4, "thread_count": 1}
 
     @classmethod
     def default_params(cls, task: str) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,27 @@ class LightGBMModel(Model):
     """
 
     name = "lightgbm"
-    fit_callbacks = True  # params["callbacks"] are passed to fit (tune's in-fold pruning)
+    fast_params: ClassVar[dict[str, Any]] = {"learning_rate": 0.1}
+    meta_params: ClassVar[dict[str, Any]] = {
+        "n_estimators": 200, "learning_rate": 0.05, "num_leaves": 7, "min_child_samples": 50, "subsample": 0.8,
+        "colsample_bytree": 1.0, "reg_lambda": 5.0, "n_jobs": 1,
+    }  # fmt: skip
+    EVAL_METRIC: ClassVar[dict[str, str]] = {"binary": "binary_logloss", "multiclass": "multi_logloss",
+                                             "regression": "l2"}  # fmt: skip
+
+    @classmethod
+    def round_callback(cls, task: str, check: Callable[[int, float], bool]) -> dict[str, Any] | None:
+        metric = cls.EVAL_METRIC[task]
+
+        def callback(env: Any) -> None:
+            import lightgbm as lgb
+
+            for _, name, value, *_ in env.evaluation_result_list or ():
+                if name.removeprefix("valid ") == metric and check(env.iteration, value):
+                    raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list)
+
+        callback.order = 40  # type: ignore[attr-defined]
+        return {"callbacks": [callback]}
 
     @classmethod
     def default_params(cls, task: str) -> dict[str, Any]:

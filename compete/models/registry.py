@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from compete.registry import Registry
 
-MODELS: Registry[type] = Registry("model")
+if TYPE_CHECKING:
+    from compete.models.base import Model
+
+MODELS: Registry[type[Model]] = Registry("model")

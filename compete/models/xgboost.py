@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,29 @@ class XGBoostModel(Model):
     """
 
     name = "xgboost"
+
+    fast_params: ClassVar[dict[str, Any]] = {"learning_rate": 0.1}
+    meta_params: ClassVar[dict[str, Any]] = {"n_estimators": 200, "learning_rate": 0.05, "max_depth": 3,
+                                              "min_child_weight": 5.0, "n_jobs": 1}  # fmt: skip
+    EVAL_METRIC: ClassVar[dict[str, str]] = {
+        "binary": "logloss",
+        "multiclass": "mlogloss",
+        "regression": "rmse",
+    }
+
+    @classmethod
+    def round_callback(cls, task: str, check: Callable[[int, float], bool]) -> dict[str, Any] | None:
+        import xgboost as xgb
+
+        metric = cls.EVAL_METRIC[task]
+
+        class Callback(xgb.callback.TrainingCallback):  # type: ignore[misc]
+            def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
+                first: dict[str, Any] = next(iter(evals_log.values()), {})
+                scores = first.get(metric, [])
+                return bool(scores) and check(epoch, float(scores[-1]))
+
+        return {"callbacks": [Callback()]}
 
     @classmethod
     def default_params(cls, task: str) -> dict[str, Any]:

@@ -13,8 +13,13 @@ import time
 from typing import Any
 
 from compete.errors import RunError
+from compete.progress import Events, Note, Reporter
 from compete.records.runs import RunRecord
-from compete.run.runner import Reporter, RunOptions, RunResult, _finalize, _write_run, prepare_run
+from compete.run.final import choose_final
+from compete.run.options import RunOptions
+from compete.run.record import write_run
+from compete.run.result import RunResult
+from compete.run.runner import prepare_for_run
 from compete.spec import StepSpec
 
 __all__ = ["ensemble_runs"]
@@ -27,19 +32,18 @@ def ensemble_runs(opts: RunOptions, run_ids: list[str], method: str, params: dic
     from compete.cv.splits import folds_signature
     from compete.ensemble import ENSEMBLES
     from compete.records.runs import load_run
-    from compete.spec import find_spec, load_spec
 
     start = time.perf_counter()
     ENSEMBLES.get(method, where="--method")
     if len(run_ids) < 2:
         raise RunError(f"--runs names {len(run_ids)} run; an ensemble needs two or more, e.g. --runs ID1,ID2")
-    name = load_spec(find_spec(opts.competition, opts.competitions_dir)).name
+    name = opts.load_spec().name
     records = [load_run(opts.runs_dir, name, run_id) for run_id in run_ids]
     ids = [rec.run_id for rec in records]
     twice = next((i for i in ids if ids.count(i) > 1), None)
     if twice:
         raise RunError(f"--runs names run {twice} twice ({', '.join(run_ids)}); name distinct runs")
-    prep = prepare_run(_same_cv_as(opts, records[0]))
+    prep = prepare_for_run(_same_cv_as(opts, records[0]))
     ctx, signature = prep.ctx, folds_signature(prep.ctx.folds)
     results = []
     for rec in records:
@@ -54,11 +58,10 @@ def ensemble_runs(opts: RunOptions, run_ids: list[str], method: str, params: dic
         folds = [ctx.metric.score(ctx.y[va], oof[va]) for _, va in ctx.folds]
         results.append(ModelResult(f"{rec.run_id}:{label}", label, oof, test, folds, score_oof(ctx, oof), [],
                                    [], 0.0))  # fmt: skip
-    final = _finalize(prep, results, StepSpec(method, params or {}), always_ensemble=True)
-    log = [json.dumps({"event": "ensemble", "runs": run_ids, "method": method})]
-    if report:
-        report("note", text=f"combined {len(results)} runs with {method}")
-    return _write_run(opts, prep, results, final, log, time.perf_counter() - start, kind="ensemble")
+    final = choose_final(prep, results, StepSpec(method, params or {}), always_ensemble=True)
+    emit = Events(report)
+    emit(Note(f"combined {len(results)} runs ({', '.join(run_ids)}) with {method}"))
+    return write_run(opts, prep, results, final, emit.log, time.perf_counter() - start, kind="ensemble")
 
 
 def _same_cv_as(opts: RunOptions, rec: RunRecord) -> RunOptions:

@@ -13,7 +13,7 @@ The plan, in order:
      XGBoost, inside the folds) over the family's search space at its first-pass learning rate, for
      half the time left, when that covers at least :data:`TUNE_MIN_FITS` first-pass fits. The best
      trial joins the pool if it beats the family's best fit at that rate
-     (:class:`compete.tune.study.BudgetTuner`; the trials are fitted on the same folds, so anything that
+     (:class:`compete.tune.budget.BudgetTuner`; the trials are fitted on the same folds, so anything that
      sees the target is still fitted inside them, on the training part only);
    - *rate ladder*: the family's best fit at the fast rate is refitted at half its learning rate,
      while the time left covers about twice its last fit and the last halving paid (a slower rate is
@@ -37,9 +37,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
-__all__ = ["Budget", "SecondPass", "TuneTurn"]
+__all__ = [
+    "Budget",
+    "BudgetSummary",
+    "SecondPass",
+    "TuneTurn",
+    "fast_models",
+    "fast_params",
+    "slower",
+    "seed_bag_plan",
+]
 
 FIRST_PASS_SHARE = 0.6
 RESERVE_SHARE, RESERVE_MIN = 0.08, 3.0
@@ -49,10 +58,16 @@ HALVING_COST = 2.3  # a fit at half the rate takes about twice the rounds; keep 
 SEED_COST = 1.3  # a refit with a new seed takes about as long as the fit it repeats
 TUNE_SHARE = 0.5  # a tuning turn may use half the time left
 TUNE_MIN_FITS = 6  # ... when that half covers this many first-pass fits of the family (else too few trials)
-# Under a budget the boosted trees learn at 0.1 (unless the spec sets a rate): a time-sliced fit at
-# the unbudgeted 0.03 stops far short of its best round when seconds are scarce.
-FAST_PARAMS = {"lightgbm": {"learning_rate": 0.1}, "xgboost": {"learning_rate": 0.1},
-               "catboost": {"learning_rate": 0.1}}  # fmt: skip
+
+
+class BudgetSummary(TypedDict):
+    """``scores.json`` → ``budget``: the budget, the seconds spent, and every step with its seconds and
+    outcome (``{"step", "seconds", "status", ...}``: a fit's ``cv``; a tuning turn's ``label``, trials
+    by outcome and ``best_cv``)."""
+
+    seconds: float
+    spent: float
+    steps: list[dict[str, Any]]
 
 
 @dataclass
@@ -104,19 +119,26 @@ class Budget:
     def record(self, step: str, seconds: float, status: str, **info: Any) -> None:
         self.steps.append({"step": step, "seconds": round(seconds, 2), "status": status, **info})
 
-    def summary(self) -> dict[str, Any]:
-        return {
-            "seconds": self.seconds,
-            "spent": round(self.clock() - self._start, 2),
-            "steps": self.steps,
-        }
+    def summary(self) -> BudgetSummary:
+        return BudgetSummary(
+            seconds=self.seconds, spent=round(self.clock() - self._start, 2), steps=self.steps
+        )
+
+
+def fast_params(name: str) -> dict[str, Any]:
+    """Model ``name``'s first-pass settings under a budget (its adapter's ``fast_params``): the boosted
+    trees learn at 0.1 unless the spec sets a rate, as a time-sliced fit at the unbudgeted 0.03 stops
+    far short of its best round when seconds are scarce. Empty for a model that is no boosted family."""
+    from compete.models import MODELS
+
+    return dict(getattr(MODELS.get(name), "fast_params", {}))
 
 
 def fast_models(models: list[Any]) -> list[Any]:
-    """The spec's models with :data:`FAST_PARAMS` under their own parameters."""
+    """The spec's models with their :func:`fast_params` under their own parameters."""
     from compete.spec import ModelSpec
 
-    return [ModelSpec(m.name, {**FAST_PARAMS.get(m.name, {}), **m.params}, m.alias) for m in models]
+    return [ModelSpec(m.name, {**fast_params(m.name), **m.params}, m.alias) for m in models]
 
 
 def seed_bag_plan(results: list[Any], greater_is_better: bool) -> list[Any]:
@@ -124,7 +146,7 @@ def seed_bag_plan(results: list[Any], greater_is_better: bool) -> list[Any]:
     sign = 1.0 if greater_is_better else -1.0
     best: dict[str, Any] = {}
     for r in sorted(results, key=lambda r: -sign * r.score):
-        if r.name in FAST_PARAMS:
+        if fast_params(r.name):
             best.setdefault(r.name, r)
     return list(best.values())[:2]
 
@@ -135,7 +157,7 @@ def slower(result: Any) -> Any:
     from compete.spec import ModelSpec
 
     rate = result.params.get("learning_rate")
-    if result.name not in FAST_PARAMS or not isinstance(rate, int | float):
+    if not fast_params(result.name) or not isinstance(rate, int | float):
         return None
     base = result.label.split("@")[0]
     return ModelSpec(result.name, {**result.params, "learning_rate": rate / 2}, f"{base}@lr{rate / 2:g}")
@@ -208,12 +230,12 @@ class SecondPass:
         return None
 
     def _tune(self, family: _Family, left: float) -> TuneTurn | None:
-        from compete.tune.study import tunable
+        from compete.models import MODELS
 
         seconds = TUNE_SHARE * left
         if (
             not family.tuning
-            or not tunable(family.first.name)
+            or not MODELS.get(family.first.name).tunable()
             or seconds < TUNE_MIN_FITS * family.first.seconds
         ):
             return None

@@ -15,22 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from compete.data.prepared import Prepared, prepare_run, resolve_spec
 from compete.errors import RunError, SpecError
-from compete.run.runner import resolve_spec
 from compete.spec import ModelSpec, Spec
-from compete.tune.study import (
-    TuneOptions,
-    _best,
-    _model_spec,
-    _safe,
-    _storage,
-    _trial_params,
-    data_fingerprint,
-    legacy_study_name,
-    search_overrides,
-    storage_url,
-    study_name,
-)
+from compete.tune.naming import data_fingerprint, legacy_study_name, model_spec, search_overrides, study_name
+from compete.tune.storage import open_storage, safe_url, storage_url
+from compete.tune.study import TuneOptions, best_trial, trial_params
 
 __all__ = ["best_params", "resolve_params", "study_report", "run_fingerprint"]
 
@@ -38,7 +28,7 @@ Fingerprint = str | Callable[[], str] | None
 LEGACY_NOTE = "made by compete 0.1.0, before studies recorded their data: its data were not checked"
 
 
-def run_fingerprint(prep: Any) -> Callable[[], str]:
+def run_fingerprint(prep: Prepared) -> Callable[[], str]:
     """A function giving the data fingerprint of a prepared run (``prepare_run``'s result), computed
     at most once and only when called: pass it as ``resolve_params(..., fingerprint=...)``."""
     memo: list[str] = []
@@ -65,7 +55,7 @@ def _load_named(name: str, storage: str | None, runs_dir: str | Path) -> Any:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        return optuna.load_study(study_name=name, storage=_storage(storage_url(storage, runs_dir)))
+        return optuna.load_study(study_name=name, storage=open_storage(storage_url(storage, runs_dir)))
     except KeyError:  # no such study in this storage
         return None
 
@@ -100,9 +90,9 @@ def best_params(competition: str, model: str, spec: Spec, storage: str | None = 
         raise SpecError(
             f"best_params: competition {competition!r} does not match the spec's name {spec.name!r}"
         )
-    study, _ = _find(spec, _model_spec(spec, model), storage, runs_dir, fingerprint)
-    best = _best(study) if study is not None else None
-    return _trial_params(best) if best is not None else None
+    study, _ = _find(spec, model_spec(spec, model), storage, runs_dir, fingerprint)
+    best = best_trial(study) if study is not None else None
+    return trial_params(best) if best is not None else None
 
 
 def resolve_params(spec: Spec, choice: str = "best", storage: str | None = None,
@@ -118,11 +108,11 @@ def resolve_params(spec: Spec, choice: str = "best", storage: str | None = None,
     if choice == "default":
         return spec, []
     if choice == "best":
-        return _with_best(spec, storage, runs_dir, fingerprint)
+        return _withbest_trial(spec, storage, runs_dir, fingerprint)
     return _with_file(spec, Path(choice))
 
 
-def _with_best(spec: Spec, storage: str | None, runs_dir: str | Path,
+def _withbest_trial(spec: Spec, storage: str | None, runs_dir: str | Path,
                fingerprint: Fingerprint) -> tuple[Spec, list[str]]:  # fmt: skip
     models, notes = [], []
     for m in spec.models:
@@ -130,11 +120,11 @@ def _with_best(spec: Spec, storage: str | None, runs_dir: str | Path,
         legacy = ""
         if hasattr(_model_class(m.name), "search_space"):
             study, legacy = _find(spec, m, storage, runs_dir, fingerprint)
-        best = _best(study) if study is not None else None
+        best = best_trial(study) if study is not None else None
         if best is None:
             models.append(m)
             continue
-        models.append(ModelSpec(m.name, {**m.params, **_trial_params(best)}, m.alias))
+        models.append(ModelSpec(m.name, {**m.params, **trial_params(best)}, m.alias))
         notes.append(f"{m.label}: best parameters of study {study.study_name} (trial {best.number}, "
                      f"cv {best.value:.6g})" + (f"; {legacy}" if legacy else ""))  # fmt: skip
     return dataclasses.replace(spec, models=tuple(models)), notes
@@ -178,12 +168,10 @@ def _with_file(spec: Spec, path: Path) -> tuple[Spec, list[str]]:
 def study_report(opts: TuneOptions, top: int = 10) -> dict[str, Any]:
     """What ``tune --show`` prints: the best trial, the trial history and parameter importances."""
 
-    from compete.run.runner import prepare_run
-
-    spec = resolve_spec(opts.run_options())
-    model = _model_spec(spec, opts.model)
+    spec = resolve_spec(opts, seed=opts.seed)
+    model = model_spec(spec, opts.model)
     overrides = search_overrides(spec, model, opts.search)
-    where = _safe(storage_url(opts.storage, opts.runs_dir))
+    where = safe_url(storage_url(opts.storage, opts.runs_dir))
     start = f"start one with `compete tune {opts.competition} --model {opts.model} --trials 50`"
     legacy = ""
     if opts.study:
@@ -191,18 +179,18 @@ def study_report(opts: TuneOptions, top: int = 10) -> dict[str, Any]:
     elif not _has_storage(opts.storage, opts.runs_dir):
         raise RunError(f"no study of {opts.competition} {opts.model} in {where}; {start}")
     else:  # the study's name holds the data's fingerprint: prepare the data as tune does
-        data = data_fingerprint(prepare_run(opts.run_options(), spec).ctx)
+        data = data_fingerprint(prepare_run(opts, spec, opts.device).ctx)
         name = study_name(spec, model, overrides, data)
         study, legacy = _find(spec, model, opts.storage, opts.runs_dir, data, overrides)
     if study is None:
         raise RunError(f"no study {name!r} in {where}; {start}")
-    best = _best(study)
+    best = best_trial(study)
     history = [{"number": t.number, "state": t.state.name.lower(), "value": t.value,
                 "seconds": t.duration.total_seconds() if t.duration else None,
                 "note": t.user_attrs.get("pruned", t.user_attrs.get("error", ""))} for t in study.trials]  # fmt: skip
     return {"study": study.study_name, "direction": study.direction.name.lower(), "metric": spec.metric,
             "best": None if best is None else {"number": best.number, "value": best.value,
-                                               "params": _trial_params(best)},
+                                               "params": trial_params(best)},
             "history": history, "importances": _importances(study, top),
             "data": study.user_attrs.get("data"), "note": legacy}  # fmt: skip
 

@@ -1,0 +1,141 @@
+"""The prepared competition: which competition and where (:class:`CompetitionRef`), its spec with the
+command's overrides (:func:`resolve_spec`), and everything before the models (:func:`prepare_run`):
+the data read and checked, the target encoded, the columns typed, the folds made. Nothing is written.
+
+Every command starts here: ``run``, ``tune``, ``drift``, ``submit`` and ``ensemble`` take a
+:class:`CompetitionRef` (their options extend it) and share one :class:`Prepared`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from compete.spec import ModelSpec, Spec, StepSpec, find_spec, load_spec
+
+if TYPE_CHECKING:
+    from compete.cv.foldloop import FoldContext
+    from compete.data.files import CompetitionData
+    from compete.data.schema import Schema
+    from compete.data.target import TargetCodec
+
+__all__ = ["CompetitionRef", "Prepared", "resolve_spec", "prepare_run"]
+
+
+@dataclass
+class CompetitionRef:
+    """Which competition, where its spec and data are, and where runs are recorded.
+
+    The options of every command extend it (:class:`~compete.run.options.RunOptions`,
+    :class:`~compete.tune.study.TuneOptions`, :class:`~compete.kaggle.submit.SubmitOptions`).
+
+    Examples
+    --------
+    >>> ref = CompetitionRef("titanic", data_root="../shared/datasets")
+    >>> ref.competition, str(ref.runs_dir)
+    ('titanic', 'runs')
+    """
+
+    competition: str
+    competitions_dir: str | Path = "competitions"
+    data_root: str | Path | None = None
+    data_dir: str | Path | None = None
+    runs_dir: str | Path = "runs"
+
+    def load_spec(self) -> Spec:
+        """The competition's spec as written (no overrides)."""
+        return load_spec(find_spec(self.competition, self.competitions_dir))
+
+    def data_folder(self, spec: Spec) -> Path:
+        """Where the competition's files are (``--data-dir``, else the data root's folder)."""
+        from compete.data.files import resolve_data_dir
+
+        return resolve_data_dir(spec, self.data_root, self.data_dir)
+
+
+@dataclass
+class Prepared:
+    """A competition loaded, typed and split: what ``run``, ``tune`` and ``drift`` share."""
+
+    spec: Spec
+    data: CompetitionData
+    codec: TargetCodec
+    schema: Schema
+    ctx: FoldContext
+    device: str
+
+
+def resolve_spec(ref: CompetitionRef, *, seed: int | None = None, folds: int | None = None,
+                 models: list[str] | None = None, resample: str | None = None) -> Spec:  # fmt: skip
+    """Load the spec and apply a command's overrides (seed, folds, models, resample)."""
+    spec = ref.load_spec()
+    changes: dict[str, Any] = {}
+    if seed is not None:
+        changes["seed"] = seed
+        changes["cv"] = dataclasses.replace(spec.cv, seed=seed)
+    if folds is not None:
+        changes["cv"] = dataclasses.replace(changes.get("cv", spec.cv), folds=folds)
+    if models:
+        from compete.models import MODELS
+
+        for name in models:
+            MODELS.get(name, where="--models")
+        changes["models"] = tuple(ModelSpec(n) for n in models)
+    if resample is not None:
+        changes["resample"] = StepSpec(resample)
+    return dataclasses.replace(spec, **changes) if changes else spec
+
+
+def prepare_run(ref: CompetitionRef, spec: Spec, device: str = "auto") -> Prepared:
+    """Everything before the models: data, schema, encoded target and folds (no writes)."""
+    from compete.cv.foldloop import FoldContext
+    from compete.cv.splits import make_folds
+    from compete.data.files import load_competition
+    from compete.data.schema import infer_schema
+    from compete.data.target import TargetCodec
+    from compete.device import resolve_device
+    from compete.scoring.metrics import get_metric
+
+    resolved = resolve_device(device)
+    folder = ref.data_folder(spec)
+    _generate_if_needed(spec, folder)
+    data = load_competition(spec, folder)
+    codec = TargetCodec(spec.task, get_metric(spec.metric), spec.positive).fit(data.train[spec.target])
+    y = codec.encode(data.train[spec.target])
+    X_raw, X_test_raw = _features(spec, data.train), _features(spec, data.test)
+    schema = infer_schema(X_raw, X_test_raw, spec.schema).fit(X_raw)
+    X, X_test = _typed(schema, X_raw, X_test_raw)
+    folds = make_folds(spec.cv, y, data.train, spec.task)
+    spec_dir = Path(spec.source).parent if spec.source else None
+    ctx = FoldContext(X, y, X_test, folds, spec.task, codec.model_metric(), spec.seed, spec.features,
+                      spec.resample, spec_dir)  # fmt: skip
+    return Prepared(spec, data, codec, schema, ctx, resolved)
+
+
+def _generate_if_needed(spec: Spec, folder: Path) -> None:
+    if spec.generate and not (folder / "train.csv").exists():
+        from compete.data.demo import write_demo
+
+        write_demo(folder)
+
+
+def _features(spec: Spec, frame: pd.DataFrame) -> pd.DataFrame:
+    drop = [c for c in (spec.id, spec.target) if c in frame.columns]
+    return frame.drop(columns=drop)
+
+
+def _typed(
+    schema: Schema, X_raw: pd.DataFrame, X_test_raw: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Typed frames; id-like string columns (mostly distinct) become their frequency."""
+    from compete.features.finalize import count_encode
+
+    X, X_test = schema.apply(X_raw), schema.apply(X_test_raw[X_raw.columns])
+    for col in schema.high_cardinality:
+        X[f"{col}__count"], X_test[f"{col}__count"] = count_encode(X_raw[col], X_test_raw[col])
+        X, X_test = X.drop(columns=col), X_test.drop(columns=col)
+    return X, X_test

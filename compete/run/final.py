@@ -1,0 +1,88 @@
+"""The run's final choice: the best single fit, or the ensemble when its honest CV is better, and for
+label metrics a decision threshold kept only when its cross-fitted CV beats the default cut's.
+
+Everything here works on OOF predictions: the ensemble's weights or meta-model are cross-fitted over
+the run's own folds (:func:`compete.ensemble.combine`), the threshold is chosen on other folds' rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from compete.cv.foldloop import FoldContext, ModelResult
+from compete.data.prepared import Prepared
+from compete.run.result import EnsembleInfo, Final, ThresholdInfo
+from compete.spec import StepSpec
+
+__all__ = ["choose_final", "DEFAULT_ENSEMBLE"]
+
+DEFAULT_ENSEMBLE = "hill_climb"
+
+
+def choose_final(prep: Prepared, results: list[ModelResult], step: StepSpec | None = None,
+                 always_ensemble: bool = False) -> Final:  # fmt: skip
+    """The predictions the submission is made of: the ensemble when its honest CV is better (or when
+    asked for), else the best single model; label metrics get a threshold chosen on OOF predictions."""
+    metric = prep.ctx.metric
+    best = results[0]
+    for r in results[1:]:
+        if metric.better(r.score, best.score):
+            best = r
+    final = Final(best.label, best.oof, best.test, best.score)
+    step = step or prep.spec.ensemble or StepSpec(DEFAULT_ENSEMBLE)
+    if len(results) >= 2 and step.name != "none":
+        ens, weights = _ensemble(prep, results, step)
+        chosen = always_ensemble or metric.better(ens.score, best.score)
+        final.info["ensemble"] = EnsembleInfo(
+            method=step.name, score=ens.score, weights=weights, chosen=chosen
+        )
+        if chosen:
+            final = Final(ens.label, ens.oof, ens.test, ens.score, info=final.info)
+    return _with_threshold(prep, final)
+
+
+def _ensemble(prep: Prepared, results: list[ModelResult], step: StepSpec) -> tuple[Final, Any]:
+    """Combine the models' OOF predictions; label metrics blend on log loss, then pick a threshold."""
+    from compete.cv.foldloop import score_oof
+    from compete.ensemble import combine
+    from compete.scoring.metrics import get_metric
+    from compete.seeding import derive_seed
+
+    ctx = prep.ctx
+    blend_metric = get_metric("logloss") if ctx.metric.needs == "label" else ctx.metric
+    X, X_test = _meta_features(ctx) if step.params.get("features") else (None, None)
+    res = combine(step.name, {r.label: r.oof for r in results}, {r.label: r.test for r in results}, ctx.y,
+                  task=ctx.task, metric=blend_metric, folds=ctx.folds, seed=derive_seed(ctx.seed, "ensemble"),
+                  params=step.params, X=X, X_test=X_test)  # fmt: skip
+    return Final(f"ensemble:{step.name}", res.oof, res.test, score_oof(ctx, res.oof)), res.weights
+
+
+def _meta_features(ctx: FoldContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The original features for ``[ensemble] features = true`` (stacking's passthrough), made
+    model-ready by :class:`~compete.features.finalize.Finalize` (unsupervised: no target is seen)."""
+    from compete.features.finalize import Finalize
+
+    fin = Finalize().fit(ctx.X)
+    return fin.transform(ctx.X), fin.transform(ctx.X_test)
+
+
+def _with_threshold(prep: Prepared, final: Final) -> Final:
+    """For label metrics: a threshold chosen on all OOF rows, kept only when its cross-fitted CV score
+    (each fold's rows labelled with a threshold chosen on the other folds) beats the default cut's
+    (0.5 or argmax, nothing fitted). On small data a tuned cut, above all a multiclass one, can fit the
+    OOF noise: then the default rule labels the submission and the default score is the CV."""
+    from compete.scoring.thresholds import choose_threshold, cross_fitted_score
+
+    ctx, oof, fold = prep.ctx, final.oof, prep.ctx.fold_of_row()
+    metric = prep.codec.metric
+    threshold = choose_threshold(ctx.y[fold >= 0], oof[fold >= 0], metric)
+    if threshold is not None:
+        tuned = cross_fitted_score(ctx.y, oof, fold, metric)
+        used = metric.better(tuned, threshold.default_score)
+        final.threshold = threshold if used else None
+        final.score = tuned if used else threshold.default_score
+        final.info["threshold"] = ThresholdInfo(threshold=threshold.to_dict()["threshold"], score=threshold.score,
+                                                default_score=threshold.default_score, cv_score=tuned, used=used)  # fmt: skip
+    return final
