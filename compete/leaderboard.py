@@ -18,7 +18,7 @@ import pandas as pd
 from compete.errors import DataError, RunError
 from compete.scoring.metrics import get_metric
 
-__all__ = ["leaderboard", "Leaderboard", "LeaderRow", "cv_lb_correlation"]
+__all__ = ["leaderboard", "Leaderboard", "LeaderRow", "cv_lb_correlation", "fold_std"]
 
 
 # ------------------------------------------------------------------------------------------ CV ↔ LB
@@ -74,8 +74,10 @@ class Leaderboard:
 
     Examples
     --------
-    >>> board = leaderboard("runs", "titanic")  # doctest: +SKIP
-    >>> board.pearson, [r.run_id for r in board.rows if r.outside]  # doctest: +SKIP
+    .. code-block:: python
+
+        board = leaderboard("runs", "titanic")
+        board.pearson, [r.run_id for r in board.rows if r.outside]
     """
 
     competition: str
@@ -125,7 +127,7 @@ def leaderboard(runs_dir: str | Path, competition: str, sort: str = "cv") -> Lea
         row.public = sub["public_score"] if sub["public_score"] is not None else row.public
     for r in runs:
         if r["cv_std"] is None and r["final"]:
-            rows[r["run_id"]].cv_std = _fold_std(Path(r["path"] or Path(runs_dir) / competition / r["run_id"]),
+            rows[r["run_id"]].cv_std = fold_std(Path(r["path"] or Path(runs_dir) / competition / r["run_id"]),
                                                  r["final"], r["metric"])  # fmt: skip
     greater = bool(runs[0]["greater_is_better"])
     board = Leaderboard(competition, runs[0]["metric"], greater, _ranked(list(rows.values()), sort, greater))
@@ -135,7 +137,7 @@ def leaderboard(runs_dir: str | Path, competition: str, sort: str = "cv") -> Lea
     return board
 
 
-def _fold_std(path: Path, final: str, metric_name: str) -> float | None:
+def fold_std(path: Path, final: str, metric_name: str) -> float | None:
     """The fold standard deviation of a run's final predictions (ensembles have no ledger value)."""
     from compete.records.runs import frame_preds
 

@@ -56,16 +56,18 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from compete.errors import ModelError, SpecError
 from compete.registry import Registry
-from compete.spec import StepSpec
 
-__all__ = ["SAMPLERS", "Resampler", "ImblearnResampler", "ClassWeight", "make_resampler"]
+if TYPE_CHECKING:
+    from compete.spec import StepSpec
+
+__all__ = ["SAMPLERS", "Resampler", "ImblearnResampler", "ClassWeight", "class_weights", "make_resampler"]
 
 SAMPLERS: Registry[type[Resampler]] = Registry("resample method")
 STRATEGIES = ("auto", "minority", "not minority", "not majority", "all")
@@ -92,7 +94,7 @@ class Resampler:
     --------
     >>> import numpy as np, pandas as pd
     >>> X = pd.DataFrame({"a": np.arange(20.0)}); y = np.r_[np.zeros(16, int), np.ones(4, int)]
-    >>> X2, y2, w2 = make_resampler(StepSpec("random_over"), task="binary", seed=0).apply(X, y)
+    >>> X2, y2, w2 = make_resampler("random_over", task="binary", seed=0).apply(X, y)
     >>> np.bincount(y2).tolist(), w2 is None
     ([16, 16], True)
     """
@@ -152,17 +154,17 @@ def make_resampler(step: StepSpec | str | None, *, task: str, seed: int) -> Resa
     --------
     >>> make_resampler(None, task="binary", seed=0) is None
     True
+    >>> from compete.spec import StepSpec
     >>> type(make_resampler(StepSpec("smote", {"ratio": 0.5}), task="binary", seed=0)).__name__
     'SMOTESampler'
     """
     if step is None:
         return None
-    if isinstance(step, str):
-        step = StepSpec(step)
-    if step.name == "none":
+    name, params = (step, {}) if isinstance(step, str) else (step.name, step.params)
+    if name == "none":
         return None
-    cls = SAMPLERS.get(step.name, where="resample.method")
-    return cls(dict(step.params), task, seed)
+    cls = SAMPLERS.get(name, where="resample.method")
+    return cls(dict(params), task, seed)
 
 
 SAMPLERS.register("none")(Resampler)  # listed among the known names; make_resampler returns None

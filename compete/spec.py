@@ -19,6 +19,7 @@ from typing import Any
 from compete.errors import SpecError
 
 __all__ = [
+    "GROUP_PERIODS",
     "Spec",
     "CVSpec",
     "ModelSpec",

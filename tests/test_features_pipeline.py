@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -195,6 +196,10 @@ def test_spec_load_checks_built_in_recipes_only(tmp_path: Path) -> None:
     assert load_spec(spec_in(tmp_path / "path", '[[features]]\nrecipe = "pkg.mod:Thing"\n')).features
     own = _own_recipe(tmp_path / "own", 2.0)
     assert load_spec(spec_in(own, '[[features]]\nrecipe = "scale_x"\n')).features[0].name == "scale_x"
-    from compete.features.pipeline import _USER_MODULES
-
-    assert str((own / "recipes.py").resolve()) not in _USER_MODULES  # ... and the load did not import it
+    recipes = (own / "recipes.py").resolve()
+    loaded = [
+        m
+        for m in list(sys.modules.values())
+        if getattr(m, "__file__", None) and Path(m.__file__).resolve() == recipes
+    ]
+    assert loaded == []  # ... and the load did not import it

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from compete.data.target import TargetCodec
 from compete.errors import DataError, RunError
-from compete.leaderboard import _fold_std, cv_lb_correlation, leaderboard
+from compete.leaderboard import cv_lb_correlation, fold_std, leaderboard
 from compete.records.runs import record_run
 from compete.records.submissions import record_submission
 from compete.scoring.metrics import get_metric
@@ -105,7 +105,7 @@ def test_real_runs_on_the_board_and_through_the_command(tmp_path):
     assert sorted(r.run_id for r in board.submitted) == sorted(ids) and board.pearson is not None
     assert [r.cv for r in board.rows] == sorted(r.cv for r in board.rows)  # rmsle: lower first
     scores = json.loads((tmp_path / "runs" / "toy" / ids[0] / "scores.json").read_text())
-    std = _fold_std(tmp_path / "runs" / "toy" / ids[0], "lightgbm", "rmsle")
+    std = fold_std(tmp_path / "runs" / "toy" / ids[0], "lightgbm", "rmsle")
     assert std == pytest.approx(scores["models"]["lightgbm"]["std"])  # what an ensemble run's std is made of
     res = cli.invoke(app, ["leaderboard", "toy", "--runs-dir", str(tmp_path / "runs")])
     assert res.exit_code == 0, res.output

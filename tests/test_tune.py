@@ -300,7 +300,7 @@ def test_run_reads_a_0_1_study_named_by_the_spec_only(tmp_path: Path):
 def test_show_labels_fanova_importances_and_computes_them_so(monkeypatch: pytest.MonkeyPatch):
     import optuna
 
-    from compete.tune.params import _importances
+    from compete.tune.params import importances
 
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.RandomSampler(seed=0))
     study.optimize(lambda t: t.suggest_float("a", 0, 1) ** 2 + 0.01 * t.suggest_float("b", 0, 1), n_trials=20)
@@ -312,7 +312,7 @@ def test_show_labels_fanova_importances_and_computes_them_so(monkeypatch: pytest
         return real(study, **kwargs)
 
     monkeypatch.setattr(optuna.importance, "get_param_importances", spy)
-    imp = _importances(study, 10)
+    imp = importances(study, 10)
     # optuna 5's default evaluator is PED-ANOVA; `tune --show` titles its table "fANOVA"
     assert [type(e).__name__ for e in seen] == ["FanovaImportanceEvaluator"]
     assert list(imp) == ["a", "b"] and imp["a"] > imp["b"]

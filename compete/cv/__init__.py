@@ -1,0 +1,1 @@
+"""Splitters from the spec and the fold loop that produces OOF and test predictions."""

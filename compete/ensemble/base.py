@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator
 from compete.errors import ModelError
 from compete.scoring.metrics import Metric
 
-__all__ = ["Ensemble", "EnsembleResult", "Preds", "cross_fit", "restrict_folds", "take"]
+__all__ = ["Ensemble", "EnsembleResult", "Folds", "Preds", "cross_fit", "restrict_folds", "take"]
 
 Preds = dict[str, np.ndarray]
 Folds = list[tuple[np.ndarray, np.ndarray]]

@@ -50,8 +50,10 @@ class RankEnsemble(Ensemble):
     --------
     >>> import numpy as np
     >>> ens = RankEnsemble(task="binary").fit({"a": np.array([.1, .2, .9]), "b": np.array([.3, .2, .1])}, np.ones(3))
-    >>> ens.predict({"a": np.array([.1, .2, .9]), "b": np.array([.5, .2, .1])}).round(3).tolist()
-    [0.2, 0.3, 0.5]
+    >>> ens.predict({"a": np.array([.1, .2, .9]), "b": np.array([.2, .3, .1])}).round(3).tolist()
+    [0.15, 0.5, 0.25]
+    >>> ens.predict({"a": np.array([.1, .2, .9]), "b": np.array([.5, .2, .1])}).round(3).tolist()  # all tied
+    [0.333, 0.333, 0.333]
     """
 
     name = "rank"

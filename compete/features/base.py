@@ -13,7 +13,7 @@ from compete.errors import DataError, ModelError
 
 T = TypeVar("T")
 
-__all__ = ["Recipe", "pick_columns", "check_choice", "is_categorical", "is_numeric"]
+__all__ = ["Recipe", "pick_columns", "check_choice", "is_categorical", "is_numeric", "join_new", "per_column"]
 
 
 def is_numeric(s: pd.Series) -> bool:

@@ -126,8 +126,10 @@ class OfficialKaggle:
 
     Examples
     --------
-    >>> client = OfficialKaggle()  # doctest: +SKIP
-    >>> client.submit("titanic", Path("submission.csv"), "first try")  # doctest: +SKIP
+    .. code-block:: python
+
+        client = OfficialKaggle()
+        client.submit("titanic", Path("submission.csv"), "first try")
     """
 
     def __init__(self, api: Any = None) -> None:

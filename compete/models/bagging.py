@@ -18,7 +18,7 @@ from compete.models import forest, linear  # noqa: F401  (registration: any of t
 from compete.models.base import Model
 from compete.models.registry import MODELS
 
-__all__ = ["BaggingModel", "base_model", "check_params"]
+__all__ = ["BaggingModel", "base_model", "check_params", "member_seeds", "pad"]
 
 
 def check_params(name: str, params: dict[str, Any], defaults: dict[str, Any]) -> None:

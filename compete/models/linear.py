@@ -17,7 +17,7 @@ import pandas as pd
 from compete.models.base import Model
 from compete.models.registry import MODELS
 
-__all__ = ["LinearModel", "column_kinds", "to_float", "to_str", "pad_proba"]
+__all__ = ["LinearModel", "PipelineModel", "column_kinds", "preprocessor", "to_float", "to_str", "pad_proba"]
 
 MISSING = "__missing__"
 

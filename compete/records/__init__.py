@@ -1,0 +1,1 @@
+"""Run folders, the ledger (runs and submissions tables) and atomic writes."""

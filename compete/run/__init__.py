@@ -1,0 +1,2 @@
+"""``compete run``: options, the orchestration, the time budget's plan, the final choice, the record;
+blending past runs."""

@@ -53,8 +53,10 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
 
     Examples
     --------
-    >>> result = run_competition(RunOptions("demo", models=["lightgbm"]))  # doctest: +SKIP
-    >>> result.cv_score, result.submission  # doctest: +SKIP
+    .. code-block:: python
+
+        result = run_competition(RunOptions("demo", models=["lightgbm"]))
+        result.cv_score, result.submission
     """
     from compete.submission.build import check_layout
     from compete.tune.params import resolve_params, run_fingerprint

@@ -19,7 +19,7 @@ import numpy as np
 from compete.errors import SpecError
 from compete.registry import Registry
 
-__all__ = ["Metric", "METRICS", "FLOOR_KINDS", "floor_metric", "get_metric", "to_labels"]
+__all__ = ["DEFAULT_METRIC", "Metric", "METRICS", "FLOOR_KINDS", "floor_metric", "get_metric", "to_labels"]
 
 TASKS = ("binary", "multiclass", "regression")
 

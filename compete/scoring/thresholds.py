@@ -35,6 +35,7 @@ from compete.scoring.metrics import FLOOR_KINDS, Metric, floor_metric, get_metri
 
 __all__ = [
     "Threshold",
+    "macro_f1",
     "choose_threshold",
     "apply_threshold",
     "cross_fitted_score",
@@ -224,11 +225,11 @@ def _multi_score(y: np.ndarray, labels: np.ndarray, m: Metric, k: int) -> float:
     if m.name == "accuracy":
         return float(np.mean(y == labels))
     if m.name == "f1":
-        return _macro_f1(y, labels, k)
+        return macro_f1(y, labels, k)
     return float(m.fn(y, labels))
 
 
-def _macro_f1(y: np.ndarray, labels: np.ndarray, k: int) -> float:
+def macro_f1(y: np.ndarray, labels: np.ndarray, k: int) -> float:
     """sklearn's macro F1 (over classes present in y or the labels, zero when undefined)."""
     cm = np.bincount(y * k + labels, minlength=k * k).reshape(k, k)
     tp = np.diag(cm).astype(float)

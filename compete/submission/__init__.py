@@ -1,0 +1,1 @@
+"""Building, validating and scoring a submission file."""

@@ -22,7 +22,7 @@ from compete.tune.naming import data_fingerprint, legacy_study_name, model_spec,
 from compete.tune.storage import open_storage, safe_url, storage_url
 from compete.tune.study import TuneOptions, best_trial, trial_params
 
-__all__ = ["best_params", "resolve_params", "study_report", "run_fingerprint"]
+__all__ = ["best_params", "resolve_params", "study_report", "run_fingerprint", "importances"]
 
 Fingerprint = str | Callable[[], str] | None
 LEGACY_NOTE = "made by compete 0.1.0, before studies recorded their data: its data were not checked"
@@ -191,11 +191,11 @@ def study_report(opts: TuneOptions, top: int = 10) -> dict[str, Any]:
     return {"study": study.study_name, "direction": study.direction.name.lower(), "metric": spec.metric,
             "best": None if best is None else {"number": best.number, "value": best.value,
                                                "params": trial_params(best)},
-            "history": history, "importances": _importances(study, top),
+            "history": history, "importances": importances(study, top),
             "data": study.user_attrs.get("data"), "note": legacy}  # fmt: skip
 
 
-def _importances(study: Any, top: int) -> dict[str, float]:
+def importances(study: Any, top: int) -> dict[str, float]:
     """fANOVA importances (``tune --show`` labels them so): the evaluator is named, not Optuna's
     default, which became PED-ANOVA in Optuna 5."""
     import optuna

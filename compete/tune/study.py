@@ -17,8 +17,10 @@ never share a study. Studies named by compete 0.1.0 (spec only, no data) are not
 
 Examples
 --------
->>> opts = TuneOptions("demo", model="lightgbm", trials=20)  # doctest: +SKIP
->>> tune(opts).best_value  # doctest: +SKIP
+.. code-block:: python
+
+    opts = TuneOptions("demo", model="lightgbm", trials=20)
+    tune(opts).best_value
 """
 
 from __future__ import annotations
