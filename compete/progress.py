@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, TypedDict
 
 __all__ = ["Event", "Note", "DriftChecked", "RunStarted", "ModelStarted", "FoldDone", "ModelDone", "TuneStarted",
-           "TrialDone", "TuneDone", "RunFinished", "StudyOpened", "Events", "Reporter", "DisplayErrors"]  # fmt: skip
+           "TrialDone", "TuneDone", "TurnInfo", "RunFinished", "StudyOpened", "Events", "Reporter", "DisplayErrors"]  # fmt: skip
 
 MAX_ERRORS = 20  # a display that fails on every event is logged this many times, then counted
 
@@ -131,12 +131,10 @@ class TrialDone(Event):
 
 
 @dataclass(frozen=True)
-class TuneDone(Event):
-    """A tuning turn ended: its trials and the best CV so far (``status``: done, no better fit, error)."""
+class TurnInfo:
+    """What one tuning turn did: its trials by outcome, the best CV so far, its seconds, and any error
+    that is not a fit's own (a bug: the turn stopped and the run went on)."""
 
-    kind: ClassVar[str] = "tune_done"
-    label: str
-    status: str
     trials: int
     completed: int
     pruned: int
@@ -144,6 +142,21 @@ class TuneDone(Event):
     best_cv: float
     seconds: float
     error: str = ""
+
+    def as_step(self) -> dict[str, Any]:
+        """The turn as the budget's step records it in ``scores.json`` (beside step, seconds, status)."""
+        step = {k: v for k, v in asdict(self).items() if k != "seconds"}
+        return step if self.error else {k: v for k, v in step.items() if k != "error"}
+
+
+@dataclass(frozen=True)
+class TuneDone(Event):
+    """A tuning turn ended (``status``: done, no better fit, error) with what it did."""
+
+    kind: ClassVar[str] = "tune_done"
+    label: str
+    status: str
+    turn: TurnInfo
 
 
 @dataclass(frozen=True)

@@ -10,54 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from compete.cli import app
 from compete.data.files import load_competition
 from compete.spec import find_spec, load_spec
 from tests.conftest import make_frames
-
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def run_args(comps: Path, *extra: object) -> list[object]:
-    root = comps.parent
-    return [
-        "run",
-        "toy",
-        "--competitions",
-        comps,
-        "--data-root",
-        root / "data",
-        "--runs-dir",
-        root / "runs",
-        *extra,
-    ]
-
-
-def bad(comps: Path, *extra: object) -> str:
-    res = invoke(*run_args(comps, *extra))
-    assert res.exit_code == 2, res.output
-    assert "Traceback" not in res.output
-    assert not (comps.parent / "runs").exists(), "nothing may be written on bad input"
-    return " ".join(res.output.split())
+from tests.test_cli import bad, invoke, run_args, write
 
 
 def data(comps: Path) -> Path:
     return comps.parent / "data" / "toy"
-
-
-def write(comps: Path, file: str, frame: pd.DataFrame | str) -> Path:
-    path = data(comps) / file
-    if isinstance(frame, str):
-        path.write_text(frame)
-    else:
-        frame.to_csv(path, index=False)
-    return path
 
 
 def sample_of(ids: pd.Series) -> pd.DataFrame:
@@ -180,7 +141,7 @@ def test_shuffled_sample_submission_is_followed(competition, tmp_path):
     _, te = make_frames()
     shuffled = sample_of(te.id.sample(frac=1, random_state=1))
     write(comps, "sample_submission.csv", shuffled)
-    res = invoke(*run_args(comps, "--json", "--output", tmp_path / "sub.csv"))
+    res = invoke(*run_args(comps, "toy", "--json", "--output", tmp_path / "sub.csv"))
     assert res.exit_code == 0, res.output
     sub = pd.read_csv(tmp_path / "sub.csv")
     assert sub.id.tolist() == shuffled.id.tolist() and sub.y.between(0, 1).all()
@@ -192,7 +153,7 @@ def test_ignored_column_only_train_has(competition):
     comps = competition(extra='[schema]\nignore = ["leak"]\n')
     tr, _ = make_frames()
     write(comps, "train.csv", tr.assign(leak=np.arange(len(tr))))
-    res = invoke(*run_args(comps, "--json"))
+    res = invoke(*run_args(comps, "toy", "--json"))
     assert res.exit_code == 0, res.output
     assert len(pd.read_csv(json.loads(res.output)["submission"])) == 120
 

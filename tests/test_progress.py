@@ -23,6 +23,7 @@ from compete.progress import (
     TrialDone,
     TuneDone,
     TuneStarted,
+    TurnInfo,
 )
 from compete.run.options import RunOptions
 from compete.run.plan import SecondPass, TuneTurn, slower
@@ -41,7 +42,7 @@ def test_the_display_shows_fits_it_was_not_told_about_in_advance():
         progress.report(ModelDone("lightgbm", 0.71, 0.0, ["cpu"], 0.2))
         progress.report(TuneStarted("lightgbm#tuned1", "lightgbm", 5.0))
         progress.report(TrialDone(1, "complete", 0.72, 0.72, 1, 1, 1.0, label="lightgbm#tuned1"))
-        progress.report(TuneDone("lightgbm#tuned1", "done", 3, 2, 1, 0, 0.72, 4.0))
+        progress.report(TuneDone("lightgbm#tuned1", "done", TurnInfo(3, 2, 1, 0, 0.72, 4.0)))
         # the tuned fit arrives with no ModelStarted (the crash of issue 14), a fold of a fit never announced too
         progress.report(ModelDone("lightgbm#tuned1", 0.72, 0.0, ["cpu"], 1.0))
         progress.report(FoldDone("x~seed1", 0, 2, 0.6, 0.1, "cpu"))

@@ -85,11 +85,12 @@ class RunProgress:
             text = f"{event.label:<14} tuning: {event.done} trials, best {best}"
             self.progress.update(task, completed=event.done, description=text)
             return
-        text = (f"{event.label:<14} tuned: {event.trials} trials ({event.pruned} pruned) in {event.seconds:.0f} s, "
-                f"best cv {event.best_cv:.5f}")  # fmt: skip
+        turn = event.turn
+        text = (f"{event.label:<14} tuned: {turn.trials} trials ({turn.pruned} pruned) in {turn.seconds:.0f} s, "
+                f"best cv {turn.best_cv:.5f}")  # fmt: skip
         if event.status == "error":
-            text += f"; stopped by an error: {event.error}"
-        done = max(event.trials, 1)
+            text += f"; stopped by an error: {turn.error}"
+        done = max(turn.trials, 1)
         self.progress.update(task, total=done, completed=done, description=text)
 
 

@@ -194,8 +194,7 @@ def _tune_turn(prep: Prepared, move: TuneTurn, tuners: dict[str, BudgetTuner], e
     emit(TuneStarted(move.alias, move.base.label, seconds))
     fit, turn = tuners[move.base.label].turn(seconds, move.alias, emit)
     status = "error" if turn.error else "done" if fit else "no better fit"
-    emit(TuneDone(move.alias, status, turn.trials, turn.completed, turn.pruned, turn.failed, turn.best_cv,
-                  turn.seconds, turn.error))  # fmt: skip
+    emit(TuneDone(move.alias, status, turn))
     budget.record(f"tune {move.base.label}", turn.seconds, status, label=move.alias, **turn.as_step())
     if fit is None:
         return []

@@ -3,41 +3,20 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
 from compete.cv.foldloop import ModelResult
 from compete.data.prepared import Prepared
-from compete.progress import Reporter
+from compete.progress import Reporter, TurnInfo
 from compete.seeding import derive_seed
 from compete.spec import ModelSpec
 from compete.tune.naming import search_overrides
 from compete.tune.objective import Objective, now
 from compete.tune.study import counts, progress
 
-__all__ = ["BudgetTuner", "TurnInfo"]
-
-
-@dataclass(frozen=True)
-class TurnInfo:
-    """What one tuning turn did: its trials by outcome, the best CV so far, its seconds, any error
-    that is not a fit's own (a bug: the turn stopped and the run went on)."""
-
-    trials: int
-    completed: int
-    pruned: int
-    failed: int
-    best_cv: float
-    seconds: float
-    error: str = ""
-
-    def as_step(self) -> dict[str, Any]:
-        """The turn as the budget's step records it in ``scores.json`` (beside step, seconds, status)."""
-        step: dict[str, Any] = {"trials": self.trials, "completed": self.completed, "pruned": self.pruned,
-                                "failed": self.failed, "best_cv": self.best_cv}  # fmt: skip
-        return {**step, "error": self.error} if self.error else step
+__all__ = ["BudgetTuner"]
 
 
 class BudgetTuner:
