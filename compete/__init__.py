@@ -18,7 +18,8 @@ transformers. The layout, one subpackage per stage of a run, lower layers never 
 ``spec``              the competition spec, validated against the components
 ``cv``                splitters and the fold loop
 ``data``              files to typed frames, the target codec, the prepared competition
-``records``, ``submission``   run folders and the ledger; building and scoring submission files
+``records``           run folders, the ledger, a run's fitted artifacts (``compete predict``)
+``submission``        building, checking and scoring submission files
 ``tune``              Optuna: storage, names, objective, study, the budget's tuner
 ``drift``, ``leaderboard``, ``baseline``, ``kaggle``   diagnostics and the Kaggle transport
 ``run``               the ``compete run`` orchestration

@@ -19,6 +19,7 @@ from compete.commands.baseline import baseline_command
 from compete.commands.common import CompetitionsDir, DataDir, DataRoot, RunsDir, cli_errors
 from compete.commands.common import console as _console
 from compete.commands.init import init_command
+from compete.commands.predict import export_command, predict_command
 from compete.commands.submit import drift_command, fetch_command, leaderboard_command, submit_command
 from compete.commands.tune import tune_command
 
@@ -67,6 +68,12 @@ def run(
     note: Annotated[
         str, typer.Option("--note", "-m", help="A note kept with the run in the ledger (`compete runs`).")
     ] = "",
+    keep_models: Annotated[
+        bool,
+        typer.Option(
+            "--keep-models/--no-models", help="Keep the fitted pipeline for `compete predict` (the default)."
+        ),
+    ] = True,
 ) -> None:
     """Cross-validate the spec's models, ensemble them and write a submission and a run record."""
     started = time.monotonic()  # a --time-budget counts from the command's start
@@ -75,7 +82,8 @@ def run(
 
     opts = RunOptions(competition, competitions, data_root, data_dir, runs_dir, seed=seed, device=device,
                       models=models.split(",") if models else None, folds=folds, resample=resample, output=output,
-                      note=note, time_budget=time_budget, started=started, params=params, tune_storage=storage)  # fmt: skip
+                      note=note, time_budget=time_budget, started=started, params=params, tune_storage=storage,
+                      keep_models=keep_models)  # fmt: skip
     if as_json:
         result = run_competition(opts)
         typer.echo(json.dumps(result.summary()))
@@ -139,6 +147,8 @@ def recipes() -> None:
     _console().print(table)
 
 
+app.command("predict")(predict_command)
+app.command("export")(export_command)
 app.command("tune")(tune_command)
 app.command("submit")(submit_command)
 app.command("fetch")(fetch_command)

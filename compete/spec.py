@@ -121,6 +121,7 @@ class Spec:
     resample: StepSpec | None = None
     ensemble: StepSpec | None = None
     tune: dict[str, dict[str, Any]] = field(default_factory=dict)
+    keep_models: bool = True  # a run keeps its fitted pipeline (artifacts/) for compete predict
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -136,7 +137,7 @@ TOP_KEYS = {
     "name": str, "task": str, "target": str, "id": str, "metric": str, "data": str,
     "positive": (str, int, bool), "kaggle": str, "generate": str, "seed": int,
     "description": str, "files": dict, "schema": dict, "join": list, "cv": dict,
-    "models": list, "features": list, "resample": dict, "ensemble": dict, "tune": dict,
+    "models": list, "features": list, "resample": dict, "ensemble": dict, "tune": dict, "keep_models": bool,
 }  # fmt: skip
 REQUIRED = ("task", "target", "id")
 
@@ -250,6 +251,7 @@ def spec_from_dict(raw: dict[str, Any], *, name: str, source: str = "<spec>") ->
         resample=_resample(c, raw["resample"], task) if "resample" in raw else None,
         ensemble=_ensemble(c, raw["ensemble"], models) if "ensemble" in raw else None,
         tune=_tune(c, raw.get("tune", {}), models, task),
+        keep_models=raw.get("keep_models", True),
         source=source,
     )
 

@@ -17,7 +17,7 @@ from compete.records.runs import list_runs
 from tests.conftest import make_frames, write_competition
 
 COVERED = {"init", "run", "runs", "ensemble", "recipes", "tune", "submit", "fetch", "leaderboard", "drift",
-           "baseline"}  # fmt: skip
+           "baseline", "predict", "export"}  # fmt: skip
 
 
 def typed(*args: object, env: dict[str, str] | None = None) -> str:
@@ -122,3 +122,19 @@ def test_fetch_without_credentials_says_what_to_do(toy: Path, tmp_path: Path):
 def test_baseline_without_its_environment_says_how_to_make_one(toy: Path):
     message = refused("baseline", "toy", *where(toy), env={"COMPETE_PYCARET_PYTHON": ""})
     assert "bench/peers/setup pycaret" in message
+
+
+def test_predict_and_export(toy: Path, tmp_path: Path):
+    run_id = list_runs(toy / "runs", "toy")[-1]["run_id"]  # the first run: LightGBM alone
+    out = typed("predict", f"toy/{run_id}", "--data", toy / "data" / "toy" / "test.csv", "-o", tmp_path / "p.csv",
+                "--runs-dir", toy / "runs")  # fmt: skip
+    assert "predicted 120 rows" in out
+    assert (tmp_path / "p.csv").read_bytes() == (
+        toy / "runs" / "toy" / run_id / "submission.csv"
+    ).read_bytes()
+    out = typed("export", f"toy/{run_id}", "--to", tmp_path / "bundle", "--runs-dir", toy / "runs")
+    assert (
+        "requirements: numpy==" in out
+        and "lightgbm==" in out
+        and (tmp_path / "bundle" / "predict.py").is_file()
+    )

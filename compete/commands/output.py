@@ -126,6 +126,12 @@ def print_run(console: Console, result: RunResult) -> None:
         first = errors["first"][0]
         console.print(f"the progress display failed {errors['count']} time(s) (first: {first['error']} at "
                       f"{first['at']}); the run went on, see run.log")  # fmt: skip
+    kept = result.info.get("artifacts")
+    if kept and "error" in kept:
+        console.print(f"the fitted pipeline was not kept ({kept['error']}); the submission is unaffected")
+    elif kept:
+        console.print(f"fitted pipeline kept: {kept['bytes'] / 1e6:.1f} MB in {result.path / 'artifacts'} "
+                      "(compete predict, compete export; --no-models to skip)")  # fmt: skip
     for extra in result.extra_outputs:
         console.print(f"also written to {extra}")
     console.print(

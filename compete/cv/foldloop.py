@@ -28,21 +28,36 @@ from compete.scoring.metrics import Metric
 from compete.seeding import derive_seed
 from compete.spec import ModelSpec, StepSpec
 
-__all__ = ["FoldContext", "ModelResult", "OutOfTime", "cross_fit", "score_oof"]
+__all__ = ["FoldContext", "FoldFrames", "FoldTransform", "ModelResult", "OutOfTime", "cross_fit", "score_oof"]
 
 FoldParams = Callable[[int], dict[str, Any]]
 OnFold = Callable[[int, np.ndarray], None]
 
 
 @dataclass
+class FoldTransform:
+    """One fold's fitted feature path, from typed frame to model-ready frame: the spec's recipes
+    (fitted on the fold's training part), then the :class:`~compete.features.finalize.Finalize` step."""
+
+    pipeline: Any
+    finalize: Finalize
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        out = self.pipeline.transform(X) if self.pipeline is not None else X
+        return self.finalize.transform(out)
+
+
+@dataclass
 class FoldFrames:
-    """One fold's model-ready frames (shared by every model of the run)."""
+    """One fold's model-ready frames (shared by every model of the run) and the transform that made
+    the validation and test frames."""
 
     X_train: pd.DataFrame
     y_train: np.ndarray
     weight: np.ndarray | None
     X_valid: pd.DataFrame
     X_test: pd.DataFrame
+    transform: FoldTransform
 
 
 @dataclass
@@ -59,6 +74,9 @@ class FoldContext:
     features: tuple[StepSpec, ...] = ()
     resample: StepSpec | None = None
     spec_dir: Path | None = None
+    keep_models: bool = (
+        False  # keep each fold's fitted model on its ModelResult (to save the run's artifacts)
+    )
     _cache: dict[int, FoldFrames] = field(default_factory=dict, repr=False)
 
     def fold_of_row(self) -> np.ndarray:
@@ -78,6 +96,7 @@ class FoldContext:
         tr, va = self.folds[k]
         X_tr, y_tr = self.X.iloc[tr], self.y[tr]
         X_va, X_te = self.X.iloc[va], self.X_test
+        pipe = None
         if self.features:
             from compete.features import build_pipeline
 
@@ -96,7 +115,7 @@ class FoldContext:
             )
             if sampler is not None:
                 X_tr, y_tr, weight = sampler.apply(X_tr, y_tr)
-        return FoldFrames(X_tr, np.asarray(y_tr), weight, X_va, X_te)
+        return FoldFrames(X_tr, np.asarray(y_tr), weight, X_va, X_te, FoldTransform(pipe, fin))
 
 
 @dataclass
@@ -113,6 +132,9 @@ class ModelResult:
     best_iterations: list[int | None]
     seconds: float
     params: dict[str, Any] = field(default_factory=dict)
+    models: list[Any] = field(
+        default_factory=list, repr=False
+    )  # the fitted fold models, when the context keeps them
 
     @property
     def std(self) -> float:
@@ -148,7 +170,7 @@ def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu", report
     n_classes = int(ctx.y.max()) + 1 if ctx.task == "multiclass" else 1
     oof = _empty(len(ctx.y), ctx.task, n_classes)
     test = np.zeros_like(_empty(len(ctx.X_test), ctx.task, n_classes))
-    scores, devices, iters, start = [], [], [], time.perf_counter()
+    scores, devices, iters, models, start = [], [], [], [], time.perf_counter()
     for k, (_, va) in enumerate(ctx.folds):
         t0 = time.perf_counter()
         f = ctx.frames(k)
@@ -164,6 +186,8 @@ def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu", report
         test += est.predict_raw(f.X_test) / len(ctx.folds)
         scores.append(ctx.metric.score(ctx.y[va], oof[va]))
         devices.append(est.device_)
+        if ctx.keep_models:
+            models.append(est)
         iters.append(est.best_iteration_)
         if report and getattr(est, "gpu_error_", None) and devices.count("cpu") == 1:
             report(Note(f"{model.label}: the GPU is unusable ({est.gpu_error_}); it trains on the CPU"))
@@ -174,7 +198,7 @@ def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu", report
         if on_fold:
             on_fold(k, oof)
     return ModelResult(model.label, model.name, oof, test, scores, score_oof(ctx, oof), devices, iters,
-                       time.perf_counter() - start, dict(model.params))  # fmt: skip
+                       time.perf_counter() - start, dict(model.params), models)  # fmt: skip
 
 
 def score_oof(ctx: FoldContext, oof: np.ndarray) -> float:

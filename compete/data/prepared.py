@@ -9,7 +9,7 @@ Every command starts here: ``run``, ``tune``, ``drift``, ``submit`` and ``ensemb
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +67,8 @@ class Prepared:
     schema: Schema
     ctx: FoldContext
     device: str
+    raw_columns: list[str] = field(default_factory=list)  # the feature columns as read, before typing
+    counts: dict[str, pd.Series] = field(default_factory=dict)  # id-like column -> its value frequencies
 
 
 def resolve_spec(ref: CompetitionRef, *, seed: int | None = None, folds: int | None = None,
@@ -108,12 +110,12 @@ def prepare_run(ref: CompetitionRef, spec: Spec, device: str = "auto") -> Prepar
     y = codec.encode(data.train[spec.target])
     X_raw, X_test_raw = _features(spec, data.train), _features(spec, data.test)
     schema = infer_schema(X_raw, X_test_raw, spec.schema).fit(X_raw)
-    X, X_test = _typed(schema, X_raw, X_test_raw)
+    X, X_test, counts = _typed(schema, X_raw, X_test_raw)
     folds = make_folds(spec.cv, y, data.train, spec.task)
     spec_dir = Path(spec.source).parent if spec.source else None
     ctx = FoldContext(X, y, X_test, folds, spec.task, codec.model_metric(), spec.seed, spec.features,
                       spec.resample, spec_dir)  # fmt: skip
-    return Prepared(spec, data, codec, schema, ctx, resolved)
+    return Prepared(spec, data, codec, schema, ctx, resolved, list(X_raw.columns), counts)
 
 
 def _generate_if_needed(spec: Spec, folder: Path) -> None:
@@ -128,14 +130,17 @@ def _features(spec: Spec, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=drop)
 
 
-def _typed(
-    schema: Schema, X_raw: pd.DataFrame, X_test_raw: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Typed frames; id-like string columns (mostly distinct) become their frequency."""
-    from compete.features.finalize import count_encode
+def _typed(schema: Schema, X_raw: pd.DataFrame,
+           X_test_raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.Series]]:  # fmt: skip
+    """Typed frames; id-like string columns (mostly distinct) become their frequency over train and
+    test (the frequencies are returned too: new rows are encoded with them)."""
+    from compete.features.finalize import frequencies
 
     X, X_test = schema.apply(X_raw), schema.apply(X_test_raw[X_raw.columns])
+    counts = {}
     for col in schema.high_cardinality:
-        X[f"{col}__count"], X_test[f"{col}__count"] = count_encode(X_raw[col], X_test_raw[col])
+        counts[col] = frequencies(X_raw[col], X_test_raw[col])
+        X[f"{col}__count"] = X_raw[col].map(counts[col]).astype("float32")
+        X_test[f"{col}__count"] = X_test_raw[col].map(counts[col]).astype("float32")
         X, X_test = X.drop(columns=col), X_test.drop(columns=col)
-    return X, X_test
+    return X, X_test, counts

@@ -48,6 +48,7 @@ class EnsembleResult:
     score: float
     weights: dict[str, float] | None
     info: dict[str, Any] = field(default_factory=dict)
+    model: Any = None  # the final fit on every usable OOF row: what predicts new rows
 
 
 class Ensemble(BaseEstimator):  # type: ignore[misc]

@@ -96,7 +96,9 @@ def combine(method: str, oof: Preds, test: Preds, y: np.ndarray, *, task: str, m
     _describe(final, info)
     score = _score(metric, y[scored], out[scored])
     info["cv_score"] = score
-    return EnsembleResult(oof=out, test=test_pred, score=score, weights=final.weights(), info=info)
+    return EnsembleResult(
+        oof=out, test=test_pred, score=score, weights=final.weights(), info=info, model=final
+    )
 
 
 def _score(metric: Metric, y: np.ndarray, pred: np.ndarray) -> float:

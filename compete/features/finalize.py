@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from compete.features.time import DateParts
 
-__all__ = ["Finalize", "count_encode"]
+__all__ = ["Finalize", "frequencies"]
 
 
 class Finalize(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -52,8 +52,6 @@ def _is_cat(s: pd.Series) -> bool:
     return isinstance(s.dtype, pd.CategoricalDtype)
 
 
-def count_encode(train: pd.Series, test: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Frequency of each value over train + test features (unsupervised): for id-like strings."""
-    counts = pd.concat([train, test]).value_counts(dropna=True)
-    enc = [s.map(counts).astype("float32") for s in (train, test)]
-    return enc[0], enc[1]
+def frequencies(train: pd.Series, test: pd.Series) -> pd.Series:
+    """How often each value occurs over train + test features (unsupervised): for id-like strings."""
+    return pd.concat([train, test]).value_counts(dropna=True)

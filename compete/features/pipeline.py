@@ -31,7 +31,14 @@ import pandas as pd
 from compete.errors import ModelError, SpecError
 from compete.features.registry import FEATURES
 
-__all__ = ["FeaturePipeline", "build_pipeline", "check_steps", "describe_recipes"]
+__all__ = [
+    "FeaturePipeline",
+    "build_pipeline",
+    "check_steps",
+    "describe_recipes",
+    "recipes_module",
+    "load_recipes_file",
+]
 
 INJECTED = ("task", "random_state")
 
@@ -150,6 +157,27 @@ def _user_module(spec_dir: str | Path | None) -> _UserRecipes | None:
             raise
         _USER_MODULES[key] = _UserRecipes(path, module, registered)
     return _USER_MODULES[key]
+
+
+def recipes_module(spec_dir: str | Path | None) -> ModuleType | None:
+    """The competition's ``recipes.py`` as imported for its runs (``None`` when it has none): its
+    module name is what pickled recipes of that competition refer to."""
+    own = _user_module(spec_dir)
+    return own.module if own is not None else None
+
+
+def load_recipes_file(path: Path, name: str) -> ModuleType:
+    """Import a copy of a competition's ``recipes.py`` under the module ``name`` its run used, so that
+    the run's pickled recipes load elsewhere (``compete predict`` on an exported run)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    with FEATURES.scoped():
+        spec.loader.exec_module(module)
+    return module
 
 
 def _resolve(name: str, where: str, spec_dir: str | Path | None) -> type:

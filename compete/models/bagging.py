@@ -18,7 +18,7 @@ from compete.models import forest, linear  # noqa: F401  (registration: any of t
 from compete.models.base import Model
 from compete.models.registry import MODELS
 
-__all__ = ["BaggingModel", "base_model", "check_params", "member_seeds", "pad"]
+__all__ = ["BaggingModel", "base_libraries", "base_model", "check_params", "member_seeds", "pad"]
 
 
 def check_params(name: str, params: dict[str, Any], defaults: dict[str, Any]) -> None:
@@ -33,6 +33,15 @@ def check_params(name: str, params: dict[str, Any], defaults: dict[str, Any]) ->
         MODELS.get(base, where=f"models.{name}.base")
     if not isinstance(params.get("base_params") or {}, dict | list):
         raise ModelError(f"model {name!r}: base_params must be a table (dict); got {params['base_params']!r}")
+
+
+def base_libraries(params: dict[str, Any] | None) -> tuple[str, ...]:
+    """The libraries a wrapper's base models need to predict (lightgbm, the default base, if unnamed)."""
+    from compete.models import MODELS
+
+    bases = (params or {}).get("base", "lightgbm")
+    names = bases if isinstance(bases, list) else [bases]
+    return tuple(sorted({lib for name in names for lib in MODELS.get(name).requires}))
 
 
 def base_model(owner: Model, name: str, params: dict[str, Any] | None, seed: int, device: str) -> Model:
@@ -68,6 +77,9 @@ class BaggingModel(Model):
     """
 
     name = "bag"
+
+    def libraries(self) -> tuple[str, ...]:
+        return base_libraries(self.params)
 
     @classmethod
     def default_params(cls, task: str) -> dict[str, Any]:

@@ -9,8 +9,10 @@ The base class does the rest: parameter merging, the device, fallbacks, the outp
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -157,6 +159,47 @@ class Model(BaseEstimator):  # type: ignore[misc]
                 raise DeviceError(f"model {self.name!r} could not train on the GPU: {exc}") from None
             self.gpu_error_ = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             return self._fit(X, y, valid, weight, params, "cpu"), "cpu"
+
+    # files -------------------------------------------------------------------------------------
+    #: The suffix of the library's own model file (``""``: the whole adapter is kept with joblib).
+    native_suffix: ClassVar[str] = ""
+    #: The distributions a fitted model needs to predict, beyond scikit-learn (``compete export``).
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def libraries(self) -> tuple[str, ...]:
+        """What this fitted model needs to predict (a wrapper: its members' libraries)."""
+        return self.requires
+
+    def save(self, stem: Path) -> list[Path]:
+        """Write the fitted model beside ``stem``: the adapter (joblib, without the library model
+        when the library has a file format of its own) and the library's file. Returns the files."""
+        import joblib
+
+        if not self.native_suffix:
+            joblib.dump(self, stem.with_suffix(".joblib"))
+            return [stem.with_suffix(".joblib")]
+        native = stem.with_suffix(self.native_suffix)
+        self._save_native(native)
+        shell = copy.copy(self)
+        shell.model_ = None
+        joblib.dump(shell, stem.with_suffix(".joblib"))
+        return [stem.with_suffix(".joblib"), native]
+
+    @staticmethod
+    def load(files: list[Path]) -> Model:
+        """The fitted model :meth:`save` wrote to ``files`` (the adapter first, then the library's file)."""
+        import joblib
+
+        model: Model = joblib.load(files[0])
+        if len(files) > 1:
+            model.model_ = model._load_native(files[1])
+        return model
+
+    def _save_native(self, path: Path) -> None:
+        raise NotImplementedError
+
+    def _load_native(self, path: Path) -> Any:
+        raise NotImplementedError
 
     def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
         """Binary: P(class 1), 1-D. Multiclass: ``(n, K)`` probabilities. Regression: values."""

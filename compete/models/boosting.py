@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from compete.errors import ModelError
-from compete.models.bagging import base_model, check_params, member_seeds, pad
+from compete.models.bagging import base_libraries, base_model, check_params, member_seeds, pad
 from compete.models.base import Model
 from compete.models.registry import MODELS
 
@@ -53,6 +53,9 @@ class BoostingModel(Model):
     """
 
     name = "boost"
+
+    def libraries(self) -> tuple[str, ...]:
+        return base_libraries(self.params)
 
     @classmethod
     def default_params(cls, task: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -97,6 +98,18 @@ class CatBoostModel(Model):
                 use_best_model=valid is not None, callbacks=callbacks or None)  # fmt: skip
         self.best_iteration_ = est.get_best_iteration() if valid is not None else None
         return est
+
+    requires = ("catboost",)
+    native_suffix = ".cbm"
+
+    def _save_native(self, path: Path) -> None:
+        self.model_.save_model(str(path))
+
+    def _load_native(self, path: Path) -> Any:
+        import catboost as cb
+
+        model = cb.CatBoostRegressor() if self.task == "regression" else cb.CatBoostClassifier()
+        return model.load_model(str(path))
 
     def _predict(self, X: pd.DataFrame) -> np.ndarray:
         X, _ = _catboost_frame(X)

@@ -38,6 +38,12 @@ class _Forest(PipelineModel):
         est = cls(random_state=self.random_state, **params)
         return self._fit_pipeline(X, y, weight, preprocessor(X, encoder, scale=False), est)
 
+    def _predict(self, X: pd.DataFrame) -> np.ndarray:
+        # The trees are summed on one thread: on several, the order of the sum (and the last bit of a
+        # prediction) depends on which thread finishes first, and a replayed run must match its record.
+        self.model_[-1].set_params(n_jobs=1)
+        return super()._predict(X)
+
 
 @MODELS.register("random_forest")
 class RandomForestModel(_Forest):

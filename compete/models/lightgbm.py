@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -116,7 +117,22 @@ class LightGBMModel(Model):
         self.best_iteration_ = est.best_iteration_ or None
         return est
 
+    requires = ("lightgbm",)
+    native_suffix = ".txt"
+
+    def _save_native(self, path: Path) -> None:
+        self.model_.booster_.save_model(str(path))  # up to the best round when early stopping found one
+
+    def _load_native(self, path: Path) -> Any:
+        import lightgbm as lgb
+
+        return lgb.Booster(model_file=str(path))  # it keeps the pandas categories it was trained with
+
     def _predict(self, X: pd.DataFrame) -> np.ndarray:
+        import lightgbm as lgb
+
+        if isinstance(self.model_, lgb.Booster):  # loaded from its file: P(1), (n, K) or values
+            return np.asarray(self.model_.predict(X))
         if self.task == "regression":
             return self.model_.predict(X)
         return self.model_.predict_proba(X)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -112,6 +113,19 @@ class XGBoostModel(Model):
         est.fit(X, y, sample_weight=weight, eval_set=[valid] if valid is not None else None, verbose=False)
         self.best_iteration_ = getattr(est, "best_iteration", None) if valid is not None else None
         return est
+
+    requires = ("xgboost",)
+    native_suffix = ".ubj"
+
+    def _save_native(self, path: Path) -> None:
+        self.model_.save_model(str(path))  # UBJSON: trees, categories and the best iteration
+
+    def _load_native(self, path: Path) -> Any:
+        import xgboost as xgb
+
+        model = xgb.XGBRegressor() if self.task == "regression" else xgb.XGBClassifier()
+        model.load_model(str(path))
+        return model
 
     def _predict(self, X: pd.DataFrame) -> np.ndarray:
         if self.task == "regression":

@@ -31,7 +31,7 @@ import pandas as pd
 from compete.errors import RunError
 
 __all__ = ["RunRecord", "new_run_id", "staged_run", "record_run", "list_runs", "load_run", "ledger", "pred_frame",
-           "frame_preds", "ensure_table", "SCHEMA_VERSION"]  # fmt: skip
+           "frame_preds", "ensure_table", "SCHEMA_VERSION", "find_run"]  # fmt: skip
 
 LEDGER = "ledger.sqlite"
 COLUMNS = {
@@ -183,6 +183,24 @@ def _pick(runs_dir: str | Path, competition: str, run_id: str) -> str:
         return str(rows[0]["run_id"])
     sign = 1 if rows[0]["greater_is_better"] else -1
     return str(max(rows, key=lambda r: -np.inf if r["cv_score"] is None else sign * r["cv_score"])["run_id"])
+
+
+def find_run(runs_dir: str | Path, run: str) -> Path:
+    """A run's folder from what a user types: the folder itself, ``COMPETITION/RUN_ID`` (or
+    ``COMPETITION/latest``, ``COMPETITION/best``), or a run id found under ``runs_dir``."""
+    as_path = Path(run)
+    if (as_path / "scores.json").is_file():
+        return as_path
+    competition, _, run_id = run.rpartition("/")
+    if competition:
+        return Path(runs_dir) / competition / _pick(runs_dir, competition, run_id)
+    found = sorted(Path(runs_dir).glob(f"*/{run}/scores.json")) if Path(runs_dir).is_dir() else []
+    if len(found) == 1:
+        return found[0].parent
+    if len(found) > 1:
+        raise RunError(f"run {run!r} is in several competitions under {runs_dir}; write COMPETITION/{run}")
+    raise RunError(f"no run {run!r} under {runs_dir}: give a run folder, COMPETITION/RUN_ID or "
+                   "COMPETITION/latest (see `compete runs`)")  # fmt: skip
 
 
 def pred_frame(preds: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from compete.cv.foldloop import FoldContext, ModelResult
 from compete.data.prepared import Prepared
 from compete.run.result import EnsembleInfo, Final, ThresholdInfo
@@ -39,7 +37,8 @@ def choose_final(prep: Prepared, results: list[ModelResult], step: StepSpec | No
             method=step.name, score=ens.score, weights=weights, chosen=chosen
         )
         if chosen:
-            final = Final(ens.label, ens.oof, ens.test, ens.score, info=final.info)
+            ens.info = final.info
+            final = ens
     return _with_threshold(prep, final)
 
 
@@ -52,20 +51,23 @@ def _ensemble(prep: Prepared, results: list[ModelResult], step: StepSpec) -> tup
 
     ctx = prep.ctx
     blend_metric = get_metric("logloss") if ctx.metric.needs == "label" else ctx.metric
-    X, X_test = _meta_features(ctx) if step.params.get("features") else (None, None)
+    fin = _meta_finalize(ctx) if step.params.get("features") else None
+    X, X_test = (fin.transform(ctx.X), fin.transform(ctx.X_test)) if fin is not None else (None, None)
     res = combine(step.name, {r.label: r.oof for r in results}, {r.label: r.test for r in results}, ctx.y,
                   task=ctx.task, metric=blend_metric, folds=ctx.folds, seed=derive_seed(ctx.seed, "ensemble"),
                   params=step.params, X=X, X_test=X_test)  # fmt: skip
-    return Final(f"ensemble:{step.name}", res.oof, res.test, score_oof(ctx, res.oof)), res.weights
+    final = Final(f"ensemble:{step.name}", res.oof, res.test, score_oof(ctx, res.oof), ensemble=res.model,
+                  meta_finalize=fin)  # fmt: skip
+    return final, res.weights
 
 
-def _meta_features(ctx: FoldContext) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The original features for ``[ensemble] features = true`` (stacking's passthrough), made
-    model-ready by :class:`~compete.features.finalize.Finalize` (unsupervised: no target is seen)."""
+def _meta_finalize(ctx: FoldContext) -> Any:
+    """The finalizer of the original features for ``[ensemble] features = true`` (stacking's
+    passthrough): :class:`~compete.features.finalize.Finalize` fitted on the training rows and applied
+    to them and to the test rows (unsupervised: no target is seen)."""
     from compete.features.finalize import Finalize
 
-    fin = Finalize().fit(ctx.X)
-    return fin.transform(ctx.X), fin.transform(ctx.X_test)
+    return Finalize().fit(ctx.X)
 
 
 def _with_threshold(prep: Prepared, final: Final) -> Final:

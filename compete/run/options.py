@@ -33,3 +33,4 @@ class RunOptions(CompetitionRef):
     started: float | None = None  # time.monotonic() when the budget's clock started (default: now)
     params: str = "best"  # default | best (the matching tune study's best trial) | a .json/.toml file
     tune_storage: str | None = None
+    keep_models: bool = True  # save the fitted pipeline under the run's artifacts/ (for compete predict)

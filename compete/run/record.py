@@ -13,7 +13,7 @@ import numpy as np
 from compete.cv.foldloop import ModelResult
 from compete.data.prepared import Prepared
 from compete.run.options import RunOptions
-from compete.run.result import Final, ModelScore, RunResult
+from compete.run.result import ArtifactsInfo, Final, ModelScore, RunResult
 
 __all__ = ["write_run"]
 
@@ -28,6 +28,8 @@ def write_run(opts: RunOptions, prep: Prepared, results: list[ModelResult], fina
     scores = {r.label: ModelScore.of(r) for r in results}
     run_id = new_run_id()
     with staged_run(opts.runs_dir, prep.spec.name, run_id) as tmp:
+        if artifacts := _save_models(tmp, prep, results, final):
+            final.info["artifacts"] = artifacts
         summary = _write_folder(tmp, prep, results, final, scores, log)
         write_atomic(sub, tmp / "submission.csv")
     path = Path(opts.runs_dir) / prep.spec.name / run_id
@@ -48,6 +50,46 @@ def _submission(prep: Prepared, final: Final) -> Any:
     labels = spelled(codec.classes_, data.label_text) if metric.needs == "label" else None
     validate_submission(sub, data.sample, spec.id, labels=labels, proba=metric.needs == "proba")
     return sub
+
+
+def _save_models(tmp: Path, prep: Prepared, results: list[ModelResult], final: Final) -> ArtifactsInfo:
+    """The run's fitted pipeline under ``artifacts/`` (:mod:`compete.records.artifacts`), when the fits
+    kept their fold models; what it takes on disk (``{}`` when nothing was kept)."""
+    members = [r for r in results if r.label == final.label] if final.ensemble is None else results
+    if not members or not all(r.models for r in members):
+        return ArtifactsInfo()
+    from compete.data.files import find_table
+    from compete.features.pipeline import recipes_module
+    from compete.records.artifacts import ARTIFACTS, save_artifacts
+
+    spec, ctx = prep.spec, prep.ctx
+    module = recipes_module(ctx.spec_dir)
+    tables = tuple(find_table(prep.data.folder, j.file) for j in spec.joins)
+    predictor = _predictor(prep, members, final, module, tables)
+    recipes = Path(module.__file__) if module is not None and module.__file__ else None
+    try:
+        kept = save_artifacts(tmp / ARTIFACTS, predictor, recipes, tables)
+        return ArtifactsInfo(bytes=kept["bytes"], files=kept["files"])
+    except Exception as exc:  # the run's submission matters more than its artifacts: say why, go on
+        import shutil
+
+        shutil.rmtree(tmp / ARTIFACTS, ignore_errors=True)
+        return ArtifactsInfo(error=f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _predictor(prep: Prepared, members: list[ModelResult], final: Final, module: Any,
+               tables: tuple[Path, ...]) -> Any:  # fmt: skip
+    """What predicting new rows needs of the run (:class:`compete.records.artifacts.Predictor`)."""
+    from compete.records.artifacts import Predictor
+
+    spec, ctx = prep.spec, prep.ctx
+    return Predictor(
+        spec, prep.schema, prep.codec, prep.counts, [ctx.frames(k).transform for k in range(len(ctx.folds))],
+        [r.label for r in members], final.label, final.ensemble, final.meta_finalize, final.threshold,
+        prep.data.label_text, list(prep.data.sample.columns), prep.raw_columns,
+        module.__name__ if module is not None else "", [(t.name, list(j.on)) for t, j in zip(tables, spec.joins)],
+        {r.label: r.models for r in members},
+    )  # fmt: skip
 
 
 def _write_folder(tmp: Path, prep: Prepared, results: list[ModelResult], final: Final,

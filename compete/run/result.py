@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from compete.run.plan import BudgetSummary
     from compete.scoring.thresholds import Threshold
 
-__all__ = ["ModelScore", "Final", "RunInfo", "EnsembleInfo", "ThresholdInfo", "RunResult"]
+__all__ = ["ModelScore", "Final", "RunInfo", "EnsembleInfo", "ThresholdInfo", "ArtifactsInfo", "RunResult"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,14 @@ class ThresholdInfo(TypedDict):
     used: bool
 
 
+class ArtifactsInfo(TypedDict, total=False):
+    """``scores.json`` → ``artifacts``: what the kept fitted pipeline takes, or why it was not kept."""
+
+    bytes: int
+    files: int
+    error: str
+
+
 class RunInfo(TypedDict, total=False):
     """What a run record adds beside the models' scores (each key only when it applies)."""
 
@@ -70,6 +78,7 @@ class RunInfo(TypedDict, total=False):
     threshold: ThresholdInfo
     budget: BudgetSummary
     display_errors: DisplayErrors
+    artifacts: ArtifactsInfo
 
 
 @dataclass
@@ -82,6 +91,8 @@ class Final:
     score: float
     threshold: Threshold | None = None
     info: RunInfo = field(default_factory=lambda: RunInfo())
+    ensemble: Any = None  # the fitted blender or meta-model, when the ensemble was chosen
+    meta_finalize: Any = None  # the original features' finalizer, for stacking with features = true
 
 
 @dataclass

@@ -69,6 +69,7 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     check_layout(
         data.sample, data.test[prep.spec.id], id_col=prep.spec.id, codec=prep.codec, metric=prep.codec.metric
     )
+    prep.ctx.keep_models = opts.keep_models and prep.spec.keep_models  # for the run's artifacts/
     prep.spec, notes = resolve_params(prep.spec, opts.params, storage=opts.tune_storage,
                                       runs_dir=opts.runs_dir, fingerprint=run_fingerprint(prep))  # fmt: skip
     for text in [*notes, *data.notes]:
