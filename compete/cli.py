@@ -11,7 +11,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,6 +20,7 @@ from compete.commands.common import CompetitionsDir, DataDir, DataRoot, RunsDir,
 from compete.commands.common import console as _console
 from compete.commands.init import init_command
 from compete.commands.predict import export_command, predict_command
+from compete.commands.report import report_command
 from compete.commands.submit import drift_command, fetch_command, leaderboard_command, submit_command
 from compete.commands.tune import tune_command
 
@@ -74,6 +75,9 @@ def run(
             "--keep-models/--no-models", help="Keep the fitted pipeline for `compete predict` (the default)."
         ),
     ] = True,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write the run's report.html (needs compete[report]).")
+    ] = False,
 ) -> None:
     """Cross-validate the spec's models, ensemble them and write a submission and a run record."""
     started = time.monotonic()  # a --time-budget counts from the command's start
@@ -86,13 +90,23 @@ def run(
                       keep_models=keep_models)  # fmt: skip
     if as_json:
         result = run_competition(opts)
-        typer.echo(json.dumps(result.summary()))
+        page = _report(result) if report else None
+        typer.echo(json.dumps({**result.summary(), **({"report": str(page)} if page else {})}))
         return
     from compete.commands.output import RunProgress, print_run
 
     with RunProgress(_console()) as progress:
         result = run_competition(opts, report=progress.report)
+    if report:
+        _console().print(f"report: {_report(result)}")
     print_run(_console(), result)
+
+
+def _report(result: Any) -> Path:
+    """The run's report page (``--report``), written once the run is recorded."""
+    from compete.report import write_report
+
+    return write_report(result.path.parent.parent, result.spec.name, result.run_id)
 
 
 @app.command("runs")
@@ -149,6 +163,7 @@ def recipes() -> None:
 
 app.command("predict")(predict_command)
 app.command("export")(export_command)
+app.command("report")(report_command)
 app.command("tune")(tune_command)
 app.command("submit")(submit_command)
 app.command("fetch")(fetch_command)

@@ -17,7 +17,7 @@ from compete.records.runs import list_runs
 from tests.conftest import make_frames, write_competition
 
 COVERED = {"init", "run", "runs", "ensemble", "recipes", "tune", "submit", "fetch", "leaderboard", "drift",
-           "baseline", "predict", "export"}  # fmt: skip
+           "baseline", "predict", "export", "report"}  # fmt: skip
 
 
 def typed(*args: object, env: dict[str, str] | None = None) -> str:
@@ -138,3 +138,9 @@ def test_predict_and_export(toy: Path, tmp_path: Path):
         and "lightgbm==" in out
         and (tmp_path / "bundle" / "predict.py").is_file()
     )
+
+
+def test_report(toy: Path):
+    out = typed("report", "toy", "latest", "--runs-dir", toy / "runs")
+    latest = list_runs(toy / "runs", "toy")[0]["run_id"]
+    assert f"wrote {toy / 'runs' / 'toy' / latest / 'report.html'}" in out

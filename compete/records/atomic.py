@@ -32,6 +32,7 @@ def _replace_into(path: str | Path, write: Callable[[IO[str]], object]) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             write(fh)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a submission or report is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
