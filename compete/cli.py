@@ -18,6 +18,7 @@ import typer
 from compete.commands.baseline import baseline_command
 from compete.commands.common import CompetitionsDir, DataDir, DataRoot, RunsDir, cli_errors
 from compete.commands.common import console as _console
+from compete.commands.explain import explain_command
 from compete.commands.init import init_command
 from compete.commands.predict import export_command, predict_command
 from compete.commands.report import report_command
@@ -164,6 +165,7 @@ def recipes() -> None:
 app.command("predict")(predict_command)
 app.command("export")(export_command)
 app.command("report")(report_command)
+app.command("explain")(explain_command)
 app.command("tune")(tune_command)
 app.command("submit")(submit_command)
 app.command("fetch")(fetch_command)

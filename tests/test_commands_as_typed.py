@@ -17,7 +17,7 @@ from compete.records.runs import list_runs
 from tests.conftest import make_frames, write_competition
 
 COVERED = {"init", "run", "runs", "ensemble", "recipes", "tune", "submit", "fetch", "leaderboard", "drift",
-           "baseline", "predict", "export", "report"}  # fmt: skip
+           "baseline", "predict", "export", "report", "explain"}  # fmt: skip
 
 
 def typed(*args: object, env: dict[str, str] | None = None) -> str:
@@ -144,3 +144,11 @@ def test_report(toy: Path):
     out = typed("report", "toy", "latest", "--runs-dir", toy / "runs")
     latest = list_runs(toy / "runs", "toy")[0]["run_id"]
     assert f"wrote {toy / 'runs' / 'toy' / latest / 'report.html'}" in out
+
+
+def test_explain(toy: Path):
+    run_id = list_runs(toy / "runs", "toy")[-1]["run_id"]  # the first run: LightGBM alone
+    out = typed(
+        "explain", f"toy/{run_id}", "--runs-dir", toy / "runs", "--data-root", toy / "data", "--top", "3"
+    )
+    assert "lightgbm" in out and "x" in out and (toy / "runs" / "toy" / run_id / "importances.json").is_file()

@@ -12,12 +12,12 @@ from compete.models.base import Model
 from compete.models.registry import MODELS
 from compete.models.timing import catboost_deadline
 
-__all__ = ["CatBoostModel"]
+__all__ = ["CatBoostModel", "catboost_frame"]
 
 MISSING = "__missing__"
 
 
-def _catboost_frame(X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def catboost_frame(X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """CatBoost wants categorical values as strings with no NaN."""
     cats = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
     if not cats:
@@ -80,7 +80,7 @@ class CatBoostModel(Model):
              params: dict[str, Any], device: str) -> Any:  # fmt: skip
         import catboost as cb
 
-        X, cats = _catboost_frame(X)
+        X, cats = catboost_frame(X)
         loss = {"binary": "Logloss", "multiclass": "MultiClass", "regression": "RMSE"}[self.task]
         cls = cb.CatBoostRegressor if self.task == "regression" else cb.CatBoostClassifier
         params = {"loss_function": loss, **params}
@@ -92,7 +92,7 @@ class CatBoostModel(Model):
         est = cls(random_seed=self.random_state, **params)
         eval_set = None
         if valid is not None:
-            eval_set = (_catboost_frame(valid[0])[0], valid[1])
+            eval_set = (catboost_frame(valid[0])[0], valid[1])
             est.set_params(early_stopping_rounds=self.early_stopping_rounds)
         est.fit(X, y, cat_features=cats, sample_weight=weight, eval_set=eval_set,
                 use_best_model=valid is not None, callbacks=callbacks or None)  # fmt: skip
@@ -112,7 +112,7 @@ class CatBoostModel(Model):
         return model.load_model(str(path))
 
     def _predict(self, X: pd.DataFrame) -> np.ndarray:
-        X, _ = _catboost_frame(X)
+        X, _ = catboost_frame(X)
         if self.task == "regression":
             return self.model_.predict(X)
         return self.model_.predict_proba(X)
