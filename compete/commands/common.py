@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-__all__ = ["CompetitionsDir", "RunsDir", "DataRoot", "DataDir", "cli_errors", "console"]
+__all__ = ["CompetitionsDir", "RunsDir", "DataRoot", "DataDir", "cli_errors", "console", "recorded_name"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,3 +53,15 @@ def cli_errors(fn: F) -> F:
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def recorded_name(competition: str) -> str:
+    """The name a competition's runs are recorded under: a path to a .toml, or a folder holding
+    competition.toml, is read as :func:`compete.spec.load_spec` names it (its ``name`` key, else the
+    folder's name); anything else is the name itself (no spec needed to read the ledger)."""
+    path = Path(competition)
+    if path.suffix == ".toml" or (path.is_dir() and (path / "competition.toml").is_file()):
+        from compete.spec import find_spec, load_spec
+
+        return load_spec(find_spec(competition, path.parent)).name
+    return competition

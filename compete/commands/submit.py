@@ -21,7 +21,15 @@ from typing import Annotated, Any
 
 import typer
 
-from compete.commands.common import CompetitionsDir, DataDir, DataRoot, RunsDir, cli_errors, console
+from compete.commands.common import (
+    CompetitionsDir,
+    DataDir,
+    DataRoot,
+    RunsDir,
+    cli_errors,
+    console,
+    recorded_name,
+)
 
 __all__ = ["submit_command", "fetch_command", "leaderboard_command", "drift_command"]
 
@@ -176,25 +184,13 @@ def leaderboard_command(
     """Runs with CV, fold std and LB side by side; CV↔LB correlation; runs whose LB is outside CV ± 2 std."""
     from compete.leaderboard import leaderboard
 
-    board = leaderboard(runs_dir, _board_name(competition), sort)
+    board = leaderboard(runs_dir, recorded_name(competition), sort)
     if submitted:
         board.rows = board.submitted
     if as_json:
         typer.echo(json.dumps(board.to_dict()))
         return
     _print_board(board)
-
-
-def _board_name(competition: str) -> str:
-    """The name the runs were recorded under: a path to a .toml, or a folder holding competition.toml,
-    is read as :func:`compete.spec.load_spec` names it (its ``name`` key, else the folder's name for
-    competition.toml); anything else is the name itself (no spec needed to read the ledger)."""
-    path = Path(competition)
-    if path.suffix == ".toml" or (path.is_dir() and (path / "competition.toml").is_file()):
-        from compete.spec import find_spec, load_spec
-
-        return load_spec(find_spec(competition, path.parent)).name
-    return competition
 
 
 def _print_board(board: Any) -> None:
