@@ -182,8 +182,9 @@ def load_predictor(run_dir: str | Path) -> Predictor:
 
     folder = Path(run_dir) / ARTIFACTS
     if not (folder / "predictor.joblib").is_file():
-        raise RunError(f"{run_dir}: the run kept no fitted models ({folder} is missing); re-run it without "
-                       "--no-models (and without keep_models = false in the spec)")  # fmt: skip
+        raise RunError(f"{run_dir}: the run kept no fitted models ({folder} is missing: it was made with "
+                       "--no-models or keep_models = false, or by compete ensemble from other runs' predictions); "
+                       "re-run it with compete run to predict with it")  # fmt: skip
     module = json.loads((folder / "manifest.json").read_text()).get("recipes_module", "")
     if module:  # the competition's own recipes, under the name its pickled recipes refer to
         from compete.features.pipeline import load_recipes_file

@@ -74,7 +74,8 @@ def export_run(run_dir: str | Path, to: str | Path, *, wheels: bool = False) -> 
     manifest_path = run_dir / ARTIFACTS / "manifest.json"
     if not manifest_path.is_file():
         raise RunError(
-            f"{run_dir}: the run kept no fitted models; re-run it without --no-models to export it"
+            f"{run_dir}: the run kept no fitted models (--no-models, keep_models = false, or a blend of past "
+            "runs); re-run it with compete run to export it"
         )
     if to.exists():
         raise RunError(f"--to {to}: already exists; name a new folder (nothing was written)")
