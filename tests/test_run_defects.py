@@ -19,17 +19,13 @@ from compete.models.base import Model
 from compete.run.options import RunOptions
 from compete.run.runner import prepare_for_run, run_competition
 from compete.tune.budget import BudgetTuner
+from tests.test_budget import opts
 
 TWO = (
     '[[models]]\nname = "lightgbm"\nparams = {n_estimators = 30}\n\n'
     '[[models]]\nname = "linear"\n\n'
     '[ensemble]\nmethod = "stacking"\nfeatures = true\n'
 )
-
-
-def opts(comps, **kw) -> RunOptions:
-    root = comps.parent
-    return RunOptions("toy", comps, root / "data", None, root / "runs", device="cpu", **kw)
 
 
 def test_stacking_with_the_original_features_runs_from_a_spec(competition):

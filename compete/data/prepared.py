@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from compete.data.schema import Schema
     from compete.data.target import TargetCodec
 
-__all__ = ["CompetitionRef", "Prepared", "resolve_spec", "prepare_run"]
+__all__ = ["CompetitionRef", "Prepared", "resolve_spec", "prepare_run", "typed_frame"]
 
 
 @dataclass
@@ -136,11 +136,15 @@ def _typed(schema: Schema, X_raw: pd.DataFrame,
     test (the frequencies are returned too: new rows are encoded with them)."""
     from compete.features.finalize import frequencies
 
-    X, X_test = schema.apply(X_raw), schema.apply(X_test_raw[X_raw.columns])
-    counts = {}
-    for col in schema.high_cardinality:
-        counts[col] = frequencies(X_raw[col], X_test_raw[col])
-        X[f"{col}__count"] = X_raw[col].map(counts[col]).astype("float32")
-        X_test[f"{col}__count"] = X_test_raw[col].map(counts[col]).astype("float32")
-        X, X_test = X.drop(columns=col), X_test.drop(columns=col)
-    return X, X_test, counts
+    counts = {col: frequencies(X_raw[col], X_test_raw[col]) for col in schema.high_cardinality}
+    return typed_frame(schema, X_raw, counts), typed_frame(schema, X_test_raw[X_raw.columns], counts), counts
+
+
+def typed_frame(schema: Schema, raw: pd.DataFrame, counts: dict[str, pd.Series]) -> pd.DataFrame:
+    """``raw`` typed as a run types it: :meth:`Schema.apply`, then each id-like column replaced by its
+    frequency (``counts``: the run's, over its train and test rows; ``compete predict`` uses the same)."""
+    X = schema.apply(raw)
+    for col, freq in counts.items():
+        X[f"{col}__count"] = raw[col].map(freq).astype("float32")
+        X = X.drop(columns=col)
+    return X

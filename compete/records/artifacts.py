@@ -64,9 +64,8 @@ class Predictor:
     sample_columns: list[str] = field(default_factory=list)
     feature_columns: list[str] = field(default_factory=list)
     recipes_module: str = ""  # the module name the competition's recipes.py was imported under, if any
-    joins: list[tuple[str, list[str]]] = field(
-        default_factory=list
-    )  # (file under tables/, keys), as [[join]]
+    # the [[join]] tables as (file under artifacts/tables/, keys)
+    joins: list[tuple[str, list[str]]] = field(default_factory=list)
     models: dict[str, list[Any]] = field(default_factory=dict, repr=False)
 
     # prediction ------------------------------------------------------------------------------
@@ -82,12 +81,10 @@ class Predictor:
                  and c not in self.spec.schema.ignore]  # fmt: skip
         if extra:
             raise DataError(f"{where}: has columns the training data lacked: {extra[:12]}; drop them first")
+        from compete.data.prepared import typed_frame
+
         raw = frame.reindex(columns=self.feature_columns)  # ignored columns may be absent
-        X = self.schema.apply(raw)
-        for col, counts in self.counts.items():
-            X[f"{col}__count"] = raw[col].map(counts).astype("float32")
-            X = X.drop(columns=col)
-        return X
+        return typed_frame(self.schema, raw, self.counts)
 
     def predict_model_space(self, X: pd.DataFrame) -> np.ndarray:
         """The final prediction in model space (as the run's ``test.parquet`` holds it)."""
