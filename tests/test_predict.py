@@ -145,3 +145,30 @@ def test_a_competitions_own_recipes_travel_with_the_run(tmp_path):
     assert predict(comps, res.path, tmp_path / "data" / "toy" / "test.csv", out).exit_code == 0
     assert out.read_bytes() == res.submission.read_bytes()
     assert pd.read_csv(out).shape == (120, 2)
+
+
+def test_a_joined_table_travels_with_the_run_and_new_rows_need_its_key(tmp_path):
+    """A ``[[join]]`` table (Rossmann's store.csv) is joined to new rows as to the run's, from the copy
+    the run kept; new rows without the join key are refused, naming it."""
+    from tests.conftest import write_competition
+
+    train, test = make_frames()
+    train["store"], test["store"] = train["id"] % 7, test["id"] % 7
+    comps = write_competition(
+        tmp_path, train=train, test=test, extra='[[join]]\nfile = "stores.csv"\non = "store"\n'
+    )
+    data = tmp_path / "data" / "toy"
+    pd.DataFrame({"store": range(7), "size": [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0]}).to_csv(
+        data / "stores.csv", index=False
+    )
+    res = run(comps)
+    (data / "stores.csv").unlink()  # predict reads the run's own copy
+    out = tmp_path / "pred.csv"
+    assert predict(comps, res.path, data / "test.csv", out).exit_code == 0
+    assert out.read_bytes() == res.submission.read_bytes()
+    test.drop(columns="store").to_csv(tmp_path / "nokey.csv", index=False)
+    done = predict(comps, res.path, tmp_path / "nokey.csv", tmp_path / "p.csv")
+    assert (
+        done.exit_code == 2
+        and "join with stores.csv: key 'store' is not a column of nokey.csv" in " ".join(done.output.split())
+    )

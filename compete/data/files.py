@@ -24,6 +24,7 @@ __all__ = [
     "resolve_data_dir",
     "find_table",
     "read_table",
+    "join_table",
     "load_competition",
     "check_target_present",
     "NA_TOKENS",
@@ -146,7 +147,7 @@ def load_competition(spec: Spec, folder: Path) -> CompetitionData:
     paths = {role: find_table(folder, spec.file(role)) for role in ("train", "test", "sample_submission")}
     train, test, sample = (read_table(paths[r], na) for r in ("train", "test", "sample_submission"))
     for join in spec.joins:
-        train, test = _join(folder, join.file, join.on, train, test, na)
+        train, test = join_table(find_table(folder, join.file), join.on, {"train": train, "test": test}, na)
     notes: list[str] = []
     train = _usable_train(spec, train, paths["train"], notes)
     _check_ids(spec, test, sample, paths)
@@ -177,11 +178,12 @@ def bool_spelling(path: Path, sample: pd.DataFrame) -> dict[str, str]:
     return {"True": "TRUE", "False": "FALSE"} if raw.isupper() else {}
 
 
-def _join(folder: Path, file: str, on: tuple[str, ...], train: pd.DataFrame, test: pd.DataFrame,
-          na: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
-    path = find_table(folder, file)
+def join_table(path: Path, on: tuple[str, ...] | list[str], frames: dict[str, pd.DataFrame],
+               na: tuple[str, ...] = ()) -> list[pd.DataFrame]:  # fmt: skip
+    """Each of ``frames`` (by name) left-joined with the table at ``path`` on ``on`` (a ``[[join]]``):
+    the keys must be columns of every frame and of the table, and unique in the table."""
     extra = read_table(path, na)
-    for name, frame in (("train", train), ("test", test), (path.name, extra)):
+    for name, frame in (*frames.items(), (path.name, extra)):
         missing = [k for k in on if k not in frame.columns]
         if missing:
             raise DataError(
@@ -189,7 +191,7 @@ def _join(folder: Path, file: str, on: tuple[str, ...], train: pd.DataFrame, tes
             )
     if extra.duplicated(list(on)).any():
         raise DataError(f"{path}: join key {list(on)} is not unique; a join table needs one row per key")
-    return train.merge(extra, on=list(on), how="left"), test.merge(extra, on=list(on), how="left")
+    return [frame.merge(extra, on=list(on), how="left") for frame in frames.values()]
 
 
 def _usable_train(spec: Spec, train: pd.DataFrame, path: Path, notes: list[str]) -> pd.DataFrame:

@@ -197,7 +197,7 @@ def load_predictor(run_dir: str | Path) -> Predictor:
 def predict_file(run_dir: str | Path, data: str | Path, output: str | Path) -> pd.DataFrame:
     """Predict the rows of ``data`` (csv, csv.gz or parquet, with the training columns and the id) with
     the run in ``run_dir`` and write a submission to ``output`` (atomically); returns it."""
-    from compete.data.files import read_table
+    from compete.data.files import join_table, read_table
     from compete.records.atomic import write_atomic
 
     predictor = load_predictor(run_dir)
@@ -206,8 +206,8 @@ def predict_file(run_dir: str | Path, data: str | Path, output: str | Path) -> p
         raise DataError(f"--data {path}: no such file; point it at a csv or parquet file of rows to predict")
     frame = read_table(path, predictor.spec.schema.na_values)
     for file, on in predictor.joins:  # the extra tables, joined as the run joined them
-        extra = read_table(Path(run_dir) / ARTIFACTS / "tables" / file, predictor.spec.schema.na_values)
-        frame = frame.merge(extra, on=on, how="left")
+        table = Path(run_dir) / ARTIFACTS / "tables" / file
+        (frame,) = join_table(table, on, {path.name: frame}, predictor.spec.schema.na_values)
     sub = predictor.submission(frame, where=str(path))
     write_atomic(sub, output)
     return sub
