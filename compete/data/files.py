@@ -109,21 +109,33 @@ def find_table(folder: Path, stem: str) -> Path:
 def read_table(path: Path, na_values: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read a csv / csv.gz / parquet file; ``?`` and the spec's ``na_values`` read as missing.
 
+    A csv is parsed on every core (:func:`compete.data.reader.read_csv_fast`), with pandas' values.
+
     A csv header that repeats a column name is refused (pandas would rename the repeat ``x.1``).
     """
+    import pyarrow as pa
+
+    from compete.data.reader import read_csv_fast
+
     try:
         if path.name.endswith(".parquet"):
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path, na_values=list(NA_TOKENS + na_values), low_memory=False)
             _check_header(path)
+            frame = read_csv_fast(path, NA_TOKENS + na_values)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty; re-download it") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
-        raise DataError(f"{path}: cannot be read as a table ({exc}); check the file") from None
+    except (pa.ArrowInvalid, pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        if "Empty CSV file" in str(exc):
+            raise DataError(f"{path}: the file is empty; re-download it") from None
+        raise DataError(f"{path}: cannot be read as a table ({_first_line(exc)}); check the file") from None
     if frame.empty:
         raise DataError(f"{path}: the file has a header but no rows; re-download it")
     return frame
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _check_header(path: Path) -> None:

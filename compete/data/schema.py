@@ -4,6 +4,10 @@ Nothing here looks at the target. Inference reads the train and test features to
 unsupervised view), the spec's ``[schema]`` lists win over inference, and :class:`Schema` turns raw
 frames into typed ones with one category set for train, validation and test (levels unseen in train
 read as missing).
+
+Typed frames are compact: a numeric column is ``float32`` when every value of train and test is
+exactly a float32 (whole numbers below 2**24, halves, ...), so nothing a model sees changes, and
+``float64`` otherwise; categories are stored as small integer codes.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from compete.errors import DataError
@@ -39,6 +44,7 @@ class Schema:
     reasons: dict[str, str] = field(default_factory=dict)
     categories: dict[str, pd.Index] = field(default_factory=dict)
     high_cardinality: tuple[str, ...] = ()
+    dtypes: dict[str, str] = field(default_factory=dict)  # numeric column -> float32 | float64
 
     def columns(self, kind: str) -> list[str]:
         return [c for c, k in self.kinds.items() if k == kind]
@@ -81,7 +87,9 @@ class Schema:
         for col, kind in self.kinds.items():
             if kind == "ignore":
                 continue
-            out[col] = _convert(frame[col], kind, self.categories.get(col))
+            # a schema saved before 0.3.0 has no dtypes: its runs typed every number as float64
+            dtype = getattr(self, "dtypes", {}).get(col, "float64")
+            out[col] = _convert(frame[col], kind, self.categories.get(col), dtype)
         return pd.DataFrame(out, index=frame.index)
 
 
@@ -91,12 +99,15 @@ def _as_category_values(s: pd.Series) -> pd.Series:
     return s.astype("str").where(s.notna())
 
 
-def _convert(s: pd.Series, kind: str, categories: pd.Index | None) -> pd.Series:
+def _convert(s: pd.Series, kind: str, categories: pd.Index | None, dtype: str = "float64") -> pd.Series:
     if kind == "numeric":
-        return pd.to_numeric(s, errors="coerce").astype("float64")
+        return pd.to_numeric(s, errors="coerce").astype(dtype)
     if kind == "categorical":
-        values = _as_category_values(s)
-        return pd.Categorical(values.where(values.isin(categories)), categories=categories)
+        assert categories is not None, "Schema.fit learns the categories before apply"
+        codes = categories.get_indexer(_as_category_values(s))  # -1: missing, or a level train lacks
+        return pd.Series(
+            pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories)), index=s.index
+        )
     if kind == "datetime":
         return pd.to_datetime(s, errors="coerce", format="mixed")
     return s.astype("str").where(s.notna())
@@ -105,24 +116,73 @@ def _convert(s: pd.Series, kind: str, categories: pd.Index | None) -> pd.Series:
 def infer_schema(train: pd.DataFrame, test: pd.DataFrame, overrides: SchemaSpec) -> Schema:
     """Infer each feature column's kind from train and test features; spec lists override.
 
-    ``train`` and ``test`` hold the feature columns only (no id, no target).
+    ``train`` and ``test`` hold the feature columns only (no id, no target). Columns are looked at one
+    at a time (train and test values together), so inference never holds a second copy of the data;
+    the text tests (dates, words, numbers written as text) read a sample of 500 values.
     """
-    both = pd.concat([train, test[train.columns]], ignore_index=True)
     kinds: dict[str, str] = {}
     reasons: dict[str, str] = {}
+    high: list[str] = []
+    dtypes: dict[str, str] = {}
     forced = {c: k for k in KINDS for c in _listed(overrides, k)}
-    for col in both.columns:
+    for col in forced:
+        if col not in train.columns:
+            raise DataError(f"schema.{forced[col]} names column {col!r}, which is not in train; fix the spec")
+    for col in train.columns:
+        both = pd.concat([train[col], test[col]], ignore_index=True)
         if col in forced:
             kinds[col], reasons[col] = forced[col], "spec"
         else:
-            kinds[col], reasons[col] = _infer_one(both[col])
-    for col in forced:
-        if col not in both.columns:
-            raise DataError(f"schema.{forced[col]} names column {col!r}, which is not in train; fix the spec")
-    high = tuple(
-        c for c in kinds if kinds[c] == "categorical" and _is_id_like(both[c]) and reasons[c] != "spec"
-    )
-    return Schema(kinds, reasons, high_cardinality=high)
+            kinds[col], reasons[col] = _infer_one(both)
+            if kinds[col] == "categorical" and _is_id_like(both):
+                high.append(col)
+        if kinds[col] == "numeric":
+            dtypes[col] = _float_dtype(both)
+    return Schema(kinds, reasons, high_cardinality=tuple(high), dtypes=dtypes)
+
+
+def _listed(spec: SchemaSpec, kind: str) -> tuple[str, ...]:
+    return getattr(spec, kind)
+
+
+def _infer_one(s: pd.Series) -> tuple[str, str]:
+    values = s.dropna()
+    if values.empty:
+        return "ignore", "all values missing"
+    if values.nunique() == 1:
+        return "ignore", "a single value"
+    if pd.api.types.is_bool_dtype(s):
+        return "categorical", "booleans"
+    if pd.api.types.is_numeric_dtype(s):
+        return "numeric", "numbers"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "datetime", "datetimes"
+    head = values.sample(min(len(values), 500), random_state=0).astype("str")
+    if head.str.match(_DATE).mean() > 0.95:
+        return "datetime", "text parsed as dates"
+    if _is_id_like(s) and head.str.split().str.len().mean() >= 3:
+        return "text", "free text (mostly distinct, several words)"
+    if pd.to_numeric(head, errors="coerce").notna().mean() > 0.99:
+        return "numeric", "numbers written as text"
+    return "categorical", "strings"
+
+
+def _is_id_like(s: pd.Series) -> bool:
+    values = s.dropna()
+    return len(values) > 20 and values.nunique() > max(HIGH_CARDINALITY * len(values), 50)
+
+
+def _float_dtype(s: pd.Series) -> str:
+    """``float32`` when every value is exactly a float32 (so storing it so changes nothing), else
+    ``float64``.
+
+    >>> _float_dtype(pd.Series([1, 2, None, 2**23])), _float_dtype(pd.Series([0.1, 2.0]))
+    ('float32', 'float64')
+    """
+    values = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        exact = values.astype(np.float32).astype(np.float64) == values
+    return "float32" if bool((exact | np.isnan(values)).all()) else "float64"
 
 
 def _listed(spec: SchemaSpec, kind: str) -> tuple[str, ...]:
