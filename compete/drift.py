@@ -164,7 +164,7 @@ def quick_cache(runs_dir: str | Path, competition: str) -> Path:
 
 
 def quick_drift(
-    X: pd.DataFrame, X_test: pd.DataFrame, seed: int, cache: str | Path | None = None
+    X: pd.DataFrame, X_test: pd.DataFrame, seed: int, cache: str | Path | None = None, data_key: str = ""
 ) -> QuickDrift:
     """The check ``compete run`` makes before its models: :func:`drift_auc` with 2 folds, at most
     10,000 rows and 50 trees — enough to flag a shift, not ``compete drift``'s full report.
@@ -172,9 +172,12 @@ def quick_drift(
     ``cache`` is a JSON file (``compete run`` uses :func:`quick_cache`, and saves a fitted report
     there once the run is recorded): a report saved under the same hash of
     both frames (values, columns, dtypes) and seed is read back instead of fitted again; any change
-    to the data, the schema or the seed changes the hash. No target is involved either way.
+    to the data, the schema or the seed changes the hash. ``data_key`` (a run's
+    :func:`compete.data.cache.data_key`: the input files' sizes and times, the spec's schema) stands
+    for the frames when given, so a run on millions of rows does not hash them all to find its cache.
+    No target is involved either way.
     """
-    key = _frames_key(X, X_test, seed)
+    key = _key(data_key, seed) if data_key else _frames_key(X, X_test, seed)
     path = Path(cache) if cache is not None else None
     if path is not None and path.is_file():
         try:
@@ -188,6 +191,11 @@ def quick_drift(
         X, X_test, seed, folds=QUICK["folds"], max_rows=QUICK["max_rows"], params=QUICK["params"]
     )
     return QuickDrift(report, key, path)
+
+
+def _key(data_key: str, seed: int) -> str:
+    payload = json.dumps({"seed": seed, "quick": QUICK, "data": data_key}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def _frames_key(X: pd.DataFrame, X_test: pd.DataFrame, seed: int) -> str:
@@ -291,6 +299,7 @@ def run_drift(
         payload = {"competition": spec.name, "drift_id": drift_id, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
                    "features": list(ctx.X.columns), **report.to_dict()}  # fmt: skip
         (tmp / "drift.json").write_text(json.dumps(payload, indent=2))
+    prep.save_cache()
     return DriftResult(
         drift_id, Path(ref.runs_dir) / spec.name / drift_id, spec.name, report, list(ctx.X.columns)
     )

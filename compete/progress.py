@@ -8,8 +8,10 @@ A callback that raises is a display problem, never the run's: the error is logge
 ``scores.json`` → ``display_errors``) and the run goes on, so its work is kept and its submission
 written.
 
-A run sends, in order: :class:`Note` (any time), :class:`DriftChecked`, :class:`RunStarted`; per fit
-:class:`ModelStarted`, a :class:`FoldDone` per fold and :class:`ModelDone`; per tuning turn of
+A run sends, in order: :class:`StepStarted` and :class:`StepDone` around each step of loading
+(reading each file, typing, the typed-data cache), :class:`Note` (any time), :class:`DriftChecked`,
+:class:`RunStarted`; per fit :class:`ModelStarted`, a :class:`FoldDone` per fold and :class:`ModelDone`; per
+tuning turn of
 ``--time-budget`` :class:`TuneStarted`, a :class:`TrialDone` per trial and :class:`TuneDone`;
 :class:`RunFinished` last. ``compete tune`` sends :class:`StudyOpened`, then :class:`TrialDone`s.
 """
@@ -22,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, TypedDict
 
-__all__ = ["Event", "Note", "DriftChecked", "RunStarted", "ModelStarted", "FoldDone", "ModelDone", "TuneStarted",
+__all__ = ["Event", "Note", "StepStarted", "StepDone", "DriftChecked", "RunStarted", "ModelStarted", "FoldDone", "ModelDone", "TuneStarted",
            "TrialDone", "TuneDone", "TurnInfo", "RunFinished", "StudyOpened", "Events", "Reporter", "DisplayErrors"]  # fmt: skip
 
 MAX_ERRORS = 20  # a display that fails on every event is logged this many times, then counted
@@ -44,6 +46,26 @@ class Note(Event):
 
     kind: ClassVar[str] = "note"
     text: str
+
+
+@dataclass(frozen=True)
+class StepStarted(Event):
+    """A step before the models begins: ``step`` is ``read``, ``type`` or ``cache``; ``detail`` says
+    on what (``train.csv (180 MB)``)."""
+
+    kind: ClassVar[str] = "step_start"
+    step: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class StepDone(Event):
+    """A step before the models ended, with what it did (``1,000,000 rows``) and how long it took."""
+
+    kind: ClassVar[str] = "step_done"
+    step: str
+    detail: str
+    seconds: float
 
 
 @dataclass(frozen=True)

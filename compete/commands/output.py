@@ -15,6 +15,8 @@ from compete.progress import (
     ModelStarted,
     Note,
     RunStarted,
+    StepDone,
+    StepStarted,
     TrialDone,
     TuneDone,
     TuneStarted,
@@ -52,7 +54,9 @@ class RunProgress:
 
     def report(self, event: Event) -> None:
         """Draw ``event``: each kind its own small method; kinds the display does not draw are skipped."""
-        if isinstance(event, RunStarted):
+        if isinstance(event, StepStarted | StepDone):
+            self._step(event)
+        elif isinstance(event, RunStarted):
             self.console.print(f"[bold]{event.competition}[/]: {event.rows} train rows, {event.test_rows} test rows, "
                                f"{event.features} features, {event.folds} folds, device {event.device}")  # fmt: skip
         elif isinstance(event, ModelStarted):
@@ -70,6 +74,16 @@ class RunProgress:
             self._tuning(event)
         elif isinstance(event, Note):
             self.console.print(event.text)
+
+    def _step(self, event: StepStarted | StepDone) -> None:
+        """A step of loading (read, type, cache): a pulsing bar while it runs, what it did once done."""
+        task = self.tasks.get(f"step:{event.step}")
+        if isinstance(event, StepStarted) or task is None:
+            task = self.tasks[f"step:{event.step}"] = self.progress.add_task(f"{event.step:<14} {event.detail}",
+                                                                             total=None)  # fmt: skip
+        if isinstance(event, StepDone):
+            self.progress.update(task, total=1, completed=1, description=f"{event.step:<14} {event.detail} "
+                                 f"in {event.seconds:.1f} s")  # fmt: skip
 
     def _model_done(self, event: ModelDone) -> None:
         task = self._bar(event.label, 1)

@@ -105,9 +105,11 @@ class TuneProgress:
         self.progress.__exit__(*exc)
 
     def report(self, event: Any) -> None:
-        from compete.progress import StudyOpened, TrialDone
+        from compete.progress import StepDone, StudyOpened, TrialDone
 
-        if isinstance(event, StudyOpened):
+        if isinstance(event, StepDone):
+            self.console.print(f"{event.step}: {event.detail} in {event.seconds:.1f} s")
+        elif isinstance(event, StudyOpened):
             self.console.print(f"study [bold]{event.study}[/] in {event.storage}: {event.direction} "
                                f"{event.metric}, {event.existing} earlier trials, {event.rows} rows, "
                                f"{event.folds} folds, device {event.device}")  # fmt: skip

@@ -78,6 +78,8 @@ class FoldContext:
         False  # keep each fold's fitted model on its ModelResult (to save the run's artifacts)
     )
     _cache: dict[int, FoldFrames] = field(default_factory=dict, repr=False)
+    _transforms: dict[int, FoldTransform] = field(default_factory=dict, repr=False)
+    _keep: bool | None = field(default=None, repr=False)
 
     def fold_of_row(self) -> np.ndarray:
         """Each training row's validation fold; -1 for a row no fold validates (time splits)."""
@@ -86,11 +88,32 @@ class FoldContext:
             fold[va] = k
         return fold
 
+    def keeps_frames(self) -> bool:
+        """Whether fold frames are kept between fits: when every fold's frames together are estimated
+        under :data:`FOLD_CACHE_BYTES` (a small table, whose tuning trials reuse them hundreds of times).
+        On a large table a fold's frames are built when the fold starts and freed when it ends, and a
+        later fit builds them again (the same frames: the recipes are seeded per fold)."""
+        if self._keep is None:
+            size = self.X.memory_usage(deep=True).sum() + self.X_test.memory_usage(deep=True).sum()
+            self._keep = bool(len(self.folds) * size <= FOLD_CACHE_BYTES)
+        return self._keep
+
     def frames(self, k: int) -> FoldFrames:
-        """Fold ``k``'s frames, built once and reused by every model."""
-        if k not in self._cache:
-            self._cache[k] = self._build(k)
-        return self._cache[k]
+        """Fold ``k``'s frames: built, and on a small table kept for every later fit
+        (:meth:`keeps_frames`)."""
+        if k in self._cache:
+            return self._cache[k]
+        built = self._build(k)
+        self._transforms[k] = built.transform
+        if self.keeps_frames():
+            self._cache[k] = built
+        return built
+
+    def transform(self, k: int) -> FoldTransform:
+        """Fold ``k``'s fitted feature path (what predicting new rows replays), without its frames."""
+        if k not in self._transforms:
+            self.frames(k)
+        return self._transforms[k]
 
     def _build(self, k: int) -> FoldFrames:
         tr, va = self.folds[k]
@@ -146,6 +169,8 @@ def _empty(n: int, task: str, n_classes: int) -> np.ndarray:
 
 
 MIN_FOLD_SECONDS = 0.2
+#: Fold frames of every fold are kept between fits up to this estimate (folds × typed train + test).
+FOLD_CACHE_BYTES = 256 * 2**20
 
 
 class OutOfTime(Exception):
@@ -197,6 +222,7 @@ def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu", report
             )
         if on_fold:
             on_fold(k, oof)
+        del f, est  # a large table's fold frames are freed here, before the next fold's are built
     return ModelResult(model.label, model.name, oof, test, scores, score_oof(ctx, oof), devices, iters,
                        time.perf_counter() - start, dict(model.params), models)  # fmt: skip
 

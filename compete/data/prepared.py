@@ -9,16 +9,21 @@ Every command starts here: ``run``, ``tune``, ``drift``, ``submit`` and ``ensemb
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from compete.progress import Reporter
 from compete.spec import ModelSpec, Spec, StepSpec, find_spec, load_spec
 
 if TYPE_CHECKING:
     from compete.cv.foldloop import FoldContext
+    from compete.data.cache import TypedData
     from compete.data.files import CompetitionData
     from compete.data.schema import Schema
     from compete.data.target import TargetCodec
@@ -69,6 +74,18 @@ class Prepared:
     device: str
     raw_columns: list[str] = field(default_factory=list)  # the feature columns as read, before typing
     counts: dict[str, pd.Series] = field(default_factory=dict)  # id-like column -> its value frequencies
+    data_key: str = ""  # what the typed frames depend on (compete.data.cache.data_key); "" if not computed
+    pending_cache: tuple[Path, TypedData] | None = field(default=None, repr=False)
+
+    def save_cache(self) -> None:
+        """Keep the typed data for the next run on these files (once the caller's work succeeded: a
+        command that fails leaves nothing under ``runs/``). Nothing to do when they came from it."""
+        if self.pending_cache is not None:
+            from compete.data.cache import save_typed
+
+            folder, typed = self.pending_cache
+            save_typed(folder, typed)
+            self.pending_cache = None
 
 
 def resolve_spec(ref: CompetitionRef, *, seed: int | None = None, folds: int | None = None,
@@ -92,12 +109,19 @@ def resolve_spec(ref: CompetitionRef, *, seed: int | None = None, folds: int | N
     return dataclasses.replace(spec, **changes) if changes else spec
 
 
-def prepare_run(ref: CompetitionRef, spec: Spec, device: str = "auto") -> Prepared:
-    """Everything before the models: data, schema, encoded target and folds (no writes)."""
+def prepare_run(ref: CompetitionRef, spec: Spec, device: str = "auto", report: Reporter | None = None,
+                cache: bool = True) -> Prepared:  # fmt: skip
+    """Everything before the models: data, schema, encoded target and folds (no writes).
+
+    The typed frames come from ``<runs>/.cache/data/`` when an earlier run typed the same files with
+    the same spec (:mod:`compete.data.cache`; ``cache=False`` always reads the csv); otherwise the
+    csv are read and typed, and :meth:`Prepared.save_cache` keeps them once the caller's work is
+    done. Only the typed frames stay in memory: of the raw train and test, the id, target and cv
+    columns. ``report`` receives :class:`~compete.progress.StepStarted`/``StepDone`` per step.
+    """
     from compete.cv.foldloop import FoldContext
     from compete.cv.splits import make_folds
-    from compete.data.files import load_competition
-    from compete.data.schema import infer_schema
+    from compete.data.cache import cache_dir, data_key, load_typed
     from compete.data.target import TargetCodec
     from compete.device import resolve_device
     from compete.scoring.metrics import get_metric
@@ -105,17 +129,66 @@ def prepare_run(ref: CompetitionRef, spec: Spec, device: str = "auto") -> Prepar
     resolved = resolve_device(device)
     folder = ref.data_folder(spec)
     _generate_if_needed(spec, folder)
-    data = load_competition(spec, folder)
+    key = data_key(spec, folder) if cache else ""
+    typed = None
+    if cache:
+        with _step(report, "cache", "typed data from the cache") as done:
+            typed = load_typed(cache_dir(ref.runs_dir, spec.name), key, folder)
+            done(
+                f"{len(typed.X):,} rows read back"
+                if typed is not None
+                else "none for these files: reading them"
+            )
+    if typed is None:
+        typed = _load_and_type(spec, folder, report)
+        typed.key = key
+    data = typed.data
     codec = TargetCodec(spec.task, get_metric(spec.metric), spec.positive).fit(data.train[spec.target])
     y = codec.encode(data.train[spec.target])
-    X_raw, X_test_raw = _features(spec, data.train), _features(spec, data.test)
-    schema = infer_schema(X_raw, X_test_raw, spec.schema).fit(X_raw)
-    X, X_test, counts = _typed(schema, X_raw, X_test_raw)
     folds = make_folds(spec.cv, y, data.train, spec.task)
     spec_dir = Path(spec.source).parent if spec.source else None
-    ctx = FoldContext(X, y, X_test, folds, spec.task, codec.model_metric(), spec.seed, spec.features,
+    ctx = FoldContext(typed.X, y, typed.X_test, folds, spec.task, codec.model_metric(), spec.seed, spec.features,
                       spec.resample, spec_dir)  # fmt: skip
-    return Prepared(spec, data, codec, schema, ctx, resolved, list(X_raw.columns), counts)
+    pending = None if typed.from_cache or not cache else (cache_dir(ref.runs_dir, spec.name), typed)
+    return Prepared(
+        spec, data, codec, typed.schema, ctx, resolved, typed.raw_columns, typed.counts, key, pending
+    )
+
+
+def _load_and_type(spec: Spec, folder: Path, report: Reporter | None) -> TypedData:
+    """Read and check the competition's files, type the features, keep only the side columns raw."""
+    from compete.data.cache import TypedData, side_columns
+    from compete.data.files import load_competition
+    from compete.data.schema import infer_schema
+
+    with _step(report, "read", f"{folder.name}: train, test, sample_submission") as done:
+        data = load_competition(spec, folder)
+        done(f"{len(data.train):,} train rows, {len(data.test):,} test rows, {data.train.shape[1]} columns")
+    with _step(report, "type", f"{data.train.shape[1]} columns") as done:
+        X_raw, X_test_raw = _features(spec, data.train), _features(spec, data.test)
+        schema = infer_schema(X_raw, X_test_raw, spec.schema).fit(X_raw)
+        X, X_test, counts = _typed(schema, X_raw, X_test_raw)
+        raw_columns = list(X_raw.columns)
+        del X_raw, X_test_raw
+        data.train = data.train[side_columns(spec, data.train)]  # the raw features are freed here
+        data.test = data.test[side_columns(spec, data.test)]
+        mb = (X.memory_usage(deep=True).sum() + X_test.memory_usage(deep=True).sum()) / 1e6
+        done(f"{X.shape[1]} features, {mb:,.1f} MB typed")
+    return TypedData(data, schema, X, X_test, counts, raw_columns)
+
+
+@contextmanager
+def _step(report: Reporter | None, step: str, detail: str) -> Iterator[Callable[[str], None]]:
+    """Report ``step`` started, run the block, report it done with what the block said it did."""
+    from compete.progress import StepDone, StepStarted
+
+    said = [detail]
+    start = time.perf_counter()
+    if report is not None:
+        report(StepStarted(step, detail))
+    yield lambda text: said.append(text)
+    if report is not None:
+        report(StepDone(step, said[-1], round(time.perf_counter() - start, 2)))
 
 
 def _generate_if_needed(spec: Spec, folder: Path) -> None:

@@ -84,7 +84,7 @@ def _predictor(prep: Prepared, members: list[ModelResult], final: Final, module:
 
     spec, ctx = prep.spec, prep.ctx
     return Predictor(
-        spec, prep.schema, prep.codec, prep.counts, [ctx.frames(k).transform for k in range(len(ctx.folds))],
+        spec, prep.schema, prep.codec, prep.counts, [ctx.transform(k) for k in range(len(ctx.folds))],
         [r.label for r in members], final.label, final.ensemble, final.meta_finalize, final.threshold,
         prep.data.label_text, list(prep.data.sample.columns), prep.raw_columns,
         module.__name__ if module is not None else "", [(t.name, list(j.on)) for t, j in zip(tables, spec.joins)],

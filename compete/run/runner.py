@@ -42,10 +42,10 @@ if TYPE_CHECKING:
 __all__ = ["run_competition", "prepare_for_run"]
 
 
-def prepare_for_run(opts: RunOptions) -> Prepared:
+def prepare_for_run(opts: RunOptions, report: Reporter | None = None) -> Prepared:
     """The spec with ``opts``' overrides, loaded and split (no writes): what a run fits on."""
     spec = resolve_spec(opts, seed=opts.seed, folds=opts.folds, models=opts.models, resample=opts.resample)
-    return prepare_run(opts, spec, opts.device)
+    return prepare_run(opts, spec, opts.device, report)
 
 
 def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResult:
@@ -64,7 +64,7 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     start = time.perf_counter()
     emit = Events(report)
     budget = _budget(opts)
-    prep = prepare_for_run(opts)  # data first: a study's name holds their fingerprint
+    prep = prepare_for_run(opts, emit)  # data first: a study's name holds their fingerprint
     data = prep.data
     check_layout(
         data.sample, data.test[prep.spec.id], id_col=prep.spec.id, codec=prep.codec, metric=prep.codec.metric
@@ -90,6 +90,7 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     result = write_run(opts, prep, results, final, emit.log, time.perf_counter() - start)
     if drift is not None:
         drift.save()  # only now: a run that fails leaves nothing under runs/
+    prep.save_cache()
     return result
 
 
@@ -117,14 +118,15 @@ def _warn_on_drift(
 
     :func:`compete.drift.quick_drift`: a few percent of a LightGBM run on adult the first time
     (``bench/overhead.py``), read back from ``<runs>/.cache/drift/<competition>.json`` when the same
-    data was checked before. Returns the check (saved by the caller once the run is recorded), or
+    data (the same :func:`compete.data.cache.data_key`) was checked before. Returns the check (saved by the caller once the run is recorded), or
     ``None`` when a budget under a minute leaves it out.
     """
     if budget is not None and budget.seconds < 60:
         return None
     from compete.drift import quick_cache, quick_drift
 
-    check = quick_drift(prep.ctx.X, prep.ctx.X_test, prep.spec.seed, quick_cache(runs_dir, prep.spec.name))
+    check = quick_drift(prep.ctx.X, prep.ctx.X_test, prep.spec.seed, quick_cache(runs_dir, prep.spec.name),
+                        data_key=prep.data_key)  # fmt: skip
     emit(DriftChecked(round(check.report.auc, 4), check.fitted, check.report.seconds))
     warning = check.report.warning()
     if warning:

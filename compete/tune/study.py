@@ -137,7 +137,7 @@ def tune(opts: TuneOptions, report: Reporter | None = None) -> TuneResult:
     model = model_spec(spec, opts.model)
     overrides = search_overrides(spec, model, opts.search)
     draw_params(LowestView(), model, spec.task, overrides)  # bad overrides fail now, not as failed trials
-    prep = prepare_run(opts, spec, opts.device)
+    prep = prepare_run(opts, spec, opts.device, report)
     data = data_fingerprint(prep.ctx)  # the study's name includes the data it is tuned on
     direction = "maximize" if prep.ctx.metric.greater_is_better else "minimize"
     study, url = _open_study(opts, spec, model, overrides, direction, data)
@@ -152,6 +152,7 @@ def tune(opts: TuneOptions, report: Reporter | None = None) -> TuneResult:
     study.optimize(
         objective, n_trials=opts.trials, timeout=remaining, catch=(Exception,), callbacks=callbacks
     )
+    prep.save_cache()
     return _result(study, url, objective.numbers, now() - start)
 
 
