@@ -118,6 +118,13 @@ def save_typed(folder: Path, typed: TypedData) -> None:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+def _read(path: Path) -> pd.DataFrame:
+    """A parquet file as pandas reads it, each column's arrow memory freed once converted."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).to_pandas(split_blocks=True, self_destruct=True)
+
+
 def load_typed(folder: Path, key: str, data_folder: Path) -> TypedData | None:
     """The typed data kept in ``folder`` under ``key``, or ``None`` (no entry, another key, or an
     entry that cannot be read: the caller types the csv again)."""
@@ -126,10 +133,10 @@ def load_typed(folder: Path, key: str, data_folder: Path) -> TypedData | None:
             return None
         side: dict[str, Any] = pickle.loads((folder / "typed.pkl").read_bytes())
         schema: Schema = side["schema"]
-        X = _categories(pd.read_parquet(folder / "X.parquet"), schema)
-        X_test = _categories(pd.read_parquet(folder / "X_test.parquet"), schema)
-        data = CompetitionData(pd.read_parquet(folder / "train.parquet"), pd.read_parquet(folder / "test.parquet"),
-                               pd.read_parquet(folder / "sample.parquet"), data_folder, list(side["notes"]),
+        X = _categories(_read(folder / "X.parquet"), schema)
+        X_test = _categories(_read(folder / "X_test.parquet"), schema)
+        data = CompetitionData(_read(folder / "train.parquet"), _read(folder / "test.parquet"),
+                               _read(folder / "sample.parquet"), data_folder, list(side["notes"]),
                                dict(side["label_text"]))  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError, AttributeError, ImportError, pickle.UnpicklingError):
         return None

@@ -183,35 +183,3 @@ def _float_dtype(s: pd.Series) -> str:
     with np.errstate(over="ignore", invalid="ignore"):
         exact = values.astype(np.float32).astype(np.float64) == values
     return "float32" if bool((exact | np.isnan(values)).all()) else "float64"
-
-
-def _listed(spec: SchemaSpec, kind: str) -> tuple[str, ...]:
-    return getattr(spec, kind)
-
-
-def _infer_one(s: pd.Series) -> tuple[str, str]:
-    values = s.dropna()
-    if values.empty:
-        return "ignore", "all values missing"
-    if values.nunique() == 1:
-        return "ignore", "a single value"
-    if pd.api.types.is_bool_dtype(s):
-        return "categorical", "booleans"
-    if pd.api.types.is_numeric_dtype(s):
-        return "numeric", "numbers"
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return "datetime", "datetimes"
-    text = values.astype("str")
-    head = text.sample(min(len(text), 500), random_state=0)
-    if head.str.match(_DATE).mean() > 0.95:
-        return "datetime", "text parsed as dates"
-    if _is_id_like(s) and head.str.split().str.len().mean() >= 3:
-        return "text", "free text (mostly distinct, several words)"
-    if pd.to_numeric(head, errors="coerce").notna().mean() > 0.99:
-        return "numeric", "numbers written as text"
-    return "categorical", "strings"
-
-
-def _is_id_like(s: pd.Series) -> bool:
-    values = s.dropna()
-    return len(values) > 20 and values.nunique() > max(HIGH_CARDINALITY * len(values), 50)
