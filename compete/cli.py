@@ -79,6 +79,17 @@ def run(
     report: Annotated[
         bool, typer.Option("--report", help="Also write the run's report.html (needs compete[report]).")
     ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            envvar="COMPETE_CLUSTER",
+            help="Fit on a Dask cluster: a scheduler's address (tcp://host:8786) or local:N.",
+        ),
+    ] = None,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="Finish a cluster run that lost its scheduler (its id).")
+    ] = None,
 ) -> None:
     """Cross-validate the spec's models, ensemble them and write a submission and a run record."""
     started = time.monotonic()  # a --time-budget counts from the command's start
@@ -88,7 +99,7 @@ def run(
     opts = RunOptions(competition, competitions, data_root, data_dir, runs_dir, seed=seed, device=device,
                       models=models.split(",") if models else None, folds=folds, resample=resample, output=output,
                       note=note, time_budget=time_budget, started=started, params=params, tune_storage=storage,
-                      keep_models=keep_models)  # fmt: skip
+                      keep_models=keep_models, cluster=cluster, resume=resume)  # fmt: skip
     if as_json:
         result = run_competition(opts)
         page = _report(result) if report else None

@@ -122,6 +122,7 @@ class Spec:
     ensemble: StepSpec | None = None
     tune: dict[str, dict[str, Any]] = field(default_factory=dict)
     keep_models: bool = True  # a run keeps its fitted pipeline (artifacts/) for compete predict
+    compute: dict[str, str] = field(default_factory=dict)  # [compute] cluster = "tcp://host:8786" | "local:N"
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,7 +138,7 @@ TOP_KEYS = {
     "name": str, "task": str, "target": str, "id": str, "metric": str, "data": str,
     "positive": (str, int, bool), "kaggle": str, "generate": str, "seed": int,
     "description": str, "files": dict, "schema": dict, "join": list, "cv": dict,
-    "models": list, "features": list, "resample": dict, "ensemble": dict, "tune": dict, "keep_models": bool,
+    "models": list, "features": list, "resample": dict, "ensemble": dict, "tune": dict, "keep_models": bool, "compute": dict,
 }  # fmt: skip
 REQUIRED = ("task", "target", "id")
 
@@ -252,6 +253,7 @@ def spec_from_dict(raw: dict[str, Any], *, name: str, source: str = "<spec>") ->
         ensemble=_ensemble(c, raw["ensemble"], models) if "ensemble" in raw else None,
         tune=_tune(c, raw.get("tune", {}), models, task),
         keep_models=raw.get("keep_models", True),
+        compute=_compute(c, raw.get("compute", {})),
         source=source,
     )
 
@@ -284,6 +286,12 @@ def _cv(c: _Checker, table: dict[str, Any], task: str) -> CVSpec:
         if scheme != "group":
             raise c.fail("cv.group_period", f'goes with scheme = "group" (got scheme {scheme!r})')
     return CVSpec(scheme, folds, table.get("seed", 42), table.get("group", ""), table.get("time", ""), period)
+
+
+def _compute(c: _Checker, table: dict[str, Any]) -> dict[str, str]:
+    """``[compute]``: where the fits run (``cluster``: a Dask scheduler's address, or ``local:N``)."""
+    c.check_keys(table, {"cluster": str}, "compute.")
+    return dict(table)
 
 
 def _files(c: _Checker, table: dict[str, Any]) -> dict[str, str]:

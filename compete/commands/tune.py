@@ -58,6 +58,14 @@ def tune_command(
         ),
     ] = True,  # fmt: skip
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary only.")] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            envvar="COMPETE_CLUSTER",
+            help="Run the trials as tasks on a Dask cluster (tcp://host:8786 or local:N), one study.",
+        ),
+    ] = None,
     data_root: DataRoot = None,
     data_dir: DataDir = None,
     runs_dir: RunsDir = Path("runs"),
@@ -69,7 +77,7 @@ def tune_command(
 
     opts = TuneOptions(competition, competitions, data_root, data_dir, runs_dir, model=model, trials=trials,
                        timeout=timeout, storage=storage, study=study, device=device, seed=seed,
-                       in_fold_pruning=in_fold)  # fmt: skip
+                       in_fold_pruning=in_fold, cluster=cluster)  # fmt: skip
     from rich.console import Console as RichConsole
 
     console = RichConsole(highlight=False, soft_wrap=True)

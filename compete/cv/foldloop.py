@@ -28,7 +28,8 @@ from compete.scoring.metrics import Metric
 from compete.seeding import derive_seed
 from compete.spec import ModelSpec, StepSpec
 
-__all__ = ["FoldContext", "FoldFrames", "FoldTransform", "ModelResult", "OutOfTime", "cross_fit", "score_oof"]
+__all__ = ["FoldContext", "FoldFrames", "FoldTransform", "FoldFit", "FoldResults", "ModelResult", "OutOfTime",
+           "cross_fit", "fit_fold", "report_fold", "score_oof"]  # fmt: skip
 
 FoldParams = Callable[[int], dict[str, Any]]
 OnFold = Callable[[int, np.ndarray], None]
@@ -109,6 +110,11 @@ class FoldContext:
             self._cache[k] = built
         return built
 
+    def set_transform(self, k: int, transform: FoldTransform) -> None:
+        """Keep fold ``k``'s feature path fitted elsewhere (a cluster worker): the same as :meth:`frames`
+        would fit here, the recipes being seeded per fold."""
+        self._transforms.setdefault(k, transform)
+
     def transform(self, k: int) -> FoldTransform:
         """Fold ``k``'s fitted feature path (what predicting new rows replays), without its frames."""
         if k not in self._transforms:
@@ -158,6 +164,8 @@ class ModelResult:
     models: list[Any] = field(
         default_factory=list, repr=False
     )  # the fitted fold models, when the context keeps them
+    fold_seconds: list[float] = field(default_factory=list)  # each fold's fit and predictions
+    workers: list[str] = field(default_factory=list)  # the cluster worker of each fold (empty: fitted here)
 
     @property
     def std(self) -> float:
@@ -177,10 +185,76 @@ class OutOfTime(Exception):
     """A model could not finish its folds before the run's deadline (``--time-budget``)."""
 
 
+@dataclass
+class FoldFit:
+    """One model fitted on one fold: its predictions for the fold's validation rows and for the test
+    rows, and how the fit went. What :func:`fit_fold` returns, locally or as a cluster task."""
+
+    fold: int
+    oof: np.ndarray
+    test: np.ndarray
+    score: float
+    device: str
+    best_iteration: int | None
+    seconds: float
+    model: Any = None  # the fitted model, when the context keeps models
+    gpu_error: str | None = None  # why the GPU could not be used, when ``--device auto`` fell back
+    worker: str = ""  # the cluster worker that fitted it ("" when fitted here)
+    transform: FoldTransform | None = None  # the fold's feature path, when fitted elsewhere
+
+
+def fit_fold(ctx: FoldContext, model: ModelSpec, k: int, *, device: str = "cpu",
+             params: dict[str, Any] | None = None, limit: float | None = None) -> FoldFit:  # fmt: skip
+    """Fit ``model`` on fold ``k``'s training part (``params``: the model's, unless given; ``limit``:
+    seconds the fit may take) and predict the fold's validation rows and the test rows. The fold's
+    seed is derived from the run's seed, the model's label and ``k``, so the fit is the same wherever
+    it runs."""
+    from compete.models import make_model
+
+    t0 = time.perf_counter()
+    _, va = ctx.folds[k]
+    f = ctx.frames(k)
+    est = make_model(model.name, ctx.task, model.params if params is None else params, device,
+                     derive_seed(ctx.seed, model.label, k), limit)  # fmt: skip
+    est.fit(f.X_train, f.y_train, f.X_valid, ctx.y[va], sample_weight=f.weight)
+    oof, test = est.predict_raw(f.X_valid), est.predict_raw(f.X_test)
+    return FoldFit(k, oof, test, ctx.metric.score(ctx.y[va], oof), est.device_, est.best_iteration_,
+                   time.perf_counter() - t0, est if ctx.keep_models else None,
+                   getattr(est, "gpu_error_", None))  # fmt: skip
+
+
+class FoldResults:
+    """A model's fold fits gathered into its :class:`ModelResult`, in fold order whatever order they
+    came in (so a run's predictions do not depend on where or when each fold was fitted)."""
+
+    def __init__(self, ctx: FoldContext, model: ModelSpec) -> None:
+        n_classes = int(ctx.y.max()) + 1 if ctx.task == "multiclass" else 1
+        self.ctx, self.model = ctx, model
+        self.oof = _empty(len(ctx.y), ctx.task, n_classes)
+        self.test = np.zeros_like(_empty(len(ctx.X_test), ctx.task, n_classes))
+        self.fits: list[FoldFit] = []
+
+    def add(self, fit: FoldFit) -> None:
+        """Fit ``fit`` in: folds must come in order (see :meth:`result` for any order)."""
+        assert fit.fold == len(self.fits), "folds are added in order"
+        self.oof[self.ctx.folds[fit.fold][1]] = fit.oof
+        self.test += fit.test / len(self.ctx.folds)
+        self.fits.append(fit)
+
+    def result(self, seconds: float) -> ModelResult:
+        fits = self.fits
+        models = [f.model for f in fits] if self.ctx.keep_models else []
+        return ModelResult(self.model.label, self.model.name, self.oof, self.test, [f.score for f in fits],
+                           score_oof(self.ctx, self.oof), [f.device for f in fits], [f.best_iteration for f in fits],
+                           seconds, dict(self.model.params), models, [round(f.seconds, 3) for f in fits],
+                           [f.worker for f in fits] if any(f.worker for f in fits) else [])  # fmt: skip
+
+
 def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu", report: Reporter | None = None,
               fold_params: FoldParams | None = None, on_fold: OnFold | None = None,
               deadline: float | None = None, must_finish: bool = False) -> ModelResult:  # fmt: skip
-    """Fit ``model`` on every fold of ``ctx``; OOF + fold-averaged test predictions and scores.
+    """Fit ``model`` on every fold of ``ctx``, one after another (:func:`fit_fold`); OOF +
+    fold-averaged test predictions and scores.
 
     With a ``deadline`` (``time.monotonic()`` seconds), each fold's fit gets an equal share of the time
     left and stops boosting when it is spent; :class:`OutOfTime` is raised if a fold cannot start,
@@ -190,41 +264,29 @@ def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu", report
     callbacks); ``on_fold(k, oof)`` is called after fold ``k`` with the OOF predictions so far (NaN on
     rows not validated yet) and may raise to stop, as ``tune``'s pruning does.
     """
-    from compete.models import make_model
-
-    n_classes = int(ctx.y.max()) + 1 if ctx.task == "multiclass" else 1
-    oof = _empty(len(ctx.y), ctx.task, n_classes)
-    test = np.zeros_like(_empty(len(ctx.X_test), ctx.task, n_classes))
-    scores, devices, iters, models, start = [], [], [], [], time.perf_counter()
-    for k, (_, va) in enumerate(ctx.folds):
-        t0 = time.perf_counter()
-        f = ctx.frames(k)
+    gathered, start = FoldResults(ctx, model), time.perf_counter()
+    for k in range(len(ctx.folds)):
         params = {**model.params, **fold_params(k)} if fold_params else model.params
         limit = None if deadline is None else (deadline - time.monotonic()) / (len(ctx.folds) - k)
         if limit is not None and must_finish:
             limit = max(limit, MIN_FOLD_SECONDS)
         elif limit is not None and limit <= 0:
             raise OutOfTime(f"{model.label}: out of time before fold {k}")
-        est = make_model(model.name, ctx.task, params, device, derive_seed(ctx.seed, model.label, k), limit)
-        est.fit(f.X_train, f.y_train, f.X_valid, ctx.y[va], sample_weight=f.weight)
-        oof[va] = est.predict_raw(f.X_valid)
-        test += est.predict_raw(f.X_test) / len(ctx.folds)
-        scores.append(ctx.metric.score(ctx.y[va], oof[va]))
-        devices.append(est.device_)
-        if ctx.keep_models:
-            models.append(est)
-        iters.append(est.best_iteration_)
-        if report and getattr(est, "gpu_error_", None) and devices.count("cpu") == 1:
-            report(Note(f"{model.label}: the GPU is unusable ({est.gpu_error_}); it trains on the CPU"))
+        fit = fit_fold(ctx, model, k, device=device, params=params, limit=limit)
+        gathered.add(fit)
         if report:
-            report(
-                FoldDone(model.label, k, len(ctx.folds), scores[-1], time.perf_counter() - t0, est.device_)
-            )
+            report_fold(report, model.label, fit, len(ctx.folds), first_cpu=fit.device == "cpu" and
+                        [f.device for f in gathered.fits].count("cpu") == 1)  # fmt: skip
         if on_fold:
-            on_fold(k, oof)
-        del f, est  # a large table's fold frames are freed here, before the next fold's are built
-    return ModelResult(model.label, model.name, oof, test, scores, score_oof(ctx, oof), devices, iters,
-                       time.perf_counter() - start, dict(model.params), models)  # fmt: skip
+            on_fold(k, gathered.oof)
+    return gathered.result(time.perf_counter() - start)
+
+
+def report_fold(report: Reporter, label: str, fit: FoldFit, folds: int, first_cpu: bool) -> None:
+    """:class:`FoldDone` for ``fit``, after a note the first time a GPU fallback shows (``first_cpu``)."""
+    if fit.gpu_error and first_cpu:
+        report(Note(f"{label}: the GPU is unusable ({fit.gpu_error}); it trains on the CPU"))
+    report(FoldDone(label, fit.fold, folds, fit.score, fit.seconds, fit.device))
 
 
 def score_oof(ctx: FoldContext, oof: np.ndarray) -> float:

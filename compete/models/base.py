@@ -70,6 +70,9 @@ class Model(BaseEstimator):  # type: ignore[misc]
     fast_params: ClassVar[dict[str, Any]] = {}
     #: Parameters as a stacking meta-model (it has no validation part to stop on): small, fixed capacity.
     meta_params: ClassVar[dict[str, Any]] = {}
+    #: The parameter that sets the library's threads ("" if it has none): a cluster task sets it to its
+    #: worker's threads, so several workers on one machine do not fight over its cores.
+    threads_param: ClassVar[str] = ""
 
     def __init__(
         self,

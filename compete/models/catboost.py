@@ -42,6 +42,7 @@ class CatBoostModel(Model):
     """
 
     name = "catboost"
+    threads_param = "thread_count"
     fast_params: ClassVar[dict[str, Any]] = {"learning_rate": 0.1}
     meta_params: ClassVar[dict[str, Any]] = {"iterations": 300, "depth": 4, "thread_count": 1}
 

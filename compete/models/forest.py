@@ -22,6 +22,7 @@ class _Forest(PipelineModel):
     """Shared body of the two forests; subclasses name the scikit-learn estimators."""
 
     _classes: tuple[str, str] = ("", "")
+    threads_param = "n_jobs"
 
     @classmethod
     def default_params(cls, task: str) -> dict[str, Any]:

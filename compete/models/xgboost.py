@@ -30,6 +30,7 @@ class XGBoostModel(Model):
     """
 
     name = "xgboost"
+    threads_param = "n_jobs"
 
     fast_params: ClassVar[dict[str, Any]] = {"learning_rate": 0.1}
     meta_params: ClassVar[dict[str, Any]] = {"n_estimators": 200, "learning_rate": 0.05, "max_depth": 3,

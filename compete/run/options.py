@@ -34,3 +34,5 @@ class RunOptions(CompetitionRef):
     params: str = "best"  # default | best (the matching tune study's best trial) | a .json/.toml file
     tune_storage: str | None = None
     keep_models: bool = True  # save the fitted pipeline under the run's artifacts/ (for compete predict)
+    cluster: str | None = None  # a Dask scheduler's address, or local:N (default: the spec's [compute])
+    resume: str | None = None  # an unfinished cluster run's id: its finished fits are not redone

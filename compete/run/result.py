@@ -34,14 +34,19 @@ class ModelScore:
     best_iterations: list[int | None]
     seconds: float
     params: dict[str, Any]
+    fold_seconds: list[float] = field(default_factory=list)
+    workers: list[str] = field(default_factory=list)  # a cluster run's: which worker fitted each fold
 
     @classmethod
     def of(cls, r: ModelResult) -> ModelScore:
         return cls(r.score, r.std, list(r.fold_scores), list(r.devices), list(r.best_iterations),
-                   round(r.seconds, 2), dict(r.params))  # fmt: skip
+                   round(r.seconds, 2), dict(r.params), list(r.fold_seconds), list(r.workers))  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if not self.workers:
+            del out["workers"]
+        return out
 
 
 class EnsembleInfo(TypedDict):

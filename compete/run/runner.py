@@ -35,6 +35,7 @@ from compete.run.result import RunResult
 from compete.spec import ModelSpec
 
 if TYPE_CHECKING:
+    from compete.compute.cluster import Partial
     from compete.drift import QuickDrift
     from compete.run.plan import Budget, TuneTurn
     from compete.tune.budget import BudgetTuner
@@ -74,24 +75,70 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
                                       runs_dir=opts.runs_dir, fingerprint=run_fingerprint(prep))  # fmt: skip
     for text in [*notes, *data.notes]:
         emit(Note(text))
+    address = _cluster_address(opts, prep, budget)
     drift = _warn_on_drift(prep, emit, budget, opts.runs_dir)
     spec, ctx = prep.spec, prep.ctx
     emit(RunStarted(spec.name, len(ctx.y), len(ctx.X_test), ctx.X.shape[1], len(ctx.folds), prep.device,
                     [m.label for m in spec.models]))  # fmt: skip
-    results = _fit_models(prep, _first_pass(spec.models, budget), emit, budget)
-    if budget is not None:
-        results += _second_pass(prep, results, emit, budget)
-    final = choose_final(prep, results)
-    if budget is not None:
-        final.info["budget"] = budget.summary()
-    emit(RunFinished(final.label, final.score))
-    if (errors := emit.summary()) is not None:
-        final.info["display_errors"] = errors
-    result = write_run(opts, prep, results, final, emit.log, time.perf_counter() - start)
+    partial = None
+    if address is None:
+        results = _fit_models(prep, _first_pass(spec.models, budget), emit, budget)
+    else:
+        results, partial = _fit_on_cluster(opts, prep, address, emit)
+    try:
+        if budget is not None:
+            results += _second_pass(prep, results, emit, budget)
+        final = choose_final(prep, results)
+        if budget is not None:
+            final.info["budget"] = budget.summary()
+        emit(RunFinished(final.label, final.score))
+        if (errors := emit.summary()) is not None:
+            final.info["display_errors"] = errors
+        result = write_run(opts, prep, results, final, emit.log, time.perf_counter() - start)
+    finally:
+        if partial is not None:
+            partial.drop()  # recorded, or failed for a reason a resume would meet again
     if drift is not None:
         drift.save()  # only now: a run that fails leaves nothing under runs/
     prep.save_cache()
     return result
+
+
+def _cluster_address(opts: RunOptions, prep: Prepared, budget: Budget | None) -> str | None:
+    """Where the fits run: ``--cluster``, else the spec's ``[compute] cluster``, else here (``None``)."""
+    from compete.errors import SpecError
+
+    address = opts.cluster or prep.spec.compute.get("cluster") or None
+    if address is None and opts.resume:
+        raise SpecError(f"--resume {opts.resume} continues a cluster run: give its --cluster too")
+    if address is not None and budget is not None:
+        raise SpecError(
+            f"--time-budget does not plan across a cluster yet (--cluster {address}): run with one of the two"
+        )
+    return address
+
+
+def _fit_on_cluster(opts: RunOptions, prep: Prepared, address: str,
+                    emit: Events) -> tuple[list[ModelResult], Partial]:  # fmt: skip
+    """The spec's models, every fold a task on the cluster at ``address``
+    (:func:`compete.compute.cluster.cross_fit_on`); finished fits are kept for ``--resume`` while the
+    run lasts, and left behind only when the cluster is lost."""
+    from compete.compute.cluster import ClusterError, Partial, cross_fit_on, open_cluster
+
+    partial = Partial.at(opts.runs_dir, prep.spec.name, opts.resume)
+    try:
+        with open_cluster(address) as cluster:
+            emit(Note(f"cluster {address}: {len(cluster.workers)} workers, {cluster.cores} threads"))
+            results = cross_fit_on(cluster, prep.ctx, list(prep.spec.models), device=prep.device, report=emit,
+                                   partial=partial, data_key=prep.data_key)  # fmt: skip
+    except ClusterError:
+        raise
+    except BaseException:
+        partial.drop()
+        raise
+    for r in results:
+        _model_done(emit, r)
+    return results, partial
 
 
 def _budget(opts: RunOptions) -> Budget | None:

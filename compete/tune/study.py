@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from compete.data.prepared import CompetitionRef, prepare_run, resolve_spec
+from compete.data.prepared import CompetitionRef, Prepared, prepare_run, resolve_spec
 from compete.errors import ModelError, SpecError
 from compete.models.space import LowestView, draw_params
 from compete.progress import Reporter, StudyOpened, TrialDone
@@ -41,7 +41,8 @@ from compete.tune.naming import data_fingerprint, model_spec, search_overrides, 
 from compete.tune.objective import Objective, now
 from compete.tune.storage import open_storage, safe_url, storage_url
 
-__all__ = ["TuneOptions", "TuneResult", "tune", "progress", "counts", "best_trial", "trial_params"]
+__all__ = ["TuneOptions", "TuneResult", "tune", "open_study", "progress", "counts", "best_trial", "trial_params",
+           "result_of"]  # fmt: skip
 
 
 @dataclass(kw_only=True)
@@ -69,6 +70,7 @@ class TuneOptions(CompetitionRef):
     search: dict[str, Any] = field(default_factory=dict)
     heartbeat: int = 10
     in_fold_pruning: bool = True
+    cluster: str | None = None  # run the trials as tasks on this Dask cluster (compete.tune.cluster)
 
 
 @dataclass
@@ -133,6 +135,28 @@ def tune(opts: TuneOptions, report: Reporter | None = None) -> TuneResult:
             f"--trials must be at least 1 and --timeout positive; got {opts.trials!r}, {opts.timeout!r}"
         )
     start = now()
+    if opts.cluster:
+        from compete.tune.cluster import tune_on_cluster
+
+        return tune_on_cluster(opts, report)
+    prep, model, overrides, study, url = open_study(opts, report)
+    deadline = start + opts.timeout if opts.timeout else None
+    objective = Objective(prep, model, overrides, deadline, opts.in_fold_pruning)
+    remaining = None if deadline is None else max(deadline - now(), 0.001)
+    callbacks = [progress(report, start, objective.numbers), _stop_at(deadline)]
+    study.optimize(
+        objective, n_trials=opts.trials, timeout=remaining, catch=(Exception,), callbacks=callbacks
+    )
+    prep.save_cache()
+    return result_of(study, url, objective.numbers, now() - start)
+
+
+def open_study(
+    opts: TuneOptions, report: Reporter | None = None
+) -> tuple[Prepared, ModelSpec, dict[str, Any], Any, str]:
+    """The data prepared and the study opened (created when new) for ``opts``; reports
+    :class:`~compete.progress.StudyOpened`. Returns the prepared data, the model, the search
+    overrides, the study and its storage URL."""
     spec = resolve_spec(opts, seed=opts.seed)
     model = model_spec(spec, opts.model)
     overrides = search_overrides(spec, model, opts.search)
@@ -141,19 +165,10 @@ def tune(opts: TuneOptions, report: Reporter | None = None) -> TuneResult:
     data = data_fingerprint(prep.ctx)  # the study's name includes the data it is tuned on
     direction = "maximize" if prep.ctx.metric.greater_is_better else "minimize"
     study, url = _open_study(opts, spec, model, overrides, direction, data)
-    before = {t.number for t in study.trials}
-    deadline = start + opts.timeout if opts.timeout else None
     if report:
-        report(StudyOpened(study.study_name, safe_url(url), direction, spec.metric, len(before), opts.trials,
+        report(StudyOpened(study.study_name, safe_url(url), direction, spec.metric, len(study.trials), opts.trials,
                            opts.timeout, len(prep.ctx.y), len(prep.ctx.folds), prep.device, data))  # fmt: skip
-    objective = Objective(prep, model, overrides, deadline, opts.in_fold_pruning)
-    remaining = None if deadline is None else max(deadline - now(), 0.001)
-    callbacks = [progress(report, start, objective.numbers), _stop_at(deadline)]
-    study.optimize(
-        objective, n_trials=opts.trials, timeout=remaining, catch=(Exception,), callbacks=callbacks
-    )
-    prep.save_cache()
-    return _result(study, url, objective.numbers, now() - start)
+    return prep, model, overrides, study, url
 
 
 def _stop_at(deadline: float | None) -> Callable[[Any, Any], None]:
@@ -190,7 +205,7 @@ def best_trial(study: Any) -> Any:
         return None
 
 
-def _result(study: Any, url: str, numbers: set[int], wall_s: float) -> TuneResult:
+def result_of(study: Any, url: str, numbers: set[int], wall_s: float) -> TuneResult:
     """Where the study stands; the counts are of the trials this process ran (``numbers``)."""
     mine = [t for t in study.trials if t.number in numbers]
     tally = counts(mine)

@@ -1,0 +1,232 @@
+"""``compete run --cluster``: the same answers as a local run, on a ``local:N`` cluster and on a real
+``dask scheduler`` with two ``dask worker`` processes started here on 127.0.0.1; a worker killed
+mid-run costs nothing; a scheduler lost mid-run is a clear error, and ``--resume`` finishes the run
+without refitting what was done."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from compete.cli import app
+from compete.progress import FoldDone, Note
+from compete.run.options import RunOptions
+from compete.run.runner import run_competition
+from tests.conftest import write_competition
+
+pytest.importorskip("distributed", reason="compete[dask] is part of the dev extra")
+
+MODELS = '[[models]]\nname = "lightgbm"\nparams = {n_estimators = 60, n_jobs = 1}\n' \
+         '[[models]]\nname = "random_forest"\nparams = {n_estimators = 40, n_jobs = 1}\n'  # fmt: skip
+SCHEDULER = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+WORKER = [sys.executable, "-m", "distributed.cli.dask_worker"]
+
+
+def _opts(comps: Path, root: Path, runs: str, **kw) -> RunOptions:
+    return RunOptions("toy", competitions_dir=comps, data_root=root / "data", runs_dir=root / runs, **kw)
+
+
+def _same_run(a: Path, b: Path) -> None:
+    for name in ("oof.parquet", "test.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(a / name), pd.read_parquet(b / name), check_exact=True)
+    assert (a / "submission.csv").read_bytes() == (b / "submission.csv").read_bytes()
+    sa, sb = (json.loads((p / "scores.json").read_text()) for p in (a, b))
+    assert sa["folds"] == sb["folds"] and sa["final"] == sb["final"] and sa["cv"] == sb["cv"]
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """A competition and its local run, the reference every cluster run must equal."""
+    root = tmp_path_factory.mktemp("cluster")
+    comps = write_competition(root, models=MODELS, n=600)
+    local = run_competition(_opts(comps, root, "local"))
+    return comps, root, local.path
+
+
+def test_a_local_cluster_gives_the_local_runs_answers(toy) -> None:
+    comps, root, local = toy
+    events: list = []
+    on_cluster = run_competition(_opts(comps, root, "on-local-cluster", cluster="local:2"), events.append)
+    _same_run(local, on_cluster.path)
+    assert sum(isinstance(e, FoldDone) for e in events) == 6
+    assert any(isinstance(e, Note) and e.text.startswith("cluster local:2: 2 workers") for e in events)
+    assert not (root / "on-local-cluster" / ".partial").exists()  # recorded: nothing left to resume
+
+
+def test_without_a_cluster_dask_is_never_imported(toy) -> None:
+    comps, root, _ = toy
+    code = (f"import sys; from compete.run.options import RunOptions; from compete.run.runner import run_competition; "
+            f"run_competition(RunOptions('toy', competitions_dir={str(comps)!r}, data_root={str(root / 'data')!r}, "
+            f"runs_dir={str(root / 'no-dask')!r})); print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            f"('dask', 'distributed')))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_bad_cluster_options_are_named(toy) -> None:
+    comps, root, _ = toy
+    runner = CliRunner()
+    args = ["run", "toy", "--competitions", str(comps), "--data-root", str(root / "data"), "--runs-dir",
+            str(root / "bad")]  # fmt: skip
+    cases = {
+        ("--cluster", "local:x"): "--cluster 'local:x': local:N needs a number of workers N >= 1",
+        ("--cluster", "tcp://127.0.0.1:9"): "--cluster tcp://127.0.0.1:9: no Dask scheduler answers there",
+        ("--resume", "20260101-000000-0000"): "--resume 20260101-000000-0000 continues a cluster run",
+        ("--cluster", "local:1", "--time-budget", "60"): "--time-budget does not plan across a cluster yet",
+        ("--cluster", "local:1", "--resume", "nope"): "--resume nope: no unfinished run",
+    }
+    for extra, message in cases.items():
+        result = runner.invoke(app, [*args, *extra])
+        assert result.exit_code == 2, (extra, result.output)
+        assert message in " ".join(result.output.split()), (extra, result.output)
+        assert "Traceback" not in result.output
+    assert not (root / "bad" / "toy").exists()
+
+
+# ------------------------------------------------------------------------- a real scheduler and workers
+
+
+class RealCluster:
+    """``dask scheduler`` and ``dask worker`` processes on 127.0.0.1, started and stopped here."""
+
+    def __init__(self, folder: Path, workers: int = 2) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.file = folder / "scheduler.json"
+        self.file.unlink(missing_ok=True)
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        self.scheduler = subprocess.Popen([*SCHEDULER, "--host", "127.0.0.1", "--port", "0",
+                                           "--no-dashboard", "--scheduler-file", str(self.file)], **quiet)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not self.file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.address = json.loads(self.file.read_text())["address"]
+        self.workers = [subprocess.Popen([*WORKER, self.address, "--nthreads", "1", "--nworkers", "1",
+                                          "--host", "127.0.0.1", "--no-dashboard", "--no-nanny"], **quiet)
+                        for _ in range(workers)]  # fmt: skip
+        from dask.distributed import Client
+
+        with Client(self.address, timeout=30) as client:
+            client.wait_for_workers(workers, timeout=60)
+
+    def stop(self) -> None:
+        for proc in (*self.workers, self.scheduler):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+
+
+@pytest.fixture
+def real_cluster(tmp_path: Path) -> Iterator[RealCluster]:
+    cluster = RealCluster(tmp_path / "dask")
+    yield cluster
+    cluster.stop()
+
+
+def _cli(comps: Path, root: Path, runs: str, *extra: str):
+    args = ["run", "toy", "--competitions", str(comps), "--data-root", str(root / "data"), "--runs-dir",
+            str(root / runs), *extra]  # fmt: skip
+    return CliRunner().invoke(app, args)
+
+
+def _recorded(root: Path, runs: str) -> Path:
+    return next((root / runs / "toy").glob("2*"))
+
+
+def test_a_real_cluster_gives_the_local_runs_answers_as_typed(toy, real_cluster) -> None:
+    comps, root, local = toy
+    result = _cli(comps, root, "real", "--cluster", real_cluster.address)
+    assert result.exit_code == 0, result.output
+    assert f"cluster {real_cluster.address}: 2 workers, 2 threads" in result.output
+    assert result.output.strip().splitlines()[-1].startswith("submission:")
+    _same_run(local, _recorded(root, "real"))
+
+
+def test_a_worker_killed_mid_run_costs_only_its_tasks(toy, real_cluster) -> None:
+    comps, root, local = toy
+    victim = real_cluster.workers[0]
+
+    def kill_a_worker(event) -> None:
+        if isinstance(event, FoldDone) and victim.poll() is None:
+            victim.send_signal(signal.SIGKILL)
+            victim.wait(timeout=30)
+
+    run = run_competition(_opts(comps, root, "killed-worker", cluster=real_cluster.address), kill_a_worker)
+    assert victim.poll() is not None  # it died before the run ended, and the run finished anyway
+    _same_run(local, run.path)
+
+
+def test_a_lost_scheduler_keeps_the_finished_fits_and_resume_does_the_rest(toy, tmp_path: Path) -> None:
+    comps, root, local = toy
+    first = RealCluster(tmp_path / "first")
+    fits_seen = []
+
+    def kill_the_scheduler(event) -> None:
+        if isinstance(event, FoldDone):
+            fits_seen.append(event)
+            if len(fits_seen) == 2:
+                first.scheduler.send_signal(signal.SIGKILL)
+
+    try:
+        from compete.compute.cluster import ClusterError
+
+        with pytest.raises(ClusterError) as lost:
+            run_competition(_opts(comps, root, "resumed", cluster=first.address), kill_the_scheduler)
+    finally:
+        first.stop()
+    message = str(lost.value)
+    assert f"--cluster {first.address}: the Dask scheduler went away during the run" in message
+    token = re.search(r"resume with --resume (\S+)", message).group(1)
+    kept = list((root / "resumed" / ".partial" / "toy" / token).glob("*.joblib"))
+    assert len(kept) >= 2 and not (root / "resumed" / "toy").exists()  # fits kept, no run recorded
+    second = RealCluster(tmp_path / "second")
+    try:
+        events: list = []
+        run = run_competition(
+            _opts(comps, root, "resumed", cluster=second.address, resume=token), events.append
+        )
+    finally:
+        second.stop()
+    notes = [e.text for e in events if isinstance(e, Note) and e.text.startswith("resuming")]
+    assert notes and f"{len(kept)} of 6 fits kept" in notes[0]
+    _same_run(local, run.path)
+    assert not (root / "resumed" / ".partial" / "toy" / token).exists()
+
+
+def test_the_spec_can_name_the_cluster(toy, tmp_path: Path) -> None:
+    comps = write_competition(tmp_path, models=MODELS, n=600, extra='[compute]\ncluster = "local:2"\n')
+    events: list = []
+    run_competition(_opts(comps, tmp_path, "runs"), events.append)
+    assert any(isinstance(e, Note) and e.text.startswith("cluster local:2") for e in events)
+    assert os.environ.get("COMPETE_CLUSTER") is None
+    np.testing.assert_array_equal(pd.read_parquet(_recorded(tmp_path, "runs") / "oof.parquet").to_numpy(),
+                                  pd.read_parquet(toy[2] / "oof.parquet").to_numpy())  # fmt: skip
+
+
+def test_tune_runs_its_trials_as_tasks_on_one_study(toy, tmp_path: Path) -> None:
+    import optuna
+
+    comps, root, _ = toy
+    runs = tmp_path / "tune-runs"
+    args = ["tune", "toy", "--model", "lightgbm", "--trials", "6", "--cluster", "local:2", "--competitions",
+            str(comps), "--data-root", str(root / "data"), "--runs-dir", str(runs)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "6 trials in" in result.output
+    storage = f"sqlite:///{runs / 'optuna.sqlite3'}"
+    (summary,) = optuna.get_all_study_summaries(storage)
+    study = optuna.load_study(study_name=summary.study_name, storage=storage)
+    assert len(study.trials) == 6 and all(t.state.is_finished() for t in study.trials)
+    drawn = [tuple(sorted(t.params.items())) for t in study.trials]
+    assert len(set(drawn)) == 6  # the workers drew their own parameters, none repeated
