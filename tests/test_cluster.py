@@ -26,8 +26,6 @@ from compete.run.options import RunOptions
 from compete.run.runner import run_competition
 from tests.conftest import write_competition
 
-pytest.importorskip("distributed", reason="compete[dask] is part of the dev extra")
-
 MODELS = '[[models]]\nname = "lightgbm"\nparams = {n_estimators = 60, n_jobs = 1}\n' \
          '[[models]]\nname = "random_forest"\nparams = {n_estimators = 40, n_jobs = 1}\n'  # fmt: skip
 SCHEDULER = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
