@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from compete.commands.baseline import baseline_command
-from compete.commands.common import CompetitionsDir, DataDir, DataRoot, RunsDir, cli_errors
+from compete.commands.common import ClusterAddress, CompetitionsDir, DataDir, DataRoot, RunsDir, cli_errors
 from compete.commands.common import console as _console
 from compete.commands.explain import explain_command
 from compete.commands.init import init_command
@@ -79,14 +79,7 @@ def run(
     report: Annotated[
         bool, typer.Option("--report", help="Also write the run's report.html (needs compete[report]).")
     ] = False,
-    cluster: Annotated[
-        str | None,
-        typer.Option(
-            "--cluster",
-            envvar="COMPETE_CLUSTER",
-            help="Fit on a Dask cluster: a scheduler's address (tcp://host:8786) or local:N.",
-        ),
-    ] = None,
+    cluster: ClusterAddress = None,
     resume: Annotated[
         str | None, typer.Option("--resume", help="Finish a cluster run that lost its scheduler (its id).")
     ] = None,

@@ -13,7 +13,16 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-__all__ = ["CompetitionsDir", "RunsDir", "DataRoot", "DataDir", "cli_errors", "console", "recorded_name"]
+__all__ = [
+    "ClusterAddress",
+    "CompetitionsDir",
+    "RunsDir",
+    "DataRoot",
+    "DataDir",
+    "cli_errors",
+    "console",
+    "recorded_name",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,6 +32,11 @@ CompetitionsDir = Annotated[
 RunsDir = Annotated[
     Path, typer.Option("--runs-dir", help="Root of run records and the ledger.", envvar="COMPETE_RUNS")
 ]
+ClusterAddress = Annotated[
+    str | None,
+    typer.Option("--cluster", envvar="COMPETE_CLUSTER",
+                 help="Fit on a Dask cluster: a scheduler's address (tcp://host:8786) or local:N."),
+]  # fmt: skip
 DataRoot = Annotated[
     Path | None,
     typer.Option("--data-root", help="Folder holding <competition>/ data folders (or COMPETE_DATA_ROOT)."),

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from compete.commands.common import CompetitionsDir, DataDir, DataRoot, RunsDir, cli_errors
+from compete.commands.common import ClusterAddress, CompetitionsDir, DataDir, DataRoot, RunsDir, cli_errors
 
 __all__ = ["tune_command", "TuneProgress", "print_tune", "print_study"]
 
@@ -58,14 +58,7 @@ def tune_command(
         ),
     ] = True,  # fmt: skip
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary only.")] = False,
-    cluster: Annotated[
-        str | None,
-        typer.Option(
-            "--cluster",
-            envvar="COMPETE_CLUSTER",
-            help="Run the trials as tasks on a Dask cluster (tcp://host:8786 or local:N), one study.",
-        ),
-    ] = None,
+    cluster: ClusterAddress = None,  # the trials as tasks on one study
     data_root: DataRoot = None,
     data_dir: DataDir = None,
     runs_dir: RunsDir = Path("runs"),
