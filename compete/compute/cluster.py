@@ -273,10 +273,7 @@ def cross_fit_on(cluster: Cluster, ctx: FoldContext, models: list[ModelSpec], *,
 
 
 def _report(report: Reporter, label: str, fit: FoldFit, folds: int, done: dict, i: int) -> None:
-    mine = [f for (j, _), f in done.items() if j == i]
-    report_fold(
-        report, label, fit, folds, first_cpu=fit.device == "cpu" and sum(f.device == "cpu" for f in mine) == 1
-    )
+    report_fold(report, label, fit, folds, [f for (j, _), f in done.items() if j == i])
 
 
 def _lost(exc: BaseException) -> bool:

@@ -224,8 +224,9 @@ def fit_fold(ctx: FoldContext, model: ModelSpec, k: int, *, device: str = "cpu",
 
 
 class FoldResults:
-    """A model's fold fits gathered into its :class:`ModelResult`, in fold order whatever order they
-    came in (so a run's predictions do not depend on where or when each fold was fitted)."""
+    """A model's fold fits gathered into its :class:`ModelResult`, added in fold order (a cluster run
+    adds them so once all are back), so a run's predictions do not depend on where or when each fold
+    was fitted."""
 
     def __init__(self, ctx: FoldContext, model: ModelSpec) -> None:
         n_classes = int(ctx.y.max()) + 1 if ctx.task == "multiclass" else 1
@@ -235,7 +236,7 @@ class FoldResults:
         self.fits: list[FoldFit] = []
 
     def add(self, fit: FoldFit) -> None:
-        """Fit ``fit`` in: folds must come in order (see :meth:`result` for any order)."""
+        """Fit ``fit`` in: fold 0 first, then 1, ... (the sum of test predictions keeps that order)."""
         assert fit.fold == len(self.fits), "folds are added in order"
         self.oof[self.ctx.folds[fit.fold][1]] = fit.oof
         self.test += fit.test / len(self.ctx.folds)
@@ -275,16 +276,16 @@ def cross_fit(ctx: FoldContext, model: ModelSpec, *, device: str = "cpu", report
         fit = fit_fold(ctx, model, k, device=device, params=params, limit=limit)
         gathered.add(fit)
         if report:
-            report_fold(report, model.label, fit, len(ctx.folds), first_cpu=fit.device == "cpu" and
-                        [f.device for f in gathered.fits].count("cpu") == 1)  # fmt: skip
+            report_fold(report, model.label, fit, len(ctx.folds), gathered.fits)
         if on_fold:
             on_fold(k, gathered.oof)
     return gathered.result(time.perf_counter() - start)
 
 
-def report_fold(report: Reporter, label: str, fit: FoldFit, folds: int, first_cpu: bool) -> None:
-    """:class:`FoldDone` for ``fit``, after a note the first time a GPU fallback shows (``first_cpu``)."""
-    if fit.gpu_error and first_cpu:
+def report_fold(report: Reporter, label: str, fit: FoldFit, folds: int, done: list[FoldFit]) -> None:
+    """:class:`FoldDone` for ``fit``, after a note when it is the first of the model's fits ``done``
+    so far (``fit`` among them) to fall back from the GPU to the CPU."""
+    if fit.gpu_error and fit.device == "cpu" and sum(f.device == "cpu" for f in done) == 1:
         report(Note(f"{label}: the GPU is unusable ({fit.gpu_error}); it trains on the CPU"))
     report(FoldDone(label, fit.fold, folds, fit.score, fit.seconds, fit.device))
 

@@ -70,9 +70,9 @@ def data_key(spec: Spec, folder: Path) -> str:
     files = [find_table(folder, spec.file(r)) for r in ("train", "test", "sample_submission")]
     files += [find_table(folder, j.file) for j in spec.joins]
     stats = [[str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
-    spec_part = {"target": spec.target, "id": spec.id, "task": spec.task, "schema": spec.to_dict().get("schema"),
-                 "joins": spec.to_dict().get("joins"), "files": spec.to_dict().get("files"),
-                 "cv": [spec.cv.group, spec.cv.time]}  # fmt: skip
+    written = spec.to_dict()
+    spec_part = {"target": spec.target, "id": spec.id, "task": spec.task, "schema": written["schema"],
+                 "joins": written["joins"], "files": written["files"], "cv": [spec.cv.group, spec.cv.time]}  # fmt: skip
     payload = {"format": FORMAT, "compete": __version__, "pandas": pd.__version__, "pyarrow": pyarrow.__version__,
                "files": stats, "spec": spec_part}  # fmt: skip
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

@@ -74,7 +74,7 @@ class Prepared:
     device: str
     raw_columns: list[str] = field(default_factory=list)  # the feature columns as read, before typing
     counts: dict[str, pd.Series] = field(default_factory=dict)  # id-like column -> its value frequencies
-    data_key: str = ""  # what the typed frames depend on (compete.data.cache.data_key); "" if not computed
+    data_key: str = ""  # what the typed frames depend on (compete.data.cache.data_key)
     pending_cache: tuple[Path, TypedData] | None = field(default=None, repr=False)
 
     def save_cache(self) -> None:
@@ -109,13 +109,13 @@ def resolve_spec(ref: CompetitionRef, *, seed: int | None = None, folds: int | N
     return dataclasses.replace(spec, **changes) if changes else spec
 
 
-def prepare_run(ref: CompetitionRef, spec: Spec, device: str = "auto", report: Reporter | None = None,
-                cache: bool = True) -> Prepared:  # fmt: skip
+def prepare_run(
+    ref: CompetitionRef, spec: Spec, device: str = "auto", report: Reporter | None = None
+) -> Prepared:
     """Everything before the models: data, schema, encoded target and folds (no writes).
 
     The typed frames come from ``<runs>/.cache/data/`` when an earlier run typed the same files with
-    the same spec (:mod:`compete.data.cache`; ``cache=False`` always reads the csv); otherwise the
-    csv are read and typed, and :meth:`Prepared.save_cache` keeps them once the caller's work is
+    the same spec (:mod:`compete.data.cache`); otherwise the csv are read and typed, and :meth:`Prepared.save_cache` keeps them once the caller's work is
     done. Only the typed frames stay in memory: of the raw train and test, the id, target and cv
     columns. ``report`` receives :class:`~compete.progress.StepStarted`/``StepDone`` per step.
     """
@@ -129,16 +129,12 @@ def prepare_run(ref: CompetitionRef, spec: Spec, device: str = "auto", report: R
     resolved = resolve_device(device)
     folder = ref.data_folder(spec)
     _generate_if_needed(spec, folder)
-    key = data_key(spec, folder) if cache else ""
-    typed = None
-    if cache:
-        with _step(report, "cache", "typed data from the cache") as done:
-            typed = load_typed(cache_dir(ref.runs_dir, spec.name), key, folder)
-            done(
-                f"{len(typed.X):,} rows read back"
-                if typed is not None
-                else "none for these files: reading them"
-            )
+    key = data_key(spec, folder)
+    with _step(report, "cache", "typed data from the cache") as done:
+        typed = load_typed(cache_dir(ref.runs_dir, spec.name), key, folder)
+        done(
+            f"{len(typed.X):,} rows read back" if typed is not None else "none for these files: reading them"
+        )
     if typed is None:
         typed = _load_and_type(spec, folder, report)
         typed.key = key
@@ -149,7 +145,7 @@ def prepare_run(ref: CompetitionRef, spec: Spec, device: str = "auto", report: R
     spec_dir = Path(spec.source).parent if spec.source else None
     ctx = FoldContext(typed.X, y, typed.X_test, folds, spec.task, codec.model_metric(), spec.seed, spec.features,
                       spec.resample, spec_dir)  # fmt: skip
-    pending = None if typed.from_cache or not cache else (cache_dir(ref.runs_dir, spec.name), typed)
+    pending = None if typed.from_cache else (cache_dir(ref.runs_dir, spec.name), typed)
     return Prepared(
         spec, data, codec, typed.schema, ctx, resolved, typed.raw_columns, typed.counts, key, pending
     )
