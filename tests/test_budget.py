@@ -113,7 +113,7 @@ def test_first_pass_shares():
     clock.now += 20.0
     assert b.left() < 0 and b.first_pass_deadline(1, first=False) < clock.now  # its folds cannot start
     b.record("xgboost", 1.0, "dropped: out of time")
-    assert b.summary() == {"seconds": 100.0, "spent": 100.0, "steps": [
+    assert b.summary() == {"seconds": 100.0, "spent": 100.0, "fit_seconds": 0.0, "critical_path": 0.0, "steps": [
         {"step": "xgboost", "seconds": 1.0, "status": "dropped: out of time"}]}  # fmt: skip
 
 

@@ -12,6 +12,11 @@ costs only its tasks, which the scheduler gives to another worker. A lost schedu
 :class:`ClusterError`; the fits finished by then stay in ``<runs>/.partial/<competition>/<id>/`` and
 ``compete run ... --resume <id>`` fits only the rest.
 
+Under ``--time-budget`` the run's plan counts the cluster's cores (:class:`ClusterFits`): the first
+pass's fits all run side by side, sharing the cluster's fit-seconds; a tuning turn keeps a trial on
+every worker (each a whole cross-fit on one worker, not pruned); a fit's folds, and with more workers
+than folds its seed bags, run side by side. Each fit's worker and seconds go into the run record.
+
 Dask is imported here only, and only when a cluster is asked for.
 """
 
@@ -28,12 +33,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compete.cv.foldloop import FoldContext, FoldFit, FoldResults, ModelResult, fit_fold, report_fold
+from compete.cv.foldloop import (
+    MIN_FOLD_SECONDS,
+    FoldContext,
+    FoldFit,
+    FoldResults,
+    ModelResult,
+    OutOfTime,
+    cross_fit,
+    fit_fold,
+    report_fold,
+)
 from compete.errors import CompeteError, SpecError
 from compete.progress import ModelStarted, Note, Reporter
 from compete.spec import ModelSpec
 
-__all__ = ["ClusterError", "Cluster", "open_cluster", "cross_fit_on", "Partial", "LOCAL_PREFIX"]
+__all__ = [
+    "ClusterError",
+    "Cluster",
+    "ClusterFits",
+    "open_cluster",
+    "fits_on",
+    "Partial",
+    "LOCAL_PREFIX",
+]
 
 LOCAL_PREFIX = "local:"
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler before saying it is not there
@@ -186,94 +209,216 @@ def fit_key(data_key: str, ctx: FoldContext, model: ModelSpec, k: int, device: s
 # ------------------------------------------------------------------------------------------ fitting
 
 
-def _fit_task(ctx: FoldContext, model: ModelSpec, k: int, device: str) -> FoldFit:
-    """One fit on a worker, with the worker's threads; returns what the run needs back."""
+def _threads(model: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with the running worker's threads as the model's thread count (unless set)."""
     from dask.distributed import get_worker
 
     from compete.models import MODELS
 
-    worker = get_worker()
-    threads = int(worker.state.nthreads)
     param = MODELS.get(model.name, where="models").threads_param
-    params = dict(model.params)
+    params = dict(params)
     if param and param not in params:
-        params[param] = threads
-    fit = fit_fold(ctx, model, k, device=device, params=params)
-    fit.worker = str(worker.address)
+        params[param] = int(get_worker().state.nthreads)
+    return params
+
+
+def _fit_task(ctx: FoldContext, model: ModelSpec, k: int, device: str, limit: float | None = None,
+              until: float | None = None, must_finish: bool = False) -> FoldFit:  # fmt: skip
+    """One fit on a worker, with the worker's threads; returns what the run needs back. Under a time
+    budget the fit boosts for at most ``limit`` seconds and until ``until`` (wall-clock time, as
+    machines share it), and is :class:`OutOfTime` when it starts after ``until`` (unless
+    ``must_finish``: then it gets a short slice)."""
+    from dask.distributed import get_worker
+
+    if until is not None:
+        left = until - time.time()
+        if left <= 0 and not must_finish:
+            raise OutOfTime(f"{model.label}: out of time before fold {k}")
+        limit = left if limit is None else min(limit, left)
+        if must_finish:
+            limit = max(limit, MIN_FOLD_SECONDS)
+    fit = fit_fold(ctx, model, k, device=device, params=_threads(model, model.params), limit=limit)
+    fit.worker = str(get_worker().address)
     fit.transform = ctx.transform(k)
     return fit
 
 
-def cross_fit_on(cluster: Cluster, ctx: FoldContext, models: list[ModelSpec], *, device: str = "cpu",
-                 report: Reporter | None = None, partial: Partial | None = None,
-                 data_key: str = "") -> list[ModelResult]:  # fmt: skip
-    """Every model on every fold of ``ctx`` as tasks on ``cluster``, all submitted at once; each
-    model's :class:`ModelResult` as a local :func:`~compete.cv.foldloop.cross_fit` would make it.
-    Fits already in ``partial`` are not fitted again; each finished fit is put there."""
-    from dask.distributed import as_completed
+def _trial_task(ctx: FoldContext, model: ModelSpec, device: str, until: float) -> ModelResult:
+    """One tuning trial on a worker: ``model`` on every fold in turn (:func:`cross_fit`), each fold's
+    fit stopping at ``until`` (wall-clock time), with the worker's threads."""
+    from dask.distributed import get_worker
 
-    start = time.perf_counter()
-    folds = len(ctx.folds)
-    done: dict[tuple[int, int], FoldFit] = {}
-    keys = {(i, k): fit_key(data_key, ctx, m, k, device) for i, m in enumerate(models) for k in range(folds)}
-    if partial is not None:
-        for ik, key in keys.items():
-            if (fit := partial.get(key)) is not None:
-                done[ik] = fit
-        if done and report:
-            report(
-                Note(
-                    f"resuming {partial.token}: {len(done)} of {len(keys)} fits kept, {len(keys) - len(done)} to go"
-                )
-            )
-    shipped = ctx.__class__(**{**ctx.__dict__, "_cache": {}, "_transforms": {}})  # frames are built there
-    try:
-        data = cluster.client.scatter(shipped, broadcast=True)
-        futures = {}
-        for i, model in enumerate(models):
-            if report:
-                report(ModelStarted(model.label, folds))
-            for k in range(folds):
-                if (i, k) not in done:
-                    fut = cluster.client.submit(_fit_task, data, model, k, device, pure=False,
-                                                key=f"fit-{model.label}-{k}-{keys[(i, k)][:8]}")  # fmt: skip
-                    futures[fut] = (i, k)
-                elif report:
-                    _report(report, models[i].label, done[(i, k)], folds, done, i)
-        for fut in as_completed(futures):
-            i, k = futures[fut]
-            fit = fut.result()
-            done[(i, k)] = fit
-            if partial is not None:
-                partial.put(keys[(i, k)], fit)
-            if report:
-                _report(report, models[i].label, fit, folds, done, i)
-    except CompeteError:
-        raise
-    except Exception as exc:
-        if not _lost(exc):
+    threaded = ModelSpec(model.name, _threads(model, model.params), model.alias)
+    result = cross_fit(ctx, threaded, device=device, deadline=time.monotonic() + (until - time.time()))
+    result.params = dict(model.params)
+    result.workers = [str(get_worker().address)] * len(result.fold_seconds)
+    return result
+
+
+class ClusterFits:
+    """One run's fits on a cluster: the run's typed frames, target and folds scattered to every worker
+    once, then batches of fits (:meth:`cross_fit`) and tuning trials (:meth:`submit_trial`) as tasks.
+
+    Use it as a context manager (:func:`fits_on`): a lost scheduler becomes :class:`ClusterError`.
+    """
+
+    def __init__(self, cluster: Cluster, ctx: FoldContext, *, device: str = "cpu",
+                 report: Reporter | None = None, partial: Partial | None = None, data_key: str = "") -> None:  # fmt: skip
+        self.cluster, self.ctx, self.device, self.report = cluster, ctx, device, report
+        self.partial, self.data_key = partial, data_key
+        self.fitted = 0  # fits finished (or kept from a resumed run)
+        shipped = ctx.__class__(**{**ctx.__dict__, "_cache": {}, "_transforms": {}})  # frames are built there
+        with self.guard():
+            self.data = cluster.client.scatter(shipped, broadcast=True)
+
+    @property
+    def slots(self) -> int:
+        """How many tasks run at once: the cluster's workers."""
+        return max(1, len(self.cluster.workers))
+
+    @property
+    def parallel(self) -> int:
+        """How many of a model's folds run at once: the speed-up of one cross-fit over fitting it here."""
+        return max(1, min(self.slots, len(self.ctx.folds)))
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Turn the scheduler's loss into :class:`ClusterError` (saying what ``--resume`` keeps)."""
+        try:
+            yield
+        except (CompeteError, OutOfTime):
             raise
-        kept = len(done)
-        where = f"; {kept} finished fits are kept: resume with --resume {partial.token}" if partial else ""
-        raise ClusterError(f"--cluster {cluster.address}: the Dask scheduler went away during the run "
-                           f"({type(exc).__name__}: {exc}){where}") from None  # fmt: skip
-    results = []
-    for i, model in enumerate(models):
-        gathered = FoldResults(ctx, model)
-        for k in range(folds):
-            fit = done[(i, k)]
-            if fit.transform is not None:
-                ctx.set_transform(k, fit.transform)
-            gathered.add(fit)
-        results.append(gathered.result(sum(f.seconds for f in gathered.fits)))
-    if report:
-        report(Note(f"{len(keys)} fits on {len(cluster.workers)} workers ({cluster.cores} threads) in "
-                    f"{time.perf_counter() - start:.1f} s"))  # fmt: skip
-    return results
+        except Exception as exc:
+            if not _lost(exc):
+                raise
+            partial = self.partial
+            where = (
+                f"; {self.fitted} finished fits are kept: resume with --resume {partial.token}"
+                if partial
+                else ""
+            )
+            raise ClusterError(f"--cluster {self.cluster.address}: the Dask scheduler went away during the run "
+                               f"({type(exc).__name__}: {exc}){where}") from None  # fmt: skip
+
+    def cross_fit(self, models: list[ModelSpec], *, deadline: float | None = None,
+                  must_finish: bool = False) -> list[ModelResult | None]:  # fmt: skip
+        """Every model on every fold of the context, all submitted at once (the first model's folds
+        first); each model's :class:`ModelResult` as a local :func:`~compete.cv.foldloop.cross_fit`
+        would make it.
+
+        Without a ``deadline`` (a run without a budget), fits already in the run's :class:`Partial` are
+        not fitted again and each finished fit is put there. With a ``deadline`` (``time.monotonic()``
+        seconds), every fit gets an equal share of the cluster's fit-seconds until then (workers ×
+        seconds left / fits) and stops boosting when it is spent; a model with a fold that cannot start
+        in time is ``None`` (dropped), except the first when ``must_finish``.
+        """
+        from dask.distributed import as_completed
+
+        start = time.perf_counter()
+        folds = len(self.ctx.folds)
+        pairs = [(i, k) for i in range(len(models)) for k in range(folds)]
+        keys = {(i, k): fit_key(self.data_key, self.ctx, models[i], k, self.device) for i, k in pairs}
+        partial = self.partial if deadline is None else None  # a budgeted fit depends on the clock too
+        done: dict[tuple[int, int], FoldFit] = {}
+        if partial is not None:
+            done = {ik: fit for ik in pairs if (fit := partial.get(keys[ik])) is not None}
+            self.fitted += len(done)
+            if done and self.report:
+                self.report(Note(f"resuming {partial.token}: {len(done)} of {len(pairs)} fits kept, "
+                                 f"{len(pairs) - len(done)} to go"))  # fmt: skip
+        timing: dict[str, Any] = {}
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            timing["until"] = time.time() + left
+            timing["limit"] = max(left, 0.0) * self.slots / max(1, len(pairs) - len(done))
+        dropped: set[int] = set()
+        client = self.cluster.client
+        with self.guard():
+            futures = {}
+            for i, model in enumerate(models):
+                if self.report:
+                    self.report(ModelStarted(model.label, folds))
+                for k in range(folds):
+                    if (i, k) in done:
+                        self._report(models[i].label, done[(i, k)], done, i)
+                        continue
+                    fut = client.submit(_fit_task, self.data, model, k, self.device, **timing,
+                                        must_finish=must_finish and i == 0, pure=False, priority=-i,
+                                        key=f"fit-{model.label}-{k}-{keys[(i, k)][:8]}")  # fmt: skip
+                    futures[fut] = (i, k)
+            for fut in as_completed(futures):
+                i, k = futures[fut]
+                if i in dropped:
+                    continue
+                try:
+                    fit = fut.result()
+                except OutOfTime:
+                    dropped.add(i)
+                    client.cancel([f for f, (j, _) in futures.items() if j == i and not f.done()])
+                    continue
+                done[(i, k)] = fit
+                self.fitted += 1
+                if partial is not None:
+                    partial.put(keys[(i, k)], fit)
+                self._report(models[i].label, fit, done, i)
+        results: list[ModelResult | None] = []
+        for i, model in enumerate(models):
+            if i in dropped:
+                results.append(None)
+                continue
+            gathered = FoldResults(self.ctx, model)
+            for k in range(folds):
+                fit = done[(i, k)]
+                if fit.transform is not None:
+                    self.ctx.set_transform(k, fit.transform)
+                gathered.add(fit)
+            results.append(gathered.result(sum(f.seconds for f in gathered.fits)))
+        if self.report:
+            self.report(Note(f"{len(pairs)} fits on {len(self.cluster.workers)} workers ({self.cluster.cores} "
+                             f"threads) in {time.perf_counter() - start:.1f} s"))  # fmt: skip
+        return results
+
+    def submit_trial(self, model: ModelSpec, deadline: float) -> Any:
+        """A tuning trial (``model`` on every fold, one worker) as a task stopping at ``deadline``
+        (``time.monotonic()`` seconds); its future gives the trial's :class:`ModelResult`."""
+        until = time.time() + (deadline - time.monotonic())
+        with self.guard():
+            return self.cluster.client.submit(_trial_task, self.data, model, self.device, until, pure=False)
+
+    def first_done(self, futures: list[Any]) -> Any:
+        """The first of ``futures`` to finish."""
+        from dask.distributed import wait
+
+        with self.guard():
+            finished = wait(futures, return_when="FIRST_COMPLETED").done
+        return next(f for f in futures if f in finished)
+
+    def _report(self, label: str, fit: FoldFit, done: dict, i: int) -> None:
+        if self.report:
+            report_fold(
+                self.report, label, fit, len(self.ctx.folds), [f for (j, _), f in done.items() if j == i]
+            )
 
 
-def _report(report: Reporter, label: str, fit: FoldFit, folds: int, done: dict, i: int) -> None:
-    report_fold(report, label, fit, folds, [f for (j, _), f in done.items() if j == i])
+@contextmanager
+def fits_on(address: str, ctx: FoldContext, *, device: str = "cpu", report: Reporter | None = None,
+            partial: Partial | None = None, data_key: str = "") -> Iterator[ClusterFits]:  # fmt: skip
+    """A run's :class:`ClusterFits` on the cluster at ``address``. ``partial`` (the run's finished
+    fits, for ``--resume``) is dropped when the run ends or fails for a reason a resume would meet
+    again, and kept only when the cluster was lost (:class:`ClusterError`)."""
+    try:
+        with open_cluster(address) as cluster:
+            if report:
+                report(Note(f"cluster {address}: {len(cluster.workers)} workers, {cluster.cores} threads"))
+            yield ClusterFits(cluster, ctx, device=device, report=report, partial=partial, data_key=data_key)
+    except ClusterError:
+        raise
+    except BaseException:
+        if partial is not None:
+            partial.drop()
+        raise
+    if partial is not None:
+        partial.drop()
 
 
 def _lost(exc: BaseException) -> bool:

@@ -290,6 +290,29 @@ def report_fold(report: Reporter, label: str, fit: FoldFit, folds: int, done: li
     report(FoldDone(label, fit.fold, folds, fit.score, fit.seconds, fit.device))
 
 
+def fits_of(results: list[ModelResult]) -> dict[str, Any]:
+    """The fold fits of ``results`` as a time budget's record counts them: their total seconds, the
+    longest one, and (when they ran on a cluster) each worker's seconds.
+
+    >>> r = ModelResult("m", "m", None, None, [], 0.0, [], [], 5.5, {}, fold_seconds=[2.0, 3.5],
+    ...                 workers=["tcp://a", "tcp://b"])
+    >>> fits_of([r])
+    {'fit_seconds': 5.5, 'longest': 3.5, 'workers': {'tcp://a': 2.0, 'tcp://b': 3.5}}
+    """
+    seconds = [s for r in results for s in r.fold_seconds]
+    step: dict[str, Any] = {
+        "fit_seconds": round(sum(seconds), 2),
+        "longest": round(max(seconds, default=0.0), 2),
+    }
+    workers = [w for r in results for w in r.workers]
+    if any(workers):
+        by_worker: dict[str, float] = {}
+        for w, s in zip(workers, seconds, strict=True):
+            by_worker[w] = round(by_worker.get(w, 0.0) + s, 2)
+        step["workers"] = by_worker
+    return step
+
+
 def score_oof(ctx: FoldContext, oof: np.ndarray) -> float:
     """The metric over every validated row (rows a time split never validates are left out)."""
     mask = ~np.isnan(oof).any(axis=1) if oof.ndim == 2 else ~np.isnan(oof)

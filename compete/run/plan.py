@@ -44,6 +44,7 @@ __all__ = [
     "BudgetSummary",
     "SecondPass",
     "TuneTurn",
+    "critical_path",
     "fast_models",
     "fast_params",
     "slower",
@@ -63,11 +64,18 @@ TUNE_MIN_FITS = 6  # ... when that half covers this many first-pass fits of the 
 class BudgetSummary(TypedDict):
     """``scores.json`` → ``budget``: the budget, the seconds spent, and every step with its seconds and
     outcome (``{"step", "seconds", "status", ...}``: a fit's ``cv``; a tuning turn's ``label``, trials
-    by outcome and ``best_cv``)."""
+    by outcome and ``best_cv``; a step's fits: ``fit_seconds``, the ``longest`` fold fit, the fit it
+    starts from (``after``) and, on a cluster, each worker's seconds (``workers``)).
+
+    ``fit_seconds`` is the total of every fit; ``critical_path`` the longest chain of fits that must
+    run one after another (:func:`critical_path`): their ratio bounds the speed-up a cluster with
+    enough cores can give the run's fits."""
 
     seconds: float
     spent: float
     steps: list[dict[str, Any]]
+    fit_seconds: float
+    critical_path: float
 
 
 @dataclass
@@ -120,9 +128,28 @@ class Budget:
         self.steps.append({"step": step, "seconds": round(seconds, 2), "status": status, **info})
 
     def summary(self) -> BudgetSummary:
-        return BudgetSummary(
-            seconds=self.seconds, spent=round(self.clock() - self._start, 2), steps=self.steps
-        )
+        return BudgetSummary(seconds=self.seconds, spent=round(self.clock() - self._start, 2), steps=self.steps,
+                             fit_seconds=round(sum(s.get("fit_seconds", 0.0) for s in self.steps), 2),
+                             critical_path=round(critical_path(self.steps), 2))  # fmt: skip
+
+
+def critical_path(steps: list[dict[str, Any]]) -> float:
+    """The longest chain of fits that must run one after another: a step's longest fit (its folds,
+    seeds and trials are independent of each other), plus the chain of the fit it starts from
+    (``after``: a halving starts from the fit it halves, a tuning turn from the family's first fit).
+
+    >>> critical_path([{"step": "xgboost", "longest": 2.0}, {"step": "xgboost@lr0.05", "longest": 4.0,
+    ...                "after": "xgboost"}, {"step": "catboost", "longest": 5.0}])
+    6.0
+    """
+    by_label = {s.get("label", s["step"]): s for s in steps if s.get("status") != "dropped: out of time"}
+
+    def chain(step: dict[str, Any], depth: int = 0) -> float:
+        parent = by_label.get(step.get("after", ""))
+        below = chain(parent, depth + 1) if parent is not None and depth < len(steps) else 0.0
+        return float(step.get("longest", 0.0)) + below
+
+    return max((chain(s) for s in steps), default=0.0)
 
 
 def fast_params(name: str) -> dict[str, Any]:
@@ -206,11 +233,15 @@ class SecondPass:
     ('lightgbm@lr0.05', None)
     """
 
-    def __init__(self, results: list[Any], greater_is_better: bool) -> None:
+    def __init__(
+        self, results: list[Any], greater_is_better: bool, parallel: int = 1, trials: int = 1
+    ) -> None:
         self.sign = 1.0 if greater_is_better else -1.0
         self.families = [_Family(r, r, r, r) for r in seed_bag_plan(results, greater_is_better)]
+        self.parallel, self.trials = parallel, trials
         self.turn = 0
         self.pending: tuple[_Family, str] | None = None
+        self.after = ""  # the label of the fit the last move starts from (for the critical path)
         self.opened = False  # the first tuning turn was offered
 
     def next(self, left: float) -> Any:
@@ -236,28 +267,45 @@ class SecondPass:
         if (
             not family.tuning
             or not MODELS.get(family.first.name).tunable()
-            or seconds < TUNE_MIN_FITS * family.first.seconds
+            or seconds * self.trials < TUNE_MIN_FITS * family.first.seconds
         ):
             return None
         family.tunes += 1
-        self.pending = (family, "tune")
+        self.pending, self.after = (family, "tune"), family.first.label
         return TuneTurn(family.first, seconds, f"{family.first.label}#tuned{family.tunes}")
 
     def _step(self, family: _Family, left: float) -> Any:
-        from compete.spec import ModelSpec
-
         if family.halving:
             spec = slower(family.last) if family.halvings < MAX_HALVINGS else None
-            if spec is not None and left >= HALVING_COST * family.last.seconds:
-                self.pending = (family, "halve")
+            if spec is not None and left * self.parallel >= HALVING_COST * family.last.seconds:
+                self.pending, self.after = (family, "halve"), family.last.label
                 return spec
             family.halving = False  # the time left only shrinks: it will not fit later either
+        return self._seed(family, left)
+
+    def _seed(self, family: _Family, left: float) -> Any:
+        from compete.spec import ModelSpec
+
         best = family.best
-        if family.seeds < MAX_SEED_BAGS and left >= SEED_COST * best.seconds:
+        if family.seeds < MAX_SEED_BAGS and left * self.parallel >= SEED_COST * best.seconds:
             family.seeds += 1
-            self.pending = (family, "seed")
+            self.pending, self.after = (family, "seed"), best.label
             return ModelSpec(best.name, best.params, f"{best.label}~seed{family.seeds}")
         return None
+
+    def more_seeds(self, left: float, n: int) -> list[Any]:
+        """Up to ``n`` further seed bags of the family whose seed bag was the last move, to fit beside
+        it (a cluster with more workers than folds): each must fit in what ``left`` covers after the
+        ones before it."""
+        if self.pending is None or self.pending[1] != "seed":
+            return []
+        family, more = self.pending[0], []
+        for _ in range(max(0, n)):
+            left -= SEED_COST * family.best.seconds / self.parallel
+            if (spec := self._seed(family, left)) is None:
+                break
+            more.append(spec)
+        return more
 
     def _better(self, fit: Any, than: Any) -> bool:
         return fit is not None and self.sign * fit.score > self.sign * than.score

@@ -11,6 +11,7 @@ the record (:mod:`compete.run.record`).
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,7 @@ from compete.run.result import RunResult
 from compete.spec import ModelSpec
 
 if TYPE_CHECKING:
-    from compete.compute.cluster import Partial
+    from compete.compute.cluster import ClusterFits
     from compete.drift import QuickDrift
     from compete.run.plan import Budget, TuneTurn
     from compete.tune.budget import BudgetTuner
@@ -80,14 +81,11 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     spec, ctx = prep.spec, prep.ctx
     emit(RunStarted(spec.name, len(ctx.y), len(ctx.X_test), ctx.X.shape[1], len(ctx.folds), prep.device,
                     [m.label for m in spec.models]))  # fmt: skip
-    partial = None
-    if address is None:
-        results = _fit_models(prep, _first_pass(spec.models, budget), emit, budget)
-    else:
-        results, partial = _fit_on_cluster(opts, prep, address, emit)
-    try:
+    with ExitStack() as stack:
+        pool = None if address is None else stack.enter_context(_pool(opts, prep, address, emit))
+        results = _fit_models(prep, _first_pass(spec.models, budget), emit, budget, pool=pool)
         if budget is not None:
-            results += _second_pass(prep, results, emit, budget)
+            results += _second_pass(prep, results, emit, budget, pool)
         final = choose_final(prep, results)
         if budget is not None:
             final.info["budget"] = budget.summary()
@@ -95,9 +93,6 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
         if (errors := emit.summary()) is not None:
             final.info["display_errors"] = errors
         result = write_run(opts, prep, results, final, emit.log, time.perf_counter() - start)
-    finally:
-        if partial is not None:
-            partial.drop()  # recorded, or failed for a reason a resume would meet again
     if drift is not None:
         drift.save()  # only now: a run that fails leaves nothing under runs/
     prep.save_cache()
@@ -111,34 +106,24 @@ def _cluster_address(opts: RunOptions, prep: Prepared, budget: Budget | None) ->
     address = opts.cluster or prep.spec.compute.get("cluster") or None
     if address is None and opts.resume:
         raise SpecError(f"--resume {opts.resume} continues a cluster run: give its --cluster too")
-    if address is not None and budget is not None:
-        raise SpecError(
-            f"--time-budget does not plan across a cluster yet (--cluster {address}): run with one of the two"
-        )
+    if opts.resume and budget is not None:
+        raise SpecError(f"--resume {opts.resume} finishes a run without a time budget (a budgeted run's fits "
+                        "depend on its clock): drop --time-budget")  # fmt: skip
     return address
 
 
-def _fit_on_cluster(opts: RunOptions, prep: Prepared, address: str,
-                    emit: Events) -> tuple[list[ModelResult], Partial]:  # fmt: skip
-    """The spec's models, every fold a task on the cluster at ``address``
-    (:func:`compete.compute.cluster.cross_fit_on`); finished fits are kept for ``--resume`` while the
-    run lasts, and left behind only when the cluster is lost."""
-    from compete.compute.cluster import ClusterError, Partial, cross_fit_on, open_cluster
+def _pool(
+    opts: RunOptions, prep: Prepared, address: str, emit: Events
+) -> AbstractContextManager[ClusterFits]:
+    """The run's fits on the cluster at ``address`` (:func:`compete.compute.cluster.fits_on`); the fits
+    finished by a run without a budget are kept for ``--resume`` while it lasts, and left behind only
+    when the cluster is lost."""
+    from compete.compute.cluster import Partial, fits_on
 
     partial = Partial.at(opts.runs_dir, prep.spec.name, opts.resume)
-    try:
-        with open_cluster(address) as cluster:
-            emit(Note(f"cluster {address}: {len(cluster.workers)} workers, {cluster.cores} threads"))
-            results = cross_fit_on(cluster, prep.ctx, list(prep.spec.models), device=prep.device, report=emit,
-                                   partial=partial, data_key=prep.data_key)  # fmt: skip
-    except ClusterError:
-        raise
-    except BaseException:
-        partial.drop()
-        raise
-    for r in results:
-        _model_done(emit, r)
-    return results, partial
+    return fits_on(
+        address, prep.ctx, device=prep.device, report=emit, partial=partial, data_key=prep.data_key
+    )
 
 
 def _budget(opts: RunOptions) -> Budget | None:
@@ -182,11 +167,14 @@ def _warn_on_drift(
 
 
 def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Events, budget: Budget | None,
-                second_pass: bool = False) -> list[ModelResult]:  # fmt: skip
-    """Fit ``models`` in turn. Under a budget: in the first pass each model gets its share of time and
-    the first always finishes; in the second pass a fit may use all the time left, or is dropped."""
+                second_pass: bool = False, pool: ClusterFits | None = None, after: str = "") -> list[ModelResult]:  # fmt: skip
+    """Fit ``models`` in turn (on a cluster: side by side, :func:`_fit_models_on`). Under a budget: in
+    the first pass each model gets its share of time and the first always finishes; in the second pass
+    a fit may use all the time left, or is dropped. ``after``: the fit a second-pass move starts from."""
     from compete.cv.foldloop import OutOfTime, cross_fit
 
+    if pool is not None:
+        return _fit_models_on(pool, models, emit, budget, second_pass, after)
     results: list[ModelResult] = []
     for i, model in enumerate(models):
         deadline = None
@@ -199,53 +187,92 @@ def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Events, budget: B
                                      must_finish=not results and not second_pass))  # fmt: skip
         except OutOfTime:
             if budget is not None:
+                spent = time.perf_counter() - t0
+                budget.record(model.label, spent, "dropped: out of time", fit_seconds=round(spent, 2))
+            emit(Note(f"{model.label}: dropped, its folds did not fit in the time budget"))
+            continue
+        _fitted(emit, budget, results[-1], after)
+    return results
+
+
+def _fit_models_on(pool: ClusterFits, models: list[ModelSpec], emit: Events, budget: Budget | None,
+                   second_pass: bool, after: str) -> list[ModelResult]:  # fmt: skip
+    """``models`` side by side on the cluster, every fold a task. Under a budget the first pass shares
+    the cluster's fit-seconds of 60% of the time left among all its fits (the first model always
+    finishes); a second-pass fit may use the time left."""
+    from compete.run.plan import FIRST_PASS_SHARE
+
+    deadline = None
+    if budget is not None:  # the pool counts in time.monotonic(): the budget's clock may be a test's
+        share = 1.0 if second_pass else FIRST_PASS_SHARE
+        deadline = time.monotonic() + budget.left() * share
+    t0 = time.perf_counter()
+    fitted = pool.cross_fit(models, deadline=deadline, must_finish=budget is not None and not second_pass)
+    results: list[ModelResult] = []
+    for model, r in zip(models, fitted, strict=True):
+        if r is None:
+            if budget is not None:
                 budget.record(model.label, time.perf_counter() - t0, "dropped: out of time")
             emit(Note(f"{model.label}: dropped, its folds did not fit in the time budget"))
             continue
-        r = results[-1]
-        if budget is not None:
-            budget.record(model.label, r.seconds, "done", cv=r.score)
-        _model_done(emit, r)
+        results.append(r)
+        _fitted(emit, budget, r, after)
     return results
+
+
+def _fitted(emit: Events, budget: Budget | None, r: ModelResult, after: str) -> None:
+    """A model's folds are done: into the budget's record (with its fits and what it starts from) and
+    onto the display."""
+    if budget is not None:
+        from compete.cv.foldloop import fits_of
+
+        extra = {"after": after} if after else {}
+        budget.record(r.label, r.seconds, "done", cv=r.score, **fits_of([r]), **extra)
+    _model_done(emit, r)
 
 
 def _model_done(emit: Events, r: ModelResult) -> None:
     emit(ModelDone(r.label, r.score, r.std, sorted(set(r.devices)), r.seconds))
 
 
-def _second_pass(
-    prep: Prepared, results: list[ModelResult], emit: Events, budget: Budget
-) -> list[ModelResult]:
+def _second_pass(prep: Prepared, results: list[ModelResult], emit: Events, budget: Budget,
+                 pool: ClusterFits | None = None) -> list[ModelResult]:  # fmt: skip
     """Tuning turns, slower learning rates and seed bags of the strongest boosted-tree families, each
-    only while the time left covers it (see :mod:`compete.run.plan`)."""
+    only while the time left covers it (see :mod:`compete.run.plan`). On a cluster the plan counts
+    its cores: a fit's folds run side by side, a tuning turn runs a trial on every worker at once,
+    and with more workers than folds, seed bags run side by side too."""
     from compete.run.plan import SecondPass, TuneTurn
 
-    plan = SecondPass(results, prep.ctx.metric.greater_is_better)
+    parallel, slots = (pool.parallel, pool.slots) if pool is not None else (1, 1)
+    plan = SecondPass(results, prep.ctx.metric.greater_is_better, parallel=parallel, trials=slots)
     tuners: dict[str, BudgetTuner] = {}
     extra: list[ModelResult] = []
     while (move := plan.next(budget.left())) is not None:
         if isinstance(move, TuneTurn):
-            fitted = _tune_turn(prep, move, tuners, emit, budget)
+            fitted = _tune_turn(prep, move, tuners, emit, budget, plan.after, pool)
         else:
-            fitted = _fit_models(prep, [move], emit, budget, second_pass=True)
+            moves = [move, *plan.more_seeds(budget.left(), slots // parallel - 1)]
+            fitted = _fit_models(prep, moves, emit, budget, second_pass=True, pool=pool, after=plan.after)
         plan.done(fitted[0] if fitted else None)
         extra += fitted
     return extra
 
 
 def _tune_turn(prep: Prepared, move: TuneTurn, tuners: dict[str, BudgetTuner], emit: Events,
-               budget: Budget) -> list[ModelResult]:  # fmt: skip
+               budget: Budget, after: str, pool: ClusterFits | None) -> list[ModelResult]:  # fmt: skip
     """One tuning turn of ``move.base``'s family (its study goes on across turns)."""
     from compete.tune.budget import BudgetTuner
 
     if move.base.label not in tuners:
         tuners[move.base.label] = BudgetTuner(prep, move.base)
+    tuner = tuners[move.base.label]
     seconds = min(move.seconds, budget.left())
     emit(TuneStarted(move.alias, move.base.label, seconds))
-    fit, turn = tuners[move.base.label].turn(seconds, move.alias, emit)
+    fit, turn = tuner.turn(seconds, move.alias, emit, pool=pool)
     status = "error" if turn.error else "done" if fit else "no better fit"
     emit(TuneDone(move.alias, status, turn))
-    budget.record(f"tune {move.base.label}", turn.seconds, status, label=move.alias, **turn.as_step())
+    budget.record(f"tune {move.base.label}", turn.seconds, status, label=move.alias, **turn.as_step(),
+                  **tuner.fits, after=after)  # fmt: skip
     if fit is None:
         return []
     _model_done(emit, fit)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from compete.cv.foldloop import ModelResult
+from compete.compute.cluster import ClusterError
+from compete.cv.foldloop import ModelResult, fits_of
 from compete.data.prepared import Prepared
+from compete.models.space import draw_params
 from compete.progress import Reporter, TurnInfo
 from compete.seeding import derive_seed
 from compete.spec import ModelSpec
 from compete.tune.naming import search_overrides
 from compete.tune.objective import Objective, now
 from compete.tune.study import counts, progress
+
+if TYPE_CHECKING:
+    from compete.compute.cluster import ClusterFits
 
 __all__ = ["BudgetTuner"]
 
@@ -54,6 +59,9 @@ class BudgetTuner:
             state=optuna.trial.TrialState.COMPLETE, value=base.score, params={}, distributions={},
             intermediate_values=self._fold_steps(base.oof)))  # fmt: skip
         self.best = base
+        self.fits: dict[
+            str, Any
+        ] = {}  # the last turn's completed trials' fits (see compete.run.plan.fits_of)
 
     def _expected(self) -> tuple[type[Exception], ...]:
         """The failures a trial may meet and the turn goes on after (counted as failed trials): the
@@ -76,38 +84,82 @@ class BudgetTuner:
             steps[k] = score_oof(ctx, seen)
         return steps
 
-    def turn(
-        self, seconds: float, alias: str, report: Reporter | None = None
-    ) -> tuple[ModelResult | None, TurnInfo]:
+    def turn(self, seconds: float, alias: str, report: Reporter | None = None,
+             pool: ClusterFits | None = None) -> tuple[ModelResult | None, TurnInfo]:  # fmt: skip
         """Tune for ``seconds``; the best trial of this turn as a ``ModelResult`` labelled ``alias`` if it
-        beats every fit so far (else ``None``), and what the turn did."""
-
+        beats every fit so far (else ``None``), and what the turn did. On a cluster (``pool``) a trial
+        runs on every worker at once (:meth:`_trials_on`)."""
         start = now()
         deadline = start + seconds
         before = self.best
+        completed: list[ModelResult] = []
 
         def keep(result: Any) -> None:
+            completed.append(result)
             if self.metric.better(result.score, self.best.score):
                 self.best = result
 
         def stop_when_short(study: Any, trial: Any) -> None:
-            done = [
-                t.duration.total_seconds() for t in study.trials if t.duration and t.state.name == "COMPLETE"
-            ]
-            typical = float(np.median(done)) if done else self.base.seconds  # the reference has no duration
-            if deadline - now() < 0.5 * typical:
+            if deadline - now() < 0.5 * self._typical():
                 study.stop()  # the next trial would not finish: give the time back to the plan
 
         model = ModelSpec(self.model.name, self.model.params, alias)
-        objective = Objective(
-            self.prep, model, self.overrides, deadline, in_fold=True, sliced=True, keep=keep
-        )
-        callbacks = [stop_when_short, progress(report, start, objective.numbers, label=alias)]
+        numbers: set[int] = set()  # the trials of this turn
         error = ""
         try:
-            self.study.optimize(objective, timeout=seconds, catch=self._expected(), callbacks=callbacks)
+            if pool is None:
+                objective = Objective(
+                    self.prep, model, self.overrides, deadline, in_fold=True, sliced=True, keep=keep
+                )
+                numbers = objective.numbers
+                callbacks = [stop_when_short, progress(report, start, numbers, label=alias)]
+                self.study.optimize(objective, timeout=seconds, catch=self._expected(), callbacks=callbacks)
+            else:
+                self._trials_on(
+                    pool, model, deadline, keep, numbers, progress(report, start, numbers, label=alias)
+                )
+        except ClusterError:
+            raise  # the cluster is gone: the run stops (its error says so)
         except Exception as exc:  # not a failure a fit may meet: a bug, kept in the run record as such
             error = f"{type(exc).__name__}: {exc}"[:500]
-        mine = [t for t in self.study.trials if t.number in objective.numbers]
+        mine = [t for t in self.study.trials if t.number in numbers]
+        self.fits = fits_of(completed)
         info = TurnInfo(**counts(mine), best_cv=self.best.score, seconds=round(now() - start, 2), error=error)
         return (self.best if self.best is not before else None), info
+
+    def _typical(self) -> float:
+        """A trial's usual seconds: the median of the completed ones (the first-pass fit's before any)."""
+        done = [
+            t.duration.total_seconds() for t in self.study.trials if t.duration and t.state.name == "COMPLETE"
+        ]
+        return float(np.median(done)) if done else self.base.seconds  # the reference has no duration
+
+    def _trials_on(self, pool: ClusterFits, model: ModelSpec, deadline: float, keep: Any, numbers: set[int],
+                   progressed: Any) -> None:  # fmt: skip
+        """Trials as cluster tasks, one per worker at a time, asked of and told to the study as they
+        start and end (each draws from every trial told so far). A trial runs its folds in turn on one
+        worker, stopping at ``deadline``; it is not pruned (the study is here, the fits are there)."""
+        import optuna
+
+        running: dict[Any, Any] = {}
+        while True:
+            while len(running) < pool.slots and deadline - now() >= 0.5 * self._typical():
+                trial = self.study.ask()
+                numbers.add(trial.number)
+                params = draw_params(trial, self.model, self.prep.spec.task, self.overrides)
+                trial.set_user_attr("params", params)
+                running[pool.submit_trial(ModelSpec(model.name, params, model.alias), deadline)] = trial
+            if not running:
+                return
+            future = pool.first_done(list(running))
+            trial = running.pop(future)
+            try:
+                with pool.guard():
+                    result = future.result()
+            except self._expected() as exc:
+                trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:500])
+                self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            else:
+                self.study.tell(trial, result.score)
+                keep(result)
+            progressed(self.study, self.study.trials[trial.number])
