@@ -65,3 +65,17 @@ def test_explicit_gpu_without_gpu_is_an_error(monkeypatch):
     with pytest.raises(DeviceError, match="--device gpu was asked for but no GPU is usable"):
         device.resolve_device("gpu")
     assert device.resolve_device("auto") == "cpu"
+
+
+@pytest.mark.parametrize("name", [n for n in MODELS.names() if MODELS.get(n).round_callback("binary", print)])
+def test_a_model_fitted_with_tunings_round_hooks_can_be_kept(name):
+    """Tuning's round hooks (closures) ride in a fold's parameters; the fitted model keeps none of
+    them, so a tuned fit chosen as the final model is kept in the run's artifacts."""
+    import pickle
+
+    hooks = MODELS.get(name).round_callback("binary", lambda rnd, loss: False)
+    model = make_model(name, "binary", {**FAST.get(name, {}), **hooks}).fit(X[:200], Y["binary"][:200],
+                                                                             X[200:], Y["binary"][200:])  # fmt: skip
+    again = pickle.loads(pickle.dumps(model))
+    assert "callbacks" not in model.params
+    assert np.array_equal(again.predict_raw(X[200:]), model.predict_raw(X[200:]))

@@ -144,6 +144,8 @@ class Model(BaseEstimator):  # type: ignore[misc]
         self._deadline = None if self.time_limit is None else time.monotonic() + self.time_limit
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.model_, self.device_ = self._fit_on_device(X, y, valid, sample_weight, params)
+        if self.params and "callbacks" in self.params:  # a fit's hooks (tuning's reports), not the model's
+            self.params = {k: v for k, v in self.params.items() if k != "callbacks"}
         return self
 
     def _fit_on_device(self, X: pd.DataFrame, y: np.ndarray, valid: Any, weight: Any,

@@ -112,6 +112,7 @@ class XGBoostModel(Model):
             **params,
         )
         est.fit(X, y, sample_weight=weight, eval_set=[valid] if valid is not None else None, verbose=False)
+        est.set_params(callbacks=None)  # the fit's hooks (deadline, tuning's reports) are not the model's
         self.best_iteration_ = getattr(est, "best_iteration", None) if valid is not None else None
         return est
 
