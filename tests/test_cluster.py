@@ -82,8 +82,14 @@ def test_bad_cluster_options_are_named(toy) -> None:
         ("--cluster", "local:x"): "--cluster 'local:x': local:N needs a number of workers N >= 1",
         ("--cluster", "tcp://127.0.0.1:9"): "--cluster tcp://127.0.0.1:9: no Dask scheduler answers there",
         ("--resume", "20260101-000000-0000"): "--resume 20260101-000000-0000 continues a cluster run",
-        ("--cluster", "local:1", "--resume", "x", "--time-budget", "60"): "--resume x finishes a run without a "
-        "time budget",
+        (
+            "--cluster",
+            "local:1",
+            "--resume",
+            "x",
+            "--time-budget",
+            "60",
+        ): "--resume x finishes a run without a time budget",
         ("--cluster", "local:1", "--resume", "nope"): "--resume nope: no unfinished run",
     }
     for extra, message in cases.items():
@@ -99,7 +105,9 @@ def test_a_time_budget_plans_with_the_clusters_workers(toy) -> None:
     trial on each worker, and the record says which worker ran what, with the critical path."""
     comps, root, _ = toy
     events: list = []
-    result = run_competition(_opts(comps, root, "budget-cluster", cluster="local:2", time_budget=30), events.append)
+    result = run_competition(
+        _opts(comps, root, "budget-cluster", cluster="local:2", time_budget=30), events.append
+    )
     budget = json.loads((result.path / "scores.json").read_text())["budget"]
     assert budget["spent"] <= 30 * 1.1, budget["spent"]
     steps = {s.get("label", s["step"]): s for s in budget["steps"]}
@@ -109,7 +117,9 @@ def test_a_time_budget_plans_with_the_clusters_workers(toy) -> None:
     assert turns and turns[0]["completed"] >= 2 and turns[0]["workers"], turns
     assert turns[0]["after"] == turns[0]["step"].removeprefix("tune ")
     assert 0 < budget["critical_path"] < budget["fit_seconds"]
-    assert budget["fit_seconds"] == pytest.approx(sum(s.get("fit_seconds", 0.0) for s in budget["steps"]), abs=0.1)
+    assert budget["fit_seconds"] == pytest.approx(
+        sum(s.get("fit_seconds", 0.0) for s in budget["steps"]), abs=0.1
+    )
     assert (result.path / "submission.csv").is_file()
 
 

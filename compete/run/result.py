@@ -82,6 +82,7 @@ class RunInfo(TypedDict, total=False):
     ensemble: EnsembleInfo
     threshold: ThresholdInfo
     budget: BudgetSummary
+    fits: dict[str, float]  # the run's fit-seconds and critical path (see compete.run.plan.critical_path)
     display_errors: DisplayErrors
     artifacts: ArtifactsInfo
 

@@ -87,6 +87,7 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
         if budget is not None:
             results += _second_pass(prep, results, emit, budget, pool)
         final = choose_final(prep, results)
+        final.info["fits"] = _fit_time(emit, results, budget)
         if budget is not None:
             final.info["budget"] = budget.summary()
         emit(RunFinished(final.label, final.score))
@@ -124,6 +125,24 @@ def _pool(
     return fits_on(
         address, prep.ctx, device=prep.device, report=emit, partial=partial, data_key=prep.data_key
     )
+
+
+def _fit_time(emit: Events, results: list[ModelResult], budget: Budget | None) -> dict[str, float]:
+    """The run's fit-seconds and critical path (:func:`compete.run.plan.critical_path`; without a
+    budget every fit is independent: the longest one), said on the display: their ratio is the most
+    a cluster of that many cores could speed up the fits."""
+    from compete.cv.foldloop import fits_of
+
+    if budget is not None:
+        summary = budget.summary()
+        total, path = summary["fit_seconds"], summary["critical_path"]
+    else:
+        fits = fits_of(results)
+        total, path = fits["fit_seconds"], fits["longest"]
+    if path > 0:
+        emit(Note(f"fits: {total:,.1f} fit-seconds, critical path {path:,.1f} s (up to {total / path:,.1f}x "
+                  "sooner with as many cores)"))  # fmt: skip
+    return {"fit_seconds": total, "critical_path": path}
 
 
 def _budget(opts: RunOptions) -> Budget | None:
