@@ -373,7 +373,7 @@ class ClusterFits:
                     self.ctx.set_transform(k, fit.transform)
                 gathered.add(fit)
             results.append(gathered.result(sum(f.seconds for f in gathered.fits)))
-        if self.report:
+        if self.report and len(models) > 1:  # a batch (the first pass); a single fit's folds say it already
             self.report(Note(f"{len(pairs)} fits on {len(self.cluster.workers)} workers ({self.cluster.cores} "
                              f"threads) in {time.perf_counter() - start:.1f} s"))  # fmt: skip
         return results
