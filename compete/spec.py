@@ -57,6 +57,7 @@ class ModelSpec:
     name: str
     params: dict[str, Any] = field(default_factory=dict)
     alias: str = ""
+    distributed: bool = False  # data-parallel on a cluster (xgboost only: compete.compute.xgb_dask)
 
     @property
     def label(self) -> str:
@@ -326,11 +327,17 @@ def _models(c: _Checker, items: Any) -> tuple[ModelSpec, ...]:
     for i, table in enumerate(items):
         key = f"models[{i}]"
         c.check_type(table, dict, key)
-        c.check_keys(table, {"name": str, "params": dict, "alias": str}, f"{key}.")
+        c.check_keys(table, {"name": str, "params": dict, "alias": str, "distributed": bool}, f"{key}.")
         if "name" not in table:
             raise c.fail(f"{key}.name", f"missing; known models: {', '.join(MODELS.names())}")
         c.choice(table["name"], MODELS.names(), f"{key}.name")
-        out.append(ModelSpec(table["name"], dict(table.get("params", {})), table.get("alias", "")))
+        distributed = bool(table.get("distributed", False))
+        if distributed and table["name"] != "xgboost":
+            raise c.fail(f"{key}.distributed", f"is for xgboost only (xgboost.dask); {table['name']!r} trains one fold "
+                         "per cluster task: drop it (LightGBM's Dask interface has no early stopping)")  # fmt: skip
+        out.append(
+            ModelSpec(table["name"], dict(table.get("params", {})), table.get("alias", ""), distributed)
+        )
     labels = [m.label for m in out]
     dupes = sorted({x for x in labels if labels.count(x) > 1})
     if dupes:

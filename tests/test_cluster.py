@@ -123,6 +123,54 @@ def test_a_time_budget_plans_with_the_clusters_workers(toy) -> None:
     assert (result.path / "submission.csv").is_file()
 
 
+XGB = '[[models]]\nname = "xgboost"\nparams = {n_estimators = 80, max_depth = 4}\n'
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
+def test_distributed_xgboost_trains_on_parquet_parts(tmp_path, task) -> None:
+    """`distributed = true`: xgboost.dask on the run's parquet parts, close to a local XGBoost fit (not
+    the same bits: the quantile sketch is merged across workers), each worker's peak memory said, and
+    the parts gone once the run is recorded."""
+    metric = "accuracy" if task == "multiclass" else None  # the toy's sample_submission has one column
+    local_comps = write_competition(tmp_path / "local", task=task, metric=metric, models=XGB, n=600)
+    comps = write_competition(
+        tmp_path / "dist", task=task, metric=metric, models=XGB + "distributed = true\n", n=600
+    )
+    local = run_competition(_opts(local_comps, tmp_path / "local", "runs"))
+    events: list = []
+    dist = run_competition(_opts(comps, tmp_path / "dist", "runs", cluster="local:2"), events.append)
+    sl, sd = (json.loads((r.path / "scores.json").read_text()) for r in (local, dist))
+    assert abs(sl["cv"] - sd["cv"]) < 0.03, (sl["cv"], sd["cv"])
+    tl, td = (pd.read_parquet(r.path / "test.parquet").to_numpy().ravel() for r in (local, dist))
+    assert np.corrcoef(tl, td)[0, 1] > 0.95
+    notes = [e.text for e in events if isinstance(e, Note)]
+    assert any(
+        re.search(r"xgboost \(distributed\): 2 workers' peak memory [\d,]+, [\d,]+ MB", t) for t in notes
+    ), notes
+    assert sum(isinstance(e, FoldDone) for e in events) == 3
+    assert not (tmp_path / "dist" / "runs" / ".partial").exists()
+
+
+def test_what_distributed_cannot_do_is_named(tmp_path) -> None:
+    runner = CliRunner()
+    cases = {
+        ("xgboost", "", ()): "models[0].distributed = true trains on a Dask cluster: give --cluster",
+        ("lightgbm", "", ("--cluster", "local:1")): "models[0].distributed: is for xgboost only",
+        ("xgboost", '[[features]]\nrecipe = "date_parts"\n', ("--cluster", "local:1")):
+            "trains on the typed columns, and this spec has [[features]] recipes",
+        ("xgboost", "", ("--cluster", "local:1", "--time-budget", "60")): "does not slice its fits by a time budget",
+    }  # fmt: skip
+    for i, ((name, extra, flags), message) in enumerate(cases.items()):
+        models = f'{extra}[[models]]\nname = "{name}"\ndistributed = true\n'
+        comps = write_competition(tmp_path / str(i), models=models)
+        result = runner.invoke(app, ["run", "toy", "--competitions", str(comps), "--data-root",
+                                     str(tmp_path / str(i) / "data"), "--runs-dir", str(tmp_path / str(i) / "runs"),
+                                     *flags])  # fmt: skip
+        assert result.exit_code == 2, (flags, result.output)
+        assert message in " ".join(result.output.split()), (message, result.output)
+        assert "Traceback" not in result.output and not (tmp_path / str(i) / "runs" / "toy").exists()
+
+
 # ------------------------------------------------------------------------- a real scheduler and workers
 
 

@@ -63,7 +63,10 @@ def cli_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except CompeteError as exc:
-            console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True)
+            from rich.markup import escape
+
+            # escaped: a message names spec tables ([cv], [[features]]) that are not markup
+            console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -267,6 +268,9 @@ class ClusterFits:
         self.cluster, self.ctx, self.device, self.report = cluster, ctx, device, report
         self.partial, self.data_key = partial, data_key
         self.fitted = 0  # fits finished (or kept from a resumed run)
+        # where a distributed model's parquet parts go: the run's folder (workers must share its disk)
+        self.scratch = partial.folder if partial is not None else Path(tempfile.mkdtemp(prefix="compete-"))
+        self._parts: dict[str, Any] | None = None
         shipped = ctx.__class__(**{**ctx.__dict__, "_cache": {}, "_transforms": {}})  # frames are built there
         with self.guard():
             self.data = cluster.client.scatter(shipped, broadcast=True)
@@ -301,6 +305,26 @@ class ClusterFits:
                                f"({type(exc).__name__}: {exc}){where}") from None  # fmt: skip
 
     def cross_fit(self, models: list[ModelSpec], *, deadline: float | None = None,
+                  must_finish: bool = False) -> list[ModelResult | None]:  # fmt: skip
+        """Every model on every fold of the context: each fold a task (:meth:`fit_tasks`), a
+        ``distributed`` model data-parallel over the whole cluster after them
+        (:func:`compete.compute.xgb_dask.fit_distributed`)."""
+        plain = [m for m in models if not m.distributed]
+        fitted = iter(self.fit_tasks(plain, deadline=deadline, must_finish=must_finish) if plain else [])
+        return [self._distributed(m) if m.distributed else next(fitted) for m in models]
+
+    def _distributed(self, model: ModelSpec) -> ModelResult:
+        from compete.compute.xgb_dask import fit_distributed, write_parts
+
+        with self.guard():
+            if self._parts is None:
+                self._parts = write_parts(self.scratch / "data", self.ctx)
+            result = fit_distributed(self.cluster, self.ctx, model, self._parts, device=self.device,
+                                     report=self.report)  # fmt: skip
+        self.fitted += len(self.ctx.folds)
+        return result
+
+    def fit_tasks(self, models: list[ModelSpec], *, deadline: float | None = None,
                   must_finish: bool = False) -> list[ModelResult | None]:  # fmt: skip
         """Every model on every fold of the context, all submitted at once (the first model's folds
         first); each model's :class:`ModelResult` as a local :func:`~compete.cv.foldloop.cross_fit`
@@ -410,7 +434,13 @@ def fits_on(address: str, ctx: FoldContext, *, device: str = "cpu", report: Repo
         with open_cluster(address) as cluster:
             if report:
                 report(Note(f"cluster {address}: {len(cluster.workers)} workers, {cluster.cores} threads"))
-            yield ClusterFits(cluster, ctx, device=device, report=report, partial=partial, data_key=data_key)
+            fits = ClusterFits(cluster, ctx, device=device, report=report, partial=partial, data_key=data_key)
+            try:
+                yield fits
+            finally:
+                shutil.rmtree(
+                    fits.scratch / "data" if partial is not None else fits.scratch, ignore_errors=True
+                )
     except ClusterError:
         raise
     except BaseException:

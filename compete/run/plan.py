@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
 
 __all__ = [
@@ -163,9 +163,7 @@ def fast_params(name: str) -> dict[str, Any]:
 
 def fast_models(models: list[Any]) -> list[Any]:
     """The spec's models with their :func:`fast_params` under their own parameters."""
-    from compete.spec import ModelSpec
-
-    return [ModelSpec(m.name, {**fast_params(m.name), **m.params}, m.alias) for m in models]
+    return [replace(m, params={**fast_params(m.name), **m.params}) for m in models]
 
 
 def seed_bag_plan(results: list[Any], greater_is_better: bool) -> list[Any]:

@@ -107,6 +107,9 @@ def _cluster_address(opts: RunOptions, prep: Prepared, budget: Budget | None) ->
     address = opts.cluster or prep.spec.compute.get("cluster") or None
     if address is None and opts.resume:
         raise SpecError(f"--resume {opts.resume} continues a cluster run: give its --cluster too")
+    from compete.compute.xgb_dask import check_distributed
+
+    check_distributed(prep.spec.models, prep.ctx, cluster=address is not None, budget=budget is not None)
     if opts.resume and budget is not None:
         raise SpecError(f"--resume {opts.resume} finishes a run without a time budget (a budgeted run's fits "
                         "depend on its clock): drop --time-budget")  # fmt: skip

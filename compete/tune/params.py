@@ -124,7 +124,7 @@ def _withbest_trial(spec: Spec, storage: str | None, runs_dir: str | Path,
         if best is None:
             models.append(m)
             continue
-        models.append(ModelSpec(m.name, {**m.params, **trial_params(best)}, m.alias))
+        models.append(dataclasses.replace(m, params={**m.params, **trial_params(best)}))
         notes.append(f"{m.label}: best parameters of study {study.study_name} (trial {best.number}, "
                      f"cv {best.value:.6g})" + (f"; {legacy}" if legacy else ""))  # fmt: skip
     return dataclasses.replace(spec, models=tuple(models)), notes
@@ -161,7 +161,7 @@ def _with_file(spec: Spec, path: Path) -> tuple[Spec, list[str]]:
         raise SpecError(
             f"--params {path}: no model {unknown[0]!r} in the spec; models: {', '.join(sorted(labels))}"
         )
-    models = tuple(ModelSpec(m.name, {**m.params, **table.get(m.label, {})}, m.alias) for m in spec.models)
+    models = tuple(dataclasses.replace(m, params={**m.params, **table.get(m.label, {})}) for m in spec.models)
     return dataclasses.replace(spec, models=models), [f"{k}: parameters from {path}" for k in table]
 
 
