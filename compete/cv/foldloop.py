@@ -28,7 +28,7 @@ from compete.scoring.metrics import Metric
 from compete.seeding import derive_seed
 from compete.spec import ModelSpec, StepSpec
 
-__all__ = ["FoldContext", "FoldFrames", "FoldTransform", "FoldFit", "FoldResults", "ModelResult", "OutOfTime",
+__all__ = ["FoldContext", "FoldFrames", "FoldTransform", "FoldFit", "FoldResults", "ModelResult", "OutOfTime", "MIN_FOLD_SECONDS", "fits_of",
            "cross_fit", "fit_fold", "report_fold", "score_oof"]  # fmt: skip
 
 FoldParams = Callable[[int], dict[str, Any]]

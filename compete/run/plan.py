@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
 
 __all__ = [
+    "FIRST_PASS_SHARE",
     "Budget",
     "BudgetSummary",
     "SecondPass",
