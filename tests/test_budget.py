@@ -55,7 +55,10 @@ def test_ample_budget_fits_every_model_then_tunes_slows_and_seed_bags_the_strong
     # linear (no rate, no search space) never comes back
     assert not any(b.startswith("linear") for b in later)
     fits = {s.get("label", s["step"]) for s in steps if s["status"] == "done"}
-    assert set(res.scores) == fits  # every fit is in the ensemble's pool
+    library = [label for s in steps for label in s.get("library", [])]
+    assert set(res.scores) == fits | set(library)  # every fit, and the turns' next-best trials, in the pool
+    assert library[:1] == [f"{strongest}#tuned1.t2"] and len(turn["library"]) <= 3  # the winner is t1
+    assert all(res.scores[label].score <= res.scores[turn["label"]].score for label in turn["library"])
     assert res.scores["lightgbm"].params == {
         "learning_rate": 0.1,
         "n_estimators": 40,

@@ -23,8 +23,12 @@ def test_inferred_kinds_and_reasons():
     s = infer_schema(TRAIN, TRAIN.iloc[:0], SchemaSpec())
     assert s.kinds == {
         "num": "numeric", "num_text": "numeric", "cat": "categorical", "flag": "categorical",
-        "when": "datetime", "name": "text", "ticket": "categorical", "const": "ignore", "code": "numeric",
+        "when": "datetime", "name": "text", "ticket": "categorical", "const": "ignore", "code": "categorical",
     }  # fmt: skip
+    assert (
+        s.reasons["code"]
+        == "whole numbers named like a code (code): 3 values, 100% of test values seen in train"
+    )
     assert s.high_cardinality == ("ticket",)
     assert s.reasons["when"] == "text parsed as dates"
 
@@ -43,3 +47,32 @@ def test_same_categories_everywhere_and_unseen_levels_missing():
     assert typed["cat"].isna().tolist() == [False, True, True]
     assert str(s.apply(TRAIN)["when"].dtype).startswith("datetime64")
     assert "const" not in typed.columns
+
+
+def test_whole_numbers_that_are_codes_are_categorical_and_quantities_stay_numbers():
+    """Codes by their name or by their spread; amounts that are mostly 0, ages, counts and ids are not."""
+    g = np.random.default_rng(1)
+    n = 6_000
+    resources = g.integers(1, 300_000, 1_500)  # 1,500 codes spread over 300,000 numbers
+    frame = pd.DataFrame({
+        "MGR_ID": g.choice(g.integers(1, 400, 60), n),  # a dense range, but named like a code
+        "ZIP Code": g.choice(g.integers(90_000, 96_000, 400), n),
+        "RESOURCE": g.choice(resources, n),
+        "capital_gain": np.where(g.random(n) < 0.9, 0, g.choice(g.integers(1_000, 99_999, 150), n)),
+        "age": g.integers(17, 90, n),
+        "rooms": g.integers(1, 12, n),
+        "row_number_id": np.arange(n),  # mostly distinct: an id, not a code
+        "price_code": g.normal(size=n),  # named like a code, but not whole numbers
+    })  # fmt: skip
+    train, test = frame.iloc[:5_000], frame.iloc[5_000:]
+    s = infer_schema(train, test, SchemaSpec())
+    assert {c: s.kinds[c] for c in frame} == {
+        "MGR_ID": "categorical", "ZIP Code": "categorical", "RESOURCE": "categorical", "capital_gain": "numeric",
+        "age": "numeric", "rooms": "numeric", "row_number_id": "numeric", "price_code": "numeric",
+    }  # fmt: skip
+    assert s.reasons["ZIP Code"].startswith("whole numbers named like a code (code, zip): 386 values")
+    assert s.reasons["RESOURCE"].startswith("whole numbers used as codes: ")
+    typed = s.fit(train).apply(test)
+    assert typed["RESOURCE"].dtype == "category" and typed["RESOURCE"].notna().mean() > 0.9
+    fresh = test.assign(MGR_ID=test["MGR_ID"] + 1_000)  # mostly unseen in train: not the codes it knows
+    assert infer_schema(train, fresh, SchemaSpec()).kinds["MGR_ID"] == "numeric"

@@ -271,9 +271,19 @@ class ClusterFits:
         # where a distributed model's parquet parts go: the run's folder (workers must share its disk)
         self.scratch = partial.folder if partial is not None else Path(tempfile.mkdtemp(prefix="compete-"))
         self._parts: dict[str, Any] | None = None
-        shipped = ctx.__class__(**{**ctx.__dict__, "_cache": {}, "_transforms": {}})  # frames are built there
-        with self.guard():
-            self.data = cluster.client.scatter(shipped, broadcast=True)
+        self._data: Any = None  # the context on every worker, scattered at the first fold task
+
+    @property
+    def data(self) -> Any:
+        """The context, scattered to every worker the first time a task needs it (a run of only
+        ``distributed`` models never ships the whole frame to each worker)."""
+        if self._data is None:
+            shipped = self.ctx.__class__(
+                **{**self.ctx.__dict__, "_cache": {}, "_transforms": {}}
+            )  # frames: there
+            with self.guard():
+                self._data = self.cluster.client.scatter(shipped, broadcast=True)
+        return self._data
 
     @property
     def slots(self) -> int:

@@ -21,7 +21,7 @@ import pandas as pd
 from compete.errors import DataError
 from compete.spec import SchemaSpec
 
-__all__ = ["Schema", "infer_schema", "KINDS"]
+__all__ = ["Schema", "infer_schema", "code_like", "KINDS", "CODE_WORDS"]
 
 KINDS = ("numeric", "categorical", "datetime", "text", "ignore")
 _DATE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$|^\d{1,2}/\d{1,2}/\d{4}$")
@@ -136,6 +136,8 @@ def infer_schema(train: pd.DataFrame, test: pd.DataFrame, overrides: SchemaSpec)
             kinds[col], reasons[col] = _infer_one(both)
             if kinds[col] == "categorical" and _is_id_like(both):
                 high.append(col)
+            elif kinds[col] == "numeric" and (why := code_like(str(col), train[col], test[col])):
+                kinds[col], reasons[col] = "categorical", why
         if kinds[col] == "numeric":
             dtypes[col] = _float_dtype(both)
     return Schema(kinds, reasons, high_cardinality=tuple(high), dtypes=dtypes)
@@ -165,6 +167,64 @@ def _infer_one(s: pd.Series) -> tuple[str, str]:
     if pd.to_numeric(head, errors="coerce").notna().mean() > 0.99:
         return "numeric", "numbers written as text"
     return "categorical", "strings"
+
+
+#: Words in a column's name that say its numbers are codes (``MGR_ID``, ``ZIP Code``, ``ProductCD``).
+CODE_WORDS = frozenset({"id", "code", "cd", "zip", "zipcode", "postcode", "postal", "sku"})
+
+
+def _words(name: str) -> list[str]:
+    """A column name's words, lower case (``MGR_ID`` → mgr, id; ``ProductCD`` → product, cd)."""
+    return [w.lower() for w in re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+", name)]
+
+
+def code_like(name: str, train: pd.Series, test: pd.Series) -> str:
+    """Why the whole numbers of column ``name`` are codes rather than quantities (``""`` if they are not).
+
+    Codes (of managers, roles, resources, products, places) are typed categorical, so no model splits on
+    the arbitrary order of their numbers. The evidence, all of it unsupervised (no target): whole
+    numbers, at least 3 values, not mostly distinct (an id), most test values seen in train; and
+    either a name that says so (:data:`CODE_WORDS`), or, without one, many values (100 or more) spread
+    thinly over their range (5% of it or less), each on 3 rows or more on average, no value on more
+    than 80% of rows (an amount that is mostly 0, as adult's capital-gain, is a quantity). A column
+    that is ambiguous (a dense range of codes with no name to say so) stays numeric: list it under
+    ``[schema] categorical`` to type it so.
+
+    >>> rng = np.random.default_rng(0)
+    >>> managers = pd.Series(rng.choice(rng.integers(1, 300_000, 400), 5_000))
+    >>> code_like("MGR_ID", managers, managers[:500])[:36]
+    'whole numbers named like a code (id)'
+    >>> code_like("resource", managers, managers[:500])[:29]
+    'whole numbers used as codes: '
+    >>> code_like("age", pd.Series(rng.integers(17, 90, 5_000)), pd.Series(rng.integers(17, 90, 500)))
+    ''
+    """
+    values, later = train.dropna(), test.dropna()
+    if values.empty or not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return ""
+    numbers = values.to_numpy(dtype="float64")
+    if not np.all(numbers == np.round(numbers)):
+        return ""
+    counts = values.value_counts()
+    n = len(counts)
+    seen = float(later.isin(counts.index).mean()) if len(later) else 1.0
+    if n < 3 or n > HIGH_CARDINALITY * len(values):
+        return ""
+    said = f"{n:,} values, {seen:.0%} of test values seen in train"
+    hint = sorted(set(_words(name)) & CODE_WORDS)
+    if hint and seen >= 0.9:
+        return f"whole numbers named like a code ({', '.join(hint)}): {said}"
+    span = float(numbers.max() - numbers.min() + 1)
+    if (
+        n >= 100
+        and n <= 0.05 * span
+        and len(values) >= 3 * n
+        and counts.iloc[0] <= 0.8 * len(values)
+        and seen >= 0.75
+    ):
+        return (f"whole numbers used as codes: {said}, spread thinly over {numbers.min():,.0f}..{numbers.max():,.0f}, "
+                f"{len(values) / n:,.0f} rows each on average")  # fmt: skip
+    return ""
 
 
 def _is_id_like(s: pd.Series) -> bool:

@@ -271,18 +271,21 @@ def _second_pass(prep: Prepared, results: list[ModelResult], emit: Events, budge
     extra: list[ModelResult] = []
     while (move := plan.next(budget.left())) is not None:
         if isinstance(move, TuneTurn):
-            fitted = _tune_turn(prep, move, tuners, emit, budget, plan.after, pool)
-        else:
-            moves = [move, *plan.more_seeds(budget.left(), slots // parallel - 1)]
-            fitted = _fit_models(prep, moves, emit, budget, second_pass=True, pool=pool, after=plan.after)
+            best, library = _tune_turn(prep, move, tuners, emit, budget, plan.after, pool)
+            plan.done(best)
+            extra += ([best] if best else []) + library
+            continue
+        moves = [move, *plan.more_seeds(budget.left(), slots // parallel - 1)]
+        fitted = _fit_models(prep, moves, emit, budget, second_pass=True, pool=pool, after=plan.after)
         plan.done(fitted[0] if fitted else None)
         extra += fitted
     return extra
 
 
 def _tune_turn(prep: Prepared, move: TuneTurn, tuners: dict[str, BudgetTuner], emit: Events,
-               budget: Budget, after: str, pool: ClusterFits | None) -> list[ModelResult]:  # fmt: skip
-    """One tuning turn of ``move.base``'s family (its study goes on across turns)."""
+               budget: Budget, after: str, pool: ClusterFits | None) -> tuple[ModelResult | None, list[ModelResult]]:  # fmt: skip
+    """One tuning turn of ``move.base``'s family (its study goes on across turns): its winner when it
+    beats the family's fits so far, and its next-best trials for the ensemble's library."""
     from compete.tune.budget import BudgetTuner
 
     if move.base.label not in tuners:
@@ -294,8 +297,7 @@ def _tune_turn(prep: Prepared, move: TuneTurn, tuners: dict[str, BudgetTuner], e
     status = "error" if turn.error else "done" if fit else "no better fit"
     emit(TuneDone(move.alias, status, turn))
     budget.record(f"tune {move.base.label}", turn.seconds, status, label=move.alias, **turn.as_step(),
-                  **tuner.fits, after=after)  # fmt: skip
-    if fit is None:
-        return []
-    _model_done(emit, fit)
-    return [fit]
+                  **tuner.fits, after=after, library=[r.label for r in tuner.library])  # fmt: skip
+    for r in ([fit] if fit else []) + tuner.library:
+        _model_done(emit, r)
+    return fit, tuner.library

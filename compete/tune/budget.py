@@ -21,7 +21,9 @@ from compete.tune.study import counts, progress
 if TYPE_CHECKING:
     from compete.compute.cluster import ClusterFits
 
-__all__ = ["BudgetTuner"]
+__all__ = ["BudgetTuner", "LIBRARY_TRIALS"]
+
+LIBRARY_TRIALS = 3  # a turn's next-best trials that join the ensemble's library beside its winner
 
 
 class BudgetTuner:
@@ -59,9 +61,8 @@ class BudgetTuner:
             state=optuna.trial.TrialState.COMPLETE, value=base.score, params={}, distributions={},
             intermediate_values=self._fold_steps(base.oof)))  # fmt: skip
         self.best = base
-        self.fits: dict[
-            str, Any
-        ] = {}  # the last turn's completed trials' fits (see compete.run.plan.fits_of)
+        self.fits: dict[str, Any] = {}  # the last turn's completed trials' fits (compete.cv.foldloop.fits_of)
+        self.library: list[ModelResult] = []  # the last turn's next-best trials, for the ensemble (see turn)
 
     def _expected(self) -> tuple[type[Exception], ...]:
         """The failures a trial may meet and the turn goes on after (counted as failed trials): the
@@ -95,7 +96,12 @@ class BudgetTuner:
         completed: list[ModelResult] = []
 
         def keep(result: Any) -> None:
+            # every trial's fit-seconds are counted; only the best few keep their predictions and models
             completed.append(result)
+            completed.sort(key=lambda r: -self.metric.sign * r.score)
+            for r in completed[LIBRARY_TRIALS + 1 :]:
+                if r.models or r.oof.size:
+                    r.oof, r.test, r.models = np.empty(0), np.empty(0), []
             if self.metric.better(result.score, self.best.score):
                 self.best = result
 
@@ -124,8 +130,22 @@ class BudgetTuner:
             error = f"{type(exc).__name__}: {exc}"[:500]
         mine = [t for t in self.study.trials if t.number in numbers]
         self.fits = fits_of(completed)
+        self.library = self._library(completed, alias)
         info = TurnInfo(**counts(mine), best_cv=self.best.score, seconds=round(now() - start, 2), error=error)
         return (self.best if self.best is not before else None), info
+
+    def _library(self, completed: list[ModelResult], alias: str) -> list[ModelResult]:
+        """The turn's best completed trials after its winner (:data:`LIBRARY_TRIALS` at most), each
+        labelled ``<alias>.t<rank>``: they join the ensemble's library, where hill climbing weighs them
+        by their OOF predictions (a trial a little weaker than the best often blends well with it; the
+        ensemble's weights are cross-fitted, so its CV stays honest with more candidates)."""
+        out: list[ModelResult] = []
+        for rank, r in enumerate(completed, start=1):  # best first
+            if r is self.best or len(out) >= LIBRARY_TRIALS:
+                continue
+            r.label = f"{alias}.t{rank}"
+            out.append(r)
+        return out
 
     def _typical(self) -> float:
         """A trial's usual seconds: the median of the completed ones (the first-pass fit's before any)."""
