@@ -58,7 +58,7 @@ def test_ample_budget_fits_every_model_then_tunes_slows_and_seed_bags_the_strong
     library = [label for s in steps for label in s.get("library", [])]
     assert set(res.scores) == fits | set(library)  # every fit, and the turns' next-best trials, in the pool
     assert library[:1] == [f"{strongest}#tuned1.t2"] and len(turn["library"]) <= 3  # the winner is t1
-    assert all(res.scores[label].score <= res.scores[turn["label"]].score for label in turn["library"])
+    assert all(res.scores[label].cv <= res.scores[turn["label"]].cv for label in turn["library"])
     assert res.scores["lightgbm"].params == {
         "learning_rate": 0.1,
         "n_estimators": 40,

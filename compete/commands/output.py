@@ -122,6 +122,11 @@ def print_run(console: Console, result: RunResult) -> None:
         mark = " *" if ens["chosen"] else " (not better)"
         table.add_row(f"ensemble:{ens['method']}{mark}", f"{ens['score']:.5f}", "", "", "")
     console.print(table)
+    edge = ens.get("single_edge") if ens else None
+    if ens and edge and edge["gain"] > 0:
+        verdict = "within" if ens["chosen"] else "beyond"
+        console.print(f"the best single fit's cv edge over the ensemble, {edge['gain']:.5f}, is {verdict} the fold "
+                      f"noise ({edge['noise']:.5f}): the {'ensemble' if ens['chosen'] else 'single fit'} is submitted")  # fmt: skip
     if "threshold" in result.info:
         t = result.info["threshold"]
         value = t["threshold"]

@@ -1,4 +1,4 @@
-"""The run's final choice: the best single fit, or the ensemble when its honest CV is better, and for
+"""The run's final choice: the ensemble, or the best single fit when it is better beyond the noise, and for
 label metrics a decision threshold kept only when its cross-fitted CV beats the default cut's.
 
 Everything here works on OOF predictions: the ensemble's weights or meta-model are cross-fitted over
@@ -21,8 +21,13 @@ DEFAULT_ENSEMBLE = "hill_climb"
 
 def choose_final(prep: Prepared, results: list[ModelResult], step: StepSpec | None = None,
                  always_ensemble: bool = False) -> Final:  # fmt: skip
-    """The predictions the submission is made of: the ensemble when its honest CV is better (or when
-    asked for), else the best single model; label metrics get a threshold chosen on OOF predictions."""
+    """The predictions the submission is made of: the ensemble unless the best single fit beats it by
+    more than the fold-to-fold noise (:func:`compete.cv.noise.gain`), or when asked for; label metrics
+    get a threshold chosen on OOF predictions.
+
+    The ensemble's CV is honest (its weights are cross-fitted over the folds); the best single fit's is
+    the best of many (on a small table, the luckiest of hundreds of tuning trials), so a single fit is
+    chosen only for an edge the folds agree on."""
     metric = prep.ctx.metric
     best = results[0]
     for r in results[1:]:
@@ -31,11 +36,13 @@ def choose_final(prep: Prepared, results: list[ModelResult], step: StepSpec | No
     final = Final(best.label, best.oof, best.test, best.score)
     step = step or prep.spec.ensemble or StepSpec(DEFAULT_ENSEMBLE)
     if len(results) >= 2 and step.name != "none":
+        from compete.cv.noise import gain
+
         ens, weights = _ensemble(prep, results, step)
-        chosen = always_ensemble or metric.better(ens.score, best.score)
-        final.info["ensemble"] = EnsembleInfo(
-            method=step.name, score=ens.score, weights=weights, chosen=chosen
-        )
+        edge = gain(prep.ctx, best.oof, ens.oof)  # the best single fit's CV edge over the ensemble
+        chosen = always_ensemble or metric.better(ens.score, best.score) or not edge.real
+        final.info["ensemble"] = EnsembleInfo(method=step.name, score=ens.score, weights=weights, chosen=chosen,
+                                              single_edge=edge.as_dict())  # fmt: skip
         if chosen:
             ens.info = final.info
             final = ens

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import numpy as np
 
@@ -50,12 +50,14 @@ class ModelScore:
 
 
 class EnsembleInfo(TypedDict):
-    """``scores.json`` → ``ensemble``: the method, its honest CV, its weights, whether it was chosen."""
+    """``scores.json`` → ``ensemble``: the method, its honest CV, its weights, whether it was chosen, and
+    the best single fit's edge over it with the noise that edge had to beat."""
 
     method: str
     score: float
     weights: dict[str, float] | None
     chosen: bool
+    single_edge: NotRequired[dict[str, float]]  # the best single fit's gain over it and the noise (cv.noise)
 
 
 class ThresholdInfo(TypedDict):
