@@ -124,6 +124,9 @@ class Spec:
     tune: dict[str, dict[str, Any]] = field(default_factory=dict)
     keep_models: bool = True  # a run keeps its fitted pipeline (artifacts/) for compete predict
     compute: dict[str, str] = field(default_factory=dict)  # [compute] cluster = "tcp://host:8786" | "local:N"
+    search: dict[str, bool] = field(
+        default_factory=dict
+    )  # [search] features = true | false (compete.run.search)
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -140,6 +143,7 @@ TOP_KEYS = {
     "positive": (str, int, bool), "kaggle": str, "generate": str, "seed": int,
     "description": str, "files": dict, "schema": dict, "join": list, "cv": dict,
     "models": list, "features": list, "resample": dict, "ensemble": dict, "tune": dict, "keep_models": bool, "compute": dict,
+    "search": dict,
 }  # fmt: skip
 REQUIRED = ("task", "target", "id")
 
@@ -255,6 +259,7 @@ def spec_from_dict(raw: dict[str, Any], *, name: str, source: str = "<spec>") ->
         tune=_tune(c, raw.get("tune", {}), models, task),
         keep_models=raw.get("keep_models", True),
         compute=_compute(c, raw.get("compute", {})),
+        search=_search(c, raw.get("search", {})),
         source=source,
     )
 
@@ -292,6 +297,13 @@ def _cv(c: _Checker, table: dict[str, Any], task: str) -> CVSpec:
 def _compute(c: _Checker, table: dict[str, Any]) -> dict[str, str]:
     """``[compute]``: where the fits run (``cluster``: a Dask scheduler's address, or ``local:N``)."""
     c.check_keys(table, {"cluster": str}, "compute.")
+    return dict(table)
+
+
+def _search(c: _Checker, table: dict[str, Any]) -> dict[str, bool]:
+    """``[search]``: ``features = true | false``, the automatic feature search (on by default when the
+    spec names no ``[[features]]``)."""
+    c.check_keys(table, {"features": bool}, "search.")
     return dict(table)
 
 

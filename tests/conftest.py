@@ -54,8 +54,10 @@ def write_competition(root: Path, *, task: str = "binary", metric: str | None = 
     spec_dir = root / "competitions" / name
     spec_dir.mkdir(parents=True, exist_ok=True)
     metric_line = f'metric = "{metric}"\n' if metric else ""
+    # the feature search has tests of its own (test_search.py); elsewhere a toy spec leaves it off
+    search = "" if "[search]" in extra or "[search]" in models else "\n[search]\nfeatures = false\n"
     (spec_dir / "competition.toml").write_text(
-        f'task = "{task}"\ntarget = "y"\nid = "id"\n{metric_line}{extra}\n[cv]\nfolds = 3\n\n{models}'
+        f'task = "{task}"\ntarget = "y"\nid = "id"\n{metric_line}{extra}\n[cv]\nfolds = 3\n{search}\n{models}'
     )
     return root / "competitions"
 

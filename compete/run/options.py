@@ -36,3 +36,6 @@ class RunOptions(CompetitionRef):
     keep_models: bool = True  # save the fitted pipeline under the run's artifacts/ (for compete predict)
     cluster: str | None = None  # a Dask scheduler's address, or local:N (default: the spec's [compute])
     resume: str | None = None  # an unfinished cluster run's id: its finished fits are not redone
+    search: bool | None = (
+        None  # the feature search: on/off (default: the spec's [search], else on without recipes)
+    )

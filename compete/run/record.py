@@ -111,6 +111,10 @@ def _write_folder(tmp: Path, prep: Prepared, results: list[ModelResult], final: 
                "folds": folds_signature(ctx.folds), "seed": spec.seed, "device": prep.device, **final.info}  # fmt: skip
     (tmp / "scores.json").write_text(json.dumps(summary, indent=2, default=_json_default))
     (tmp / "run.log").write_text("\n".join(log) + "\n")
+    if final.info.get("search", {}).get("kept"):
+        from compete.run.search import fragment
+
+        (tmp / "features.toml").write_text(fragment(list(spec.features)))
     if spec.task == "binary":
         from compete.scoring.plots import save_binary_plots
 

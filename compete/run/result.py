@@ -84,6 +84,7 @@ class RunInfo(TypedDict, total=False):
     ensemble: EnsembleInfo
     threshold: ThresholdInfo
     budget: BudgetSummary
+    search: dict[str, Any]  # the feature search: blocks tried, gains, kept recipes (compete.run.search)
     fits: dict[str, float]  # the run's fit-seconds and critical path (see compete.run.plan.critical_path)
     display_errors: DisplayErrors
     artifacts: ArtifactsInfo

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from compete.compute.cluster import ClusterFits
     from compete.drift import QuickDrift
     from compete.run.plan import Budget, TuneTurn
+    from compete.run.search import SearchResult
     from compete.tune.budget import BudgetTuner
 
 __all__ = ["run_competition", "prepare_for_run"]
@@ -78,6 +79,7 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
         emit(Note(text))
     address = _cluster_address(opts, prep, budget)
     drift = _warn_on_drift(prep, emit, budget, opts.runs_dir)
+    search = _search(opts, prep, emit, budget)
     spec, ctx = prep.spec, prep.ctx
     emit(RunStarted(spec.name, len(ctx.y), len(ctx.X_test), ctx.X.shape[1], len(ctx.folds), prep.device,
                     [m.label for m in spec.models]))  # fmt: skip
@@ -88,6 +90,8 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
             results += _second_pass(prep, results, emit, budget, pool)
         final = choose_final(prep, results)
         final.info["fits"] = _fit_time(emit, results, budget)
+        if search is not None:
+            final.info["search"] = search.as_info()
         if budget is not None:
             final.info["budget"] = budget.summary()
         emit(RunFinished(final.label, final.score))
@@ -128,6 +132,19 @@ def _pool(
     return fits_on(
         address, prep.ctx, device=prep.device, report=emit, partial=partial, data_key=prep.data_key
     )
+
+
+def _search(opts: RunOptions, prep: Prepared, emit: Events, budget: Budget | None) -> SearchResult | None:
+    """The feature search (:mod:`compete.run.search`) when asked for (``--search``, ``[search] features``)
+    or by default when the spec names no recipes; ``None`` when it does not run. A budget under a
+    minute leaves it out."""
+    asked = opts.search if opts.search is not None else prep.spec.search.get("features")
+    wanted = asked if asked is not None else not prep.spec.features
+    if not wanted or (budget is not None and budget.seconds < 60 and opts.search is None):
+        return None
+    from compete.run.search import search_features
+
+    return search_features(prep, emit, budget)
 
 
 def _fit_time(emit: Events, results: list[ModelResult], budget: Budget | None) -> dict[str, float]:

@@ -1,0 +1,200 @@
+"""Automatic feature search: the recipes a spec does not name, tried in blocks and kept on evidence.
+
+On by default when the spec names no ``[[features]]`` (``[search] features = false`` or
+``--no-search`` turns it off; ``features = true`` turns it on beside the spec's own recipes). Before the
+models, a fast probe (LightGBM at learning rate 0.1, early stopping) is fitted on the run's own folds
+with the features so far, then with each block of candidates added, built from the existing recipes:
+
+1. count encodings of every categorical (over train and test: no target);
+2. out-of-fold target means of the strongest categoricals;
+3. out-of-fold target means of their pairs, and of the strongest three together;
+4. group statistics (mean, standard deviation, difference from the mean) of the strongest numeric
+   columns by the strongest categoricals;
+5. ratios and differences of the strongest numeric pairs.
+
+"Strongest" is by the probe's gain importance on the plain features. A block is kept only when its
+CV gain over the features kept so far beats the fold-to-fold noise (:func:`compete.cv.noise.gain`);
+each block is tried on top of the blocks kept before it. Every recipe that sees the target
+(``target_mean``) is fitted inside each fold, on the training part only, and cross-fits its own
+encodings there, as in any run. Under ``--time-budget`` the search may use :data:`SEARCH_SHARE` of the
+time left, and a block is only tried when the time left to it covers another probe.
+
+The run record (``scores.json`` → ``search``) lists every block tried, its CV, gain, noise and
+whether it was kept; the run folder's ``features.toml`` holds the kept recipes as a spec fragment
+to read, edit and paste into the competition's spec.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field, replace
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from compete.cv.foldloop import FoldContext, ModelResult, cross_fit
+from compete.cv.noise import gain
+from compete.data.prepared import Prepared
+from compete.errors import CompeteError
+from compete.progress import Note, Reporter
+from compete.spec import ModelSpec, StepSpec
+
+if TYPE_CHECKING:
+    from compete.run.plan import Budget
+
+__all__ = ["Block", "SearchResult", "candidates", "search_features", "fragment", "SEARCH_SHARE", "PROBE"]
+
+SEARCH_SHARE = 0.25  # under a budget, the search may use this share of the time left when it starts
+PROBE = ModelSpec(
+    "lightgbm", {"n_estimators": 500, "learning_rate": 0.1, "colsample_bytree": 0.8}, "search-probe"
+)
+TOP_CATEGORICALS, TOP_NUMBERS = 4, 4
+
+
+@dataclass(frozen=True)
+class Block:
+    """A named group of candidate recipes, kept or dropped together."""
+
+    name: str
+    recipes: tuple[StepSpec, ...]
+
+
+@dataclass
+class SearchResult:
+    """What the search tried (one dict per block) and the recipes it kept, in order."""
+
+    tried: list[dict[str, Any]] = field(default_factory=list)
+    kept: list[StepSpec] = field(default_factory=list)
+    base_cv: float | None = None
+    cv: float | None = None
+    seconds: float = 0.0
+
+    def as_info(self) -> dict[str, Any]:
+        return {"base_cv": self.base_cv, "cv": self.cv, "seconds": round(self.seconds, 2), "tried": self.tried,
+                "kept": [{"recipe": s.name, **s.params} for s in self.kept]}  # fmt: skip
+
+
+def _ranked(X: pd.DataFrame, importance: dict[str, float]) -> tuple[list[str], list[str]]:
+    """The categorical and numeric columns, strongest first."""
+    order = sorted(X.columns, key=lambda c: -importance.get(str(c), 0.0))
+    cats = [c for c in order if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    nums = [c for c in order if pd.api.types.is_numeric_dtype(X[c]) and not pd.api.types.is_bool_dtype(X[c])]
+    return cats, nums
+
+
+def candidates(X: pd.DataFrame, importance: dict[str, float]) -> list[Block]:
+    """The blocks to try on ``X``'s typed columns, given each column's importance (see the module).
+
+    >>> X = pd.DataFrame({"a": pd.Categorical(list("xyxy")), "b": pd.Categorical(list("ppqq")),
+    ...                   "n": [1.0, 2.0, 3.0, 4.0], "m": [2.0, 1.0, 0.0, 1.0]})
+    >>> [b.name for b in candidates(X, {"b": 3.0, "n": 2.0, "a": 1.0})]
+    ['count encodings', 'target means', 'target means of pairs', 'group statistics', 'ratios and differences']
+    """
+    cats, nums = _ranked(X, importance)
+    top_cats, top_nums = cats[:TOP_CATEGORICALS], nums[:TOP_NUMBERS]
+    blocks = []
+    if cats:
+        blocks.append(
+            Block("count encodings", (StepSpec("count_encode", {"columns": cats, "use_test": True}),))
+        )
+        blocks.append(Block("target means", (StepSpec("target_mean", {"columns": top_cats}),)))
+    if len(top_cats) >= 2:
+        groups: list[list[str]] = [list(p) for p in combinations(top_cats, 2)]
+        if len(top_cats) >= 3:
+            groups.append(top_cats[:3])
+        blocks.append(Block("target means of pairs", (StepSpec("target_mean", {"columns": groups}),)))
+    if top_cats and top_nums:
+        stats = tuple(StepSpec("group_agg", {"keys": [k], "columns": top_nums[:3], "aggs": ["mean", "std"],
+                                             "diff": True, "use_test": True}) for k in top_cats[:2])  # fmt: skip
+        blocks.append(Block("group statistics", stats))
+    if len(top_nums) >= 2:
+        blocks.append(Block("ratios and differences", (StepSpec("interactions", {"columns": top_nums,
+                                                                                 "ops": ["div", "sub"]}),)))  # fmt: skip
+    return blocks
+
+
+def _importance(result: ModelResult) -> dict[str, float]:
+    """Gain importance per feature, summed over the probe's fold models."""
+    total: dict[str, float] = {}
+    for model in result.models:
+        booster = model.model_.booster_
+        for name, value in zip(booster.feature_name(), booster.feature_importance("gain"), strict=True):
+            total[name] = total.get(name, 0.0) + float(value)
+    return total
+
+
+def _probe(ctx: FoldContext, recipes: list[StepSpec], device: str, keep: bool = False) -> ModelResult:
+    trial = replace(ctx, features=tuple(recipes), keep_models=keep, _cache={}, _transforms={}, _keep=None)
+    return cross_fit(trial, PROBE, device=device)
+
+
+def search_features(
+    prep: Prepared, report: Reporter | None = None, budget: Budget | None = None
+) -> SearchResult:
+    """Search (see the module's docstring), then set the kept recipes on ``prep``'s spec and folds."""
+    from compete.models import MODELS
+
+    start = time.perf_counter()
+    out = SearchResult()
+    ctx, base_recipes = prep.ctx, list(prep.spec.features)
+    until = None if budget is None else budget.clock() + SEARCH_SHARE * budget.left()
+    base = _probe(ctx, base_recipes, prep.device, keep=True)
+    out.base_cv = out.cv = base.score
+    current, kept = base, list(base_recipes)
+    errors: tuple[type[BaseException], ...] = (*MODELS.get("lightgbm").fit_errors(), CompeteError, ValueError)
+    for block in candidates(ctx.X, _importance(base)):
+        entry: dict[str, Any] = {
+            "block": block.name,
+            "recipes": [{"recipe": s.name, **s.params} for s in block.recipes],
+        }
+        if until is not None and budget is not None and until - budget.clock() < 1.5 * current.seconds:
+            out.tried.append({**entry, "status": "skipped: out of time"})
+            continue
+        try:
+            trial = _probe(ctx, kept + list(block.recipes), prep.device)
+        except errors as exc:
+            out.tried.append({**entry, "status": f"error: {type(exc).__name__}: {exc}"[:300]})
+            continue
+        g = gain(ctx, trial.oof, current.oof)
+        used = g.real
+        out.tried.append({**entry, "cv": trial.score, **g.as_dict(), "seconds": round(trial.seconds, 2),
+                          "status": "kept" if used else "dropped"})  # fmt: skip
+        if report:
+            verdict = "kept" if used else "dropped"
+            report(Note(f"feature search: {block.name}: cv {trial.score:.5f}, gain {g.gain:+.5f} against noise "
+                        f"{g.noise:.5f}: {verdict}"))  # fmt: skip
+        if used:
+            kept += list(block.recipes)
+            out.kept += list(block.recipes)
+            current, out.cv = trial, trial.score
+    out.seconds = time.perf_counter() - start
+    if out.kept:
+        prep.spec = replace(prep.spec, features=tuple(kept))
+        prep.ctx = replace(ctx, features=tuple(kept), _cache={}, _transforms={}, _keep=None)
+    if budget is not None:
+        budget.record("feature search", out.seconds, f"kept {len(out.kept)} recipes", fit_seconds=round(out.seconds, 2),
+                      longest=round(max(current.fold_seconds, default=0.0), 2))  # fmt: skip
+    return out
+
+
+def fragment(kept: list[StepSpec]) -> str:
+    """The kept recipes as ``[[features]]`` tables to paste into a competition's spec.
+
+    >>> print(fragment([StepSpec("count_encode", {"columns": ["a"], "use_test": True})]))
+    # Kept by compete's feature search: paste into competition.toml to keep them without searching.
+    [[features]]
+    recipe = "count_encode"
+    columns = ["a"]
+    use_test = true
+    <BLANKLINE>
+    """
+    lines = [
+        "# Kept by compete's feature search: paste into competition.toml to keep them without searching."
+    ]
+    for step in kept:
+        lines += ["[[features]]", f"recipe = {json.dumps(step.name)}"]
+        lines += [f"{k} = {json.dumps(v)}" for k, v in step.params.items()]
+        lines.append("")
+    return "\n".join(lines)

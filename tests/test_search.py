@@ -1,0 +1,87 @@
+"""The feature search: blocks of candidate recipes scored with a probe on the run's own folds, kept only
+for a gain beyond the fold noise, recorded, and written as a spec fragment; on by default only when the
+spec names no recipes."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from typer.testing import CliRunner
+
+from compete.cli import app
+from compete.run.options import RunOptions
+from compete.run.runner import run_competition
+from tests.conftest import write_competition
+
+MODELS = '[[models]]\nname = "lightgbm"\nparams = {n_estimators = 60}\n'
+
+
+def _frames(n: int = 900) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A target that follows the ratio of two numbers spread over three orders of magnitude: trees on the
+    two numbers approximate its diagonal boundary with many splits, one split on the ratio finds it."""
+    g = np.random.default_rng(0)
+    total = n + n // 3
+    a, b = np.exp(g.uniform(0, 8, total)), np.exp(g.uniform(0, 8, total))
+    score = np.log(a / b) + g.normal(0, 0.2, total)
+    frame = pd.DataFrame({"id": np.arange(total), "a": a.round(3), "b": b.round(3), "c": g.choice(list("pqrs"), total),
+                          "y": np.where(score > 0, "yes", "no")})  # fmt: skip
+    return frame.iloc[:n].reset_index(drop=True), frame.iloc[n:].drop(columns="y").reset_index(drop=True)
+
+
+def _competition(root: Path, extra: str = "", models: str = MODELS) -> Path:
+    train, test = _frames()
+    return write_competition(root, extra=extra, models=models, train=train, test=test)
+
+
+def _opts(comps: Path, root: Path, **kw) -> RunOptions:
+    return RunOptions("toy", competitions_dir=comps, data_root=root / "data", runs_dir=root / "runs", **kw)
+
+
+def test_the_search_keeps_what_beats_the_noise_and_writes_it_as_a_spec_fragment(tmp_path) -> None:
+    comps = _competition(tmp_path, extra="[search]\nfeatures = true\n")
+    result = run_competition(_opts(comps, tmp_path))
+    search = json.loads((result.path / "scores.json").read_text())["search"]
+    tried = {t["block"]: t for t in search["tried"]}
+    assert set(tried) == {"count encodings", "target means", "group statistics", "ratios and differences"}
+    ratios = tried["ratios and differences"]  # a / b: what the target follows
+    assert (
+        ratios["status"] == "kept"
+        and ratios["gain"] > ratios["noise"] > 0
+        and ratios["cv"] > search["base_cv"]
+    )
+    for t in tried.values():  # kept exactly when the gain beats the fold noise, on top of the blocks before
+        assert (t["status"] == "kept") == (t["gain"] > t["noise"] and t["gain"] > 0), t
+    fragment = tomllib.loads((result.path / "features.toml").read_text())["features"]
+    assert {
+        "recipe": "interactions",
+        "columns": ["b", "a"],
+        "ops": ["div", "sub"],
+    } in fragment  # strongest first
+    assert fragment == search["kept"] and search["cv"] == ratios["cv"]
+    spec = json.loads((result.path / "spec.json").read_text())
+    assert [f["name"] for f in spec["features"]] == [f["recipe"] for f in fragment]  # the models used them
+
+
+def test_the_search_is_on_only_where_the_spec_names_no_recipes(tmp_path) -> None:
+    recipes = '[[features]]\nrecipe = "count_encode"\n'
+    cases = {"plain": ("[search]\n", {}), "off": ("", {"search": False}),
+             "with recipes": ("", {}), "recipes and asked": ("", {"search": True})}  # fmt: skip
+    for name, (extra, kw) in cases.items():
+        folder = tmp_path / name.replace(" ", "-")
+        models = (recipes if "recipes" in name else "") + MODELS
+        # "[search]" alone: the table without keys, the default (the spec names no recipes: on)
+        comps = _competition(folder, extra=extra, models=models)
+        info = json.loads((run_competition(_opts(comps, folder, **kw)).path / "scores.json").read_text())
+        assert ("search" in info) == (name in ("plain", "recipes and asked")), name
+
+
+def test_a_bad_search_key_is_named(tmp_path) -> None:
+    comps = _competition(tmp_path, extra="[search]\nfeature = true\n")
+    out = CliRunner().invoke(app, ["run", "toy", "--competitions", str(comps), "--data-root", str(tmp_path / "data"),
+                                   "--runs-dir", str(tmp_path / "runs")])  # fmt: skip
+    assert out.exit_code == 2 and "Traceback" not in out.output
+    assert "search.feature: unknown key; allowed keys here: features" in " ".join(out.output.split())
