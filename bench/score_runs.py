@@ -36,18 +36,34 @@ def compete_bin() -> str:
     return str(script) if script.exists() else "compete"
 
 
+def _init(name: str, args: argparse.Namespace) -> tuple[str, Path]:
+    """``compete init NAME-init --data-dir ROOT/NAME --competitions INIT`` as a new user types it: the
+    competition under a new name, with none of the shipped spec's hand-written knowledge."""
+    specs = Path(args.init).resolve()
+    new = f"{name}-init"
+    cmd = [compete_bin(), "init", new, "--data-dir", str(Path(args.data_root) / name), "--competitions", str(specs),
+           "--force"]  # fmt: skip
+    subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=True)
+    return new, specs
+
+
 def one(name: str, args: argparse.Namespace, out: Path) -> str:
     runs = Path(args.runs_dir)
-    before = {r["run_id"] for r in list_runs(runs, name)}
-    sub = out / f"{name}.csv"
+    specs = REPO / "competitions"
+    run_name = name
+    if args.init:
+        run_name, specs = _init(name, args)
+    before = {r["run_id"] for r in list_runs(runs, run_name)}
+    sub = out / f"{run_name}.csv"
     cmd = [
         compete_bin(),
         "run",
-        name,
+        run_name,
         "--data-root",
         args.data_root,
         "--output",
         str(sub),
+        *(["--competitions", str(specs)] if args.init else []),
         *shlex.split(args.extra),
     ]
     if args.runs_dir != "runs":
@@ -58,13 +74,17 @@ def one(name: str, args: argparse.Namespace, out: Path) -> str:
     lines = [line for line in (done.stdout + done.stderr).strip().splitlines() if line.strip()]
     last = lines[-1].strip() if lines else ""
     if done.returncode != 0 or not last.startswith("submission:") or not sub.is_file():
-        return f"| {name} | {done.returncode} | `{last}` | failed | | | {wall:.0f} |"
-    run = read_run(runs, name, before)
-    spec = load_spec(find_spec(name, REPO / "competitions"))
+        return f"| {run_name} | {done.returncode} | `{last}` | failed | | | {wall:.0f} | |"
+    run = read_run(runs, run_name, before)
+    spec = load_spec(find_spec(run_name, specs))
     folder = Path(args.data_root) / name
     train = read_table(find_table(folder, "train"))
     lb = score_files(sub, folder / "answers.csv", spec, train[spec.target])
-    return f"| {name} | 0 | `{last}` | {run['final']} | {run['cv']:.5f} | {lb:.5f} | {wall:.0f} |"
+    search = run.get("search") or {}
+    kept = ", ".join(k["recipe"] for k in search.get("kept", [])) or ("none" if search else "not run")
+    return (
+        f"| {run_name} | 0 | `{last}` | {run['final']} | {run['cv']:.5f} | {lb:.5f} | {wall:.0f} | {kept} |"
+    )
 
 
 def main() -> None:
@@ -74,11 +94,15 @@ def main() -> None:
     ap.add_argument("--runs-dir", default="runs", help="as compete's --runs-dir (relative to the repository)")
     ap.add_argument("--out", default=None, help="folder for the submissions (default: a temporary one)")
     ap.add_argument("--extra", default="", help='more `compete run` options, e.g. "--time-budget 120"')
+    ap.add_argument("--init", default=None, help="set each competition up with `compete init NAME-init` in this "
+                    "folder (no shipped spec) and run that")  # fmt: skip
     args = ap.parse_args()
     args.data_root = str(Path(args.data_root).resolve())
     out = Path(args.out or tempfile.mkdtemp(prefix="score-runs-"))
     out.mkdir(parents=True, exist_ok=True)
-    print("| competition | exit | last line | final | CV | answers | wall s |\n|---|---|---|---|---|---|---|")
+    print(
+        "| competition | exit | last line | final | CV | answers | wall s | search kept |\n|---|---|---|---|---|---|---|---|"
+    )
     for name in args.names:
         print(one(name, args, out), flush=True)
 

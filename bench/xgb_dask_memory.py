@@ -59,10 +59,14 @@ def main() -> None:
     result = measure(cmd, out / f"{spec_name}.log")
     result["answers_auc"] = answers_auc(sub, data_root / name / "answers.csv")
     text = Path(str(result["log"])).read_text()
-    line = re.search(r"peak memory ([\d, ]+) MB; the model-ready frame \(train \+ test\) is ([\d,]+) MB", text)
+    line = re.search(
+        r"peak memory ([\d, ]+) MB; the model-ready frame \(train \+ test\) is ([\d,]+) MB", text
+    )
     workers = [int(v.replace(",", "")) for v in line.group(1).split(", ")] if line else []
     frame = int(line.group(2).replace(",", "")) if line else None
-    result.update(rows=args.rows, workers=args.workers, rounds=args.rounds, worker_peak_mb=workers, frame_mb=frame)
+    result.update(
+        rows=args.rows, workers=args.workers, rounds=args.rounds, worker_peak_mb=workers, frame_mb=frame
+    )
     (work / f"xgb-dask-{args.rows}.json").write_text(json.dumps(result, indent=2))
     print("| rows | workers | exit | wall s | run's peak MB | each worker's peak MB | frame MB | worker / frame "
           "| cv AUC | answers AUC |\n|---|---|---|---|---|---|---|---|---|---|")  # fmt: skip

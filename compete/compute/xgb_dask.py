@@ -23,6 +23,7 @@ GBDT without it either overfits or needs its rounds set by hand.
 
 from __future__ import annotations
 
+import gc
 import resource
 import shutil
 import time
@@ -133,7 +134,6 @@ def fit_distributed(cluster: Cluster, ctx: FoldContext, model: ModelSpec, parts:
     (:func:`write_parts`): the fold's training rows train, its validation rows stop the boosting;
     OOF and fold-averaged test predictions as a local cross-fit makes them. Only the target of the
     fold's training rows trains; the validation rows' target only stops the rounds, as locally."""
-    from dask.distributed import wait
     from xgboost import dask as dxgb
 
     from compete.models.xgboost import XGBoostModel
@@ -142,8 +142,9 @@ def fit_distributed(cluster: Cluster, ctx: FoldContext, model: ModelSpec, parts:
     classes = int(ctx.y.max()) + 1 if ctx.task == "multiclass" else 1
     train, test = _read(parts, "train"), _read(parts, "test")
     features = [c for c in train.columns if c not in (FOLD, TARGET)]
-    test = test[features].persist()
-    wait(test)
+    test = test[
+        features
+    ]  # read from the parts again for each fold's predictions: nothing is held between folds
     fold_of_row = ctx.fold_of_row()
     multi = ctx.task == "multiclass"
     oof = np.full((len(ctx.y), classes) if multi else len(ctx.y), np.nan)
@@ -173,6 +174,8 @@ def fit_distributed(cluster: Cluster, ctx: FoldContext, model: ModelSpec, parts:
         scores.append(ctx.metric.score(ctx.y[va], oof[va]))
         rounds.append(best)
         seconds.append(round(time.perf_counter() - t0, 3))
+        del dtrain, dvalid, out, booster  # free the fold's matrices on the workers before the next fold
+        client.run(gc.collect)
         if report:
             report(FoldDone(model.label, k, folds, scores[-1], seconds[-1], device))
     peaks = client.run(_peak_rss)
