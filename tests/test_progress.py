@@ -83,8 +83,8 @@ def test_events_forward_and_record():
 class Scripted(SecondPass):
     """The budget's second pass with its moves forced: one tuning turn, one halving, one seed bag."""
 
-    def __init__(self, results, greater_is_better):
-        super().__init__(results, greater_is_better)
+    def __init__(self, results, greater_is_better, **kw):
+        super().__init__(results, greater_is_better, **kw)
         self.moves = ["tune", "halve", "seed"]
         self.last = results[0]
 

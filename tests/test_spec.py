@@ -41,7 +41,7 @@ def test_defaults_fill_metric_cv_and_models():
         ({"models": [{"name": "svm"}]}, "models[0].name: got 'svm'; allowed values:"),
         (
             {"models": [{"name": "lightgbm", "depth": 3}]},
-            "models[0].depth: unknown key; allowed keys here: alias, name, params",
+            "models[0].depth: unknown key; allowed keys here: alias, distributed, name, params",
         ),
         ({"models": [{"name": "lightgbm"}, {"name": "lightgbm"}]}, "'lightgbm' appears twice"),
         ({"seed": True}, "seed: expected an integer, got True"),

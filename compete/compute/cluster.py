@@ -28,6 +28,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -376,9 +377,10 @@ class ClusterFits:
                     if (i, k) in done:
                         self._report(models[i].label, done[(i, k)], done, i)
                         continue
+                    # a key of its own: a scheduler still forgetting an earlier run's same fit would cancel it
                     fut = client.submit(_fit_task, self.data, model, k, self.device, **timing,
                                         must_finish=must_finish and i == 0, pure=False, priority=-i,
-                                        key=f"fit-{model.label}-{k}-{keys[(i, k)][:8]}")  # fmt: skip
+                                        key=f"fit-{model.label}-{k}-{uuid.uuid4().hex[:12]}")  # fmt: skip
                     futures[fut] = (i, k)
             for fut in as_completed(futures):
                 i, k = futures[fut]
