@@ -124,7 +124,16 @@ def _native(model: ModelSpec, task: str, classes: int, seed: int, device: str) -
 
 
 def _peak_rss() -> int:
-    """This process's peak resident memory in bytes (run on every worker)."""
+    """This process's peak resident memory in bytes (run on every worker): Linux's ``VmHWM``, the high
+    mark of the process's own memory. (``getrusage``'s ``ru_maxrss`` is no use here: a worker started
+    by fork and exec keeps its parent's peak in it.) Elsewhere, ``ru_maxrss``."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
