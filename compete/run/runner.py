@@ -137,10 +137,13 @@ def _pool(
 def _search(opts: RunOptions, prep: Prepared, emit: Events, budget: Budget | None) -> SearchResult | None:
     """The feature search (:mod:`compete.run.search`) when asked for (``--search``, ``[search] features``)
     or by default when the spec names no recipes; ``None`` when it does not run. A budget under a
-    minute leaves it out."""
+    minute leaves it out, and so does a ``distributed`` model (it trains on the typed columns only)."""
     asked = opts.search if opts.search is not None else prep.spec.search.get("features")
     wanted = asked if asked is not None else not prep.spec.features
     if not wanted or (budget is not None and budget.seconds < 60 and opts.search is None):
+        return None
+    if any(m.distributed for m in prep.spec.models):
+        emit(Note("feature search: off, as a distributed model trains on the typed columns only"))
         return None
     from compete.run.search import search_features
 
