@@ -12,6 +12,7 @@ seconds. A run that crashes or prints no ``submission:`` line is a failed row, n
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import subprocess
@@ -37,12 +38,16 @@ def compete_bin() -> str:
 
 
 def _init(name: str, args: argparse.Namespace) -> tuple[str, Path]:
-    """``compete init NAME-init --data-dir ROOT/NAME --competitions INIT`` as a new user types it: the
-    competition under a new name, with none of the shipped spec's hand-written knowledge."""
+    """``compete init NAME-init --data-dir ROOT/NAME --competitions INIT [--metric M]`` as a new user types
+    it: the competition under a new name, with none of the shipped spec's hand-written knowledge; the
+    metric is the one the competition's page states (``meta.json``), as a user passes it."""
     specs = Path(args.init).resolve()
     new = f"{name}-init"
-    cmd = [compete_bin(), "init", new, "--data-dir", str(Path(args.data_root) / name), "--competitions", str(specs),
-           "--force"]  # fmt: skip
+    folder = Path(args.data_root) / name
+    meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").is_file() else {}
+    metric = ["--metric", meta["metric"]] if meta.get("metric") else []
+    cmd = [compete_bin(), "init", new, "--data-dir", str(folder), "--competitions", str(specs), "--force",
+           *metric]  # fmt: skip
     subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=True)
     return new, specs
 
