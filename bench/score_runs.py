@@ -76,7 +76,9 @@ def one(name: str, args: argparse.Namespace, out: Path) -> str:
     t0 = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env={**os.environ, "COLUMNS": "200"})
     wall = time.perf_counter() - t0
-    lines = [line for line in (done.stdout + done.stderr).strip().splitlines() if line.strip()]
+    # stdout's last line (stderr comes after it here, whenever it was written)
+    lines = [line for line in done.stdout.strip().splitlines() if line.strip()] or [
+        line for line in done.stderr.strip().splitlines() if line.strip()]  # fmt: skip
     last = lines[-1].strip() if lines else ""
     if done.returncode != 0 or not last.startswith("submission:") or not sub.is_file():
         return f"| {run_name} | {done.returncode} | `{last}` | failed | | | {wall:.0f} | |"

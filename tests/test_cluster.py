@@ -229,6 +229,21 @@ def test_a_real_cluster_gives_the_local_runs_answers_as_typed(toy, real_cluster)
     _same_run(local, _recorded(root, "real"))
 
 
+def test_the_demo_through_a_real_scheduler_and_two_workers_as_typed(tmp_path, real_cluster) -> None:
+    """`compete run demo --cluster tcp://127.0.0.1:PORT` as a user types it, against the same command here."""
+    repo = Path(__file__).resolve().parents[1]
+
+    def demo(runs: str, *extra: str) -> Path:
+        args = ["run", "demo", "--competitions", str(repo / "competitions"), "--data-root", str(tmp_path / "data"),
+                "--runs-dir", str(tmp_path / runs), "--models", "lightgbm", "--folds", "3", "--no-search", *extra]  # fmt: skip
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert result.output.strip().splitlines()[-1].startswith("submission:")
+        return next((tmp_path / runs / "demo").glob("2*"))
+
+    _same_run(demo("here"), demo("there", "--cluster", real_cluster.address))
+
+
 def test_a_worker_killed_mid_run_costs_only_its_tasks(toy, real_cluster) -> None:
     comps, root, local = toy
     victim = real_cluster.workers[0]

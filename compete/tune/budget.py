@@ -41,7 +41,8 @@ class BudgetTuner:
     def __init__(self, prep: Prepared, base: ModelResult) -> None:
         import optuna
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        # a trial that fails (out of time, a library's error) is counted in the turn's record, not printed
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
         self.prep, self.base = prep, base
         rate = base.params.get("learning_rate")
         self.model = ModelSpec(base.name, dict(base.params), base.label)
