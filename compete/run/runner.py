@@ -105,7 +105,9 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
 
 
 def _cluster_address(opts: RunOptions, prep: Prepared, budget: Budget | None) -> str | None:
-    """Where the fits run: ``--cluster``, else the spec's ``[compute] cluster``, else here (``None``)."""
+    """Where the fits run: ``--cluster``, else the spec's ``[compute] cluster``, else here (``None``);
+    refused by name first: ``--resume`` without a cluster or with a budget, and what a ``distributed``
+    model cannot do (:func:`compete.compute.xgb_dask.check_distributed`)."""
     from compete.errors import SpecError
 
     address = opts.cluster or prep.spec.compute.get("cluster") or None
