@@ -62,6 +62,7 @@ __all__ = [
 
 LOCAL_PREFIX = "local:"
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler before saying it is not there
+MAX_RESUBMITS = 8  # fits submitted again after their data was lost with a worker, per batch
 
 
 class ClusterError(CompeteError):
@@ -370,6 +371,14 @@ class ClusterFits:
         client = self.cluster.client
         with self.guard():
             futures = {}
+
+            def submit(i: int, k: int) -> Any:
+                fut = client.submit(_fit_task, self.data, models[i], k, self.device, **timing,
+                                    must_finish=must_finish and i == 0, pure=False, priority=-i,
+                                    key=f"fit-{models[i].label}-{k}-{uuid.uuid4().hex[:12]}")  # fmt: skip
+                futures[fut] = (i, k)
+                return fut
+
             for i, model in enumerate(models):
                 if self.report:
                     self.report(ModelStarted(model.label, folds))
@@ -377,12 +386,10 @@ class ClusterFits:
                     if (i, k) in done:
                         self._report(models[i].label, done[(i, k)], done, i)
                         continue
-                    # a key of its own: a scheduler still forgetting an earlier run's same fit would cancel it
-                    fut = client.submit(_fit_task, self.data, model, k, self.device, **timing,
-                                        must_finish=must_finish and i == 0, pure=False, priority=-i,
-                                        key=f"fit-{model.label}-{k}-{uuid.uuid4().hex[:12]}")  # fmt: skip
-                    futures[fut] = (i, k)
-            for fut in as_completed(futures):
+                    submit(i, k)
+            retries = 0
+            finished = as_completed(list(futures))
+            for fut in finished:
                 i, k = futures[fut]
                 if i in dropped:
                     continue
@@ -391,6 +398,15 @@ class ClusterFits:
                 except OutOfTime:
                     dropped.add(i)
                     client.cancel([f for f, (j, _) in futures.items() if j == i and not f.done()])
+                    continue
+                except Exception as exc:
+                    # a worker lost with the only copy of the scattered context (one that had not yet
+                    # reached the others) takes its dependants with it: scatter again, fit again
+                    if not _lost(exc) or retries >= MAX_RESUBMITS or not self._alive():
+                        raise
+                    retries += 1
+                    self._data = None
+                    finished.add(submit(i, k))
                     continue
                 done[(i, k)] = fit
                 self.fitted += 1
@@ -413,6 +429,14 @@ class ClusterFits:
             self.report(Note(f"{len(pairs)} fits on {len(self.cluster.workers)} workers ({self.cluster.cores} "
                              f"threads) in {time.perf_counter() - start:.1f} s"))  # fmt: skip
         return results
+
+    def _alive(self) -> bool:
+        """Whether the scheduler still answers (what was lost is a worker's data, not the cluster)."""
+        try:
+            self.cluster.client.scheduler_info()
+            return bool(self.cluster.client.status == "running")
+        except Exception:
+            return False
 
     def submit_trial(self, model: ModelSpec, deadline: float) -> Any:
         """A tuning trial (``model`` on every fold, one worker) as a task stopping at ``deadline``
