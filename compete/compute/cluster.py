@@ -280,9 +280,7 @@ class ClusterFits:
         """The context, scattered to every worker the first time a task needs it (a run of only
         ``distributed`` models never ships the whole frame to each worker)."""
         if self._data is None:
-            shipped = self.ctx.__class__(
-                **{**self.ctx.__dict__, "_cache": {}, "_transforms": {}}
-            )  # frames: there
+            shipped = self.ctx.fresh()  # the fold frames are built there
             with self.guard():
                 self._data = self.cluster.client.scatter(shipped, broadcast=True)
         return self._data

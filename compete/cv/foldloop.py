@@ -110,6 +110,13 @@ class FoldContext:
             self._cache[k] = built
         return built
 
+    def fresh(self, **changes: Any) -> FoldContext:
+        """A copy with ``changes`` (other recipes, ``keep_models``) and none of the fold frames or
+        feature paths built so far: what a cluster worker receives, or a run with other features fits on."""
+        from dataclasses import replace
+
+        return replace(self, **changes, _cache={}, _transforms={}, _keep=None)
+
     def set_transform(self, k: int, transform: FoldTransform) -> None:
         """Keep fold ``k``'s feature path fitted elsewhere (a cluster worker): the same as :meth:`frames`
         would fit here, the recipes being seeded per fold."""

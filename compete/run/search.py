@@ -126,8 +126,7 @@ def _importance(result: ModelResult) -> dict[str, float]:
 
 
 def _probe(ctx: FoldContext, recipes: list[StepSpec], device: str, keep: bool = False) -> ModelResult:
-    trial = replace(ctx, features=tuple(recipes), keep_models=keep, _cache={}, _transforms={}, _keep=None)
-    return cross_fit(trial, PROBE, device=device)
+    return cross_fit(ctx.fresh(features=tuple(recipes), keep_models=keep), PROBE, device=device)
 
 
 def search_features(
@@ -142,7 +141,7 @@ def search_features(
     until = None if budget is None else budget.clock() + SEARCH_SHARE * budget.left()
     base = _probe(ctx, base_recipes, prep.device, keep=True)
     out.base_cv = out.cv = base.score
-    current, kept = base, list(base_recipes)
+    current = base
     errors: tuple[type[BaseException], ...] = (*MODELS.get("lightgbm").fit_errors(), CompeteError, ValueError)
     for block in candidates(ctx.X, _importance(base)):
         entry: dict[str, Any] = {
@@ -153,26 +152,25 @@ def search_features(
             out.tried.append({**entry, "status": "skipped: out of time"})
             continue
         try:
-            trial = _probe(ctx, kept + list(block.recipes), prep.device)
+            trial = _probe(ctx, base_recipes + out.kept + list(block.recipes), prep.device)
         except errors as exc:
             out.tried.append({**entry, "status": f"error: {type(exc).__name__}: {exc}"[:300]})
             continue
         g = gain(ctx, trial.oof, current.oof)
-        used = g.real
+        verdict = "kept" if g.real else "dropped"
         out.tried.append({**entry, "cv": trial.score, **g.as_dict(), "seconds": round(trial.seconds, 2),
-                          "status": "kept" if used else "dropped"})  # fmt: skip
+                          "status": verdict})  # fmt: skip
         if report:
-            verdict = "kept" if used else "dropped"
             report(Note(f"feature search: {block.name}: cv {trial.score:.5f}, gain {g.gain:+.5f} against noise "
                         f"{g.noise:.5f}: {verdict}"))  # fmt: skip
-        if used:
-            kept += list(block.recipes)
+        if g.real:
             out.kept += list(block.recipes)
             current, out.cv = trial, trial.score
     out.seconds = time.perf_counter() - start
     if out.kept:
-        prep.spec = replace(prep.spec, features=tuple(kept))
-        prep.ctx = replace(ctx, features=tuple(kept), _cache={}, _transforms={}, _keep=None)
+        features = tuple(base_recipes + out.kept)
+        prep.spec = replace(prep.spec, features=features)
+        prep.ctx = ctx.fresh(features=features)
     if budget is not None:
         budget.record("feature search", out.seconds, f"kept {len(out.kept)} recipes", fit_seconds=round(out.seconds, 2),
                       longest=round(max(current.fold_seconds, default=0.0), 2))  # fmt: skip
