@@ -151,6 +151,35 @@ def test_distributed_xgboost_trains_on_parquet_parts(tmp_path, task) -> None:
     assert not (tmp_path / "dist" / "runs" / ".partial").exists()
 
 
+def test_parquet_parts_give_each_fold_its_rows_in_order(tmp_path) -> None:
+    """What a distributed fit reads: a fold's rows only (pyarrow's row filter), in the frame's order,
+    the categoricals back as the run's own levels and codes, every other column as float32."""
+    from compete.compute.xgb_dask import FOLD, TARGET, _read, write_parts
+    from compete.cv.foldloop import FoldContext
+    from compete.scoring.metrics import get_metric
+
+    rng = np.random.default_rng(0)
+    n = 1_000
+    X = pd.DataFrame({"a": rng.normal(size=n), "k": pd.Categorical(rng.choice(["x", "y", "z"], n)),
+                      "i": pd.array(np.where(rng.random(n) < 0.1, None, rng.integers(0, 9, n)), dtype="Int64")})  # fmt: skip
+    y = rng.integers(0, 2, n)
+    fold = rng.integers(0, 3, n)
+    folds = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(3)]
+    ctx = FoldContext(X, y, X.iloc[:300], folds, "binary", get_metric("auc"), 0)
+    parts = write_parts(tmp_path / "parts", ctx)
+    assert parts["parts_bytes"] < parts["bytes"]
+    for k in range(3):
+        got = _read(parts, "train", ["a", "k", "i", TARGET], [(FOLD, "==", k)]).compute(scheduler="sync")
+        rows = np.flatnonzero(fold == k)
+        assert len(got) == len(rows)
+        assert got["a"].dtype == np.float32
+        np.testing.assert_array_equal(got["a"].to_numpy(), X["a"].to_numpy()[rows].astype(np.float32))
+        assert got["k"].dtype == X["k"].dtype
+        assert (got["k"].to_numpy() == X["k"].to_numpy()[rows]).all()
+        assert got["i"].isna().sum() == X["i"].iloc[rows].isna().sum()
+        np.testing.assert_array_equal(got[TARGET].to_numpy(), y[rows])
+
+
 def test_what_distributed_cannot_do_is_named(tmp_path) -> None:
     runner = CliRunner()
     cases = {

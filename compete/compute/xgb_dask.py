@@ -71,40 +71,46 @@ def check_distributed(models: tuple[ModelSpec, ...] | list[ModelSpec], ctx: Fold
 
 def write_parts(folder: Path, ctx: FoldContext) -> dict[str, Any]:
     """The context's model-ready train rows (with ``__fold__`` and ``__target__``) and test rows as
-    parquet parts under ``folder``; categoricals are kept as their codes. Returns what the workers
-    need to read them back: the folders, the columns' dtypes and the frame's size in bytes."""
+    parquet parts under ``folder``. Categoricals are kept as their codes and every other column as
+    float32, the type XGBoost bins anyway (so the trees are the same as from float64, in half the
+    memory). Returns what the workers need to read them back: the folders, the categoricals' dtypes,
+    the model-ready frame's size as a local run holds it and the parts' size in memory."""
     from compete.features.finalize import Finalize
 
     fin = Finalize().fit(ctx.X)  # unsupervised: which columns are dates or text (no target)
     shutil.rmtree(folder, ignore_errors=True)
-    fold = ctx.fold_of_row()
-    size = 0
-    dtypes: dict[str, Any] = {}
+    fold = ctx.fold_of_row().astype(np.int8)
+    size = held = 0
+    cats: dict[str, pd.CategoricalDtype] = {}
     for name, frame in (("train", ctx.X), ("test", ctx.X_test)):
         (folder / name).mkdir(parents=True, exist_ok=True)
         for n, a in enumerate(range(0, len(frame), PART_ROWS)):
             part = fin.transform(frame.iloc[a : a + PART_ROWS])
             size += int(part.memory_usage(deep=True).sum())
-            dtypes = dict(part.dtypes)
-            cats = [c for c, t in dtypes.items() if isinstance(t, pd.CategoricalDtype)]
-            part = part.assign(**{c: part[c].cat.codes for c in cats})
+            cats = {c: t for c, t in part.dtypes.items() if isinstance(t, pd.CategoricalDtype)}
+            part = pd.DataFrame({c: part[c].cat.codes if c in cats else part[c].astype("float32")
+                                 for c in part.columns})  # fmt: skip
             if name == "train":
                 part = part.assign(**{FOLD: fold[a : a + PART_ROWS], TARGET: ctx.y[a : a + PART_ROWS]})
+            held += int(part.memory_usage(deep=True).sum())
             part.reset_index(drop=True).to_parquet(folder / name / f"part.{n:05d}.parquet")
-    return {"folder": str(folder), "dtypes": dtypes, "bytes": size}
+    return {"folder": str(folder), "dtypes": cats, "bytes": size, "parts_bytes": held}
 
 
 def _decode(part: pd.DataFrame, dtypes: dict[str, Any]) -> pd.DataFrame:
     """A part read back: the categoricals' codes made the run's categories again (same levels, same codes)."""
     cats = {c: pd.Categorical.from_codes(part[c].to_numpy(), dtype=t) for c, t in dtypes.items()
-            if isinstance(t, pd.CategoricalDtype)}  # fmt: skip
+            if c in part.columns}  # fmt: skip
     return part.assign(**cats) if cats else part
 
 
-def _read(parts: dict[str, Any], name: str) -> Any:
+def _read(parts: dict[str, Any], name: str, columns: list[str] | None = None,
+          filters: list[tuple[str, str, Any]] | None = None) -> Any:  # fmt: skip
+    """The parts of ``name`` ("train" or "test") as a Dask DataFrame of ``columns``; with ``filters``
+    (pyarrow's, row-wise) only the matching rows are ever materialized on a worker."""
     import dask.dataframe as dd
 
-    frame = dd.read_parquet(str(Path(parts["folder"]) / name))
+    frame = dd.read_parquet(str(Path(parts["folder"]) / name), columns=columns, filters=filters)
     meta = _decode(frame._meta, parts["dtypes"])
     return frame.map_partitions(_decode, parts["dtypes"], meta=meta)
 
@@ -149,11 +155,7 @@ def fit_distributed(cluster: Cluster, ctx: FoldContext, model: ModelSpec, parts:
 
     client, folds = cluster.client, len(ctx.folds)
     classes = int(ctx.y.max()) + 1 if ctx.task == "multiclass" else 1
-    train, test = _read(parts, "train"), _read(parts, "test")
-    features = [c for c in train.columns if c not in (FOLD, TARGET)]
-    test = test[
-        features
-    ]  # read from the parts again for each fold's predictions: nothing is held between folds
+    features = [c for c in _read(parts, "test").columns]
     fold_of_row = ctx.fold_of_row()
     multi = ctx.task == "multiclass"
     oof = np.full((len(ctx.y), classes) if multi else len(ctx.y), np.nan)
@@ -164,26 +166,32 @@ def fit_distributed(cluster: Cluster, ctx: FoldContext, model: ModelSpec, parts:
         report(ModelStarted(model.label, folds))
     for k in range(folds):
         t0 = time.perf_counter()
-        fit_rows, valid_rows = train[train[FOLD] != k], train[train[FOLD] == k]
+        # Each fold reads only its own rows (a row-wise parquet filter): the workers hold the fold's
+        # training and validation rows once, as the matrices' sources, and nothing else of the frame.
+        fit_rows = _read(parts, "train", features + [TARGET], [(FOLD, "!=", k)])
+        valid_rows = _read(parts, "train", features + [TARGET], [(FOLD, "==", k)])
         dtrain = dxgb.DaskQuantileDMatrix(client, fit_rows[features], fit_rows[TARGET], enable_categorical=True,
-                                              max_bin=int(model.params.get("max_bin", 256)))  # fmt: skip
+                                          max_bin=int(model.params.get("max_bin", 256)))  # fmt: skip
         dvalid = dxgb.DaskQuantileDMatrix(client, valid_rows[features], valid_rows[TARGET], ref=dtrain,
-                                              enable_categorical=True)  # fmt: skip
+                                          enable_categorical=True)  # fmt: skip
+        del fit_rows, valid_rows
         params, n = _native(model, ctx.task, classes, derive_seed(ctx.seed, model.label, k), device)
         out = dxgb.train(client, params, dtrain, n, evals=[(dvalid, "valid")], verbose_eval=False,
-                             early_stopping_rounds=XGBoostModel(task=ctx.task).early_stopping_rounds)  # fmt: skip
+                         early_stopping_rounds=XGBoostModel(task=ctx.task).early_stopping_rounds)  # fmt: skip
         booster = out["booster"]
         best = int(getattr(booster, "best_iteration", booster.num_boosted_rounds() - 1))
         upto = (0, best + 1)
-        va = np.flatnonzero(fold_of_row == k)  # the parts keep the rows' order
-        oof[va] = np.asarray(
-            dxgb.predict(client, booster, valid_rows[features], iteration_range=upto).compute()
-        )
+        va = np.flatnonzero(fold_of_row == k)  # the parts keep the rows' order, and so does the filter
+        del dtrain  # the training rows are done with before the predictions are made
+        oof[va] = np.asarray(dxgb.predict(client, booster, dvalid, iteration_range=upto).compute())
+        del dvalid
+        client.run(gc.collect)
+        test = _read(parts, "test")  # read again for each fold: nothing of the frame is held between folds
         test_pred += np.asarray(dxgb.predict(client, booster, test, iteration_range=upto).compute()) / folds
         scores.append(ctx.metric.score(ctx.y[va], oof[va]))
         rounds.append(best)
         seconds.append(round(time.perf_counter() - t0, 3))
-        del dtrain, dvalid, out, booster  # free the fold's matrices on the workers before the next fold
+        del out, booster, test
         client.run(gc.collect)
         if report:
             report(FoldDone(model.label, k, folds, scores[-1], seconds[-1], device))
@@ -191,7 +199,8 @@ def fit_distributed(cluster: Cluster, ctx: FoldContext, model: ModelSpec, parts:
     if report:
         mb = ", ".join(f"{v / 2**20:,.0f}" for v in peaks.values())
         report(Note(f"{model.label} (distributed): {len(peaks)} workers' peak memory {mb} MB; the model-ready "
-                    f"frame (train + test) is {parts['bytes'] / 2**20:,.0f} MB"))  # fmt: skip
+                    f"frame (train + test) is {parts['bytes'] / 2**20:,.0f} MB ({parts['parts_bytes'] / 2**20:,.0f} MB as "
+                    "the parts' float32 columns and codes)"))  # fmt: skip
     return ModelResult(model.label, model.name, oof, test_pred, scores, score_oof(ctx, oof), [device] * folds,
                        list(rounds), time.perf_counter() - start, dict(model.params), [], seconds,
                        ["dask"] * folds)  # fmt: skip
