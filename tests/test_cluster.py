@@ -154,7 +154,7 @@ def test_distributed_xgboost_trains_on_parquet_parts(tmp_path, task) -> None:
 def test_parquet_parts_give_each_fold_its_rows_in_order(tmp_path) -> None:
     """What a distributed fit reads: a fold's rows only (pyarrow's row filter), in the frame's order,
     the categoricals back as the run's own levels and codes, every other column as float32."""
-    from compete.compute.xgb_dask import FOLD, TARGET, _read, write_parts
+    from compete.compute.xgb_dask import FOLD, TARGET, read_parts, write_parts
     from compete.cv.foldloop import FoldContext
     from compete.scoring.metrics import get_metric
 
@@ -169,7 +169,7 @@ def test_parquet_parts_give_each_fold_its_rows_in_order(tmp_path) -> None:
     parts = write_parts(tmp_path / "parts", ctx)
     assert parts["parts_bytes"] < parts["bytes"]
     for k in range(3):
-        got = _read(parts, "train", ["a", "k", "i", TARGET], [(FOLD, "==", k)]).compute(scheduler="sync")
+        got = read_parts(parts, "train", ["a", "k", "i", TARGET], [(FOLD, "==", k)]).compute(scheduler="sync")
         rows = np.flatnonzero(fold == k)
         assert len(got) == len(rows)
         assert got["a"].dtype == np.float32

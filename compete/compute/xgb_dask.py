@@ -42,7 +42,7 @@ from compete.spec import ModelSpec
 if TYPE_CHECKING:
     from compete.compute.cluster import Cluster
 
-__all__ = ["check_distributed", "fit_distributed", "write_parts", "PART_ROWS"]
+__all__ = ["check_distributed", "fit_distributed", "write_parts", "read_parts", "PART_ROWS", "FOLD", "TARGET"]
 
 PART_ROWS = 500_000  # rows per parquet part: the unit a worker reads
 FOLD, TARGET = "__fold__", "__target__"
@@ -104,7 +104,7 @@ def _decode(part: pd.DataFrame, dtypes: dict[str, Any]) -> pd.DataFrame:
     return part.assign(**cats) if cats else part
 
 
-def _read(parts: dict[str, Any], name: str, columns: list[str] | None = None,
+def read_parts(parts: dict[str, Any], name: str, columns: list[str] | None = None,
           filters: list[tuple[str, str, Any]] | None = None) -> Any:  # fmt: skip
     """The parts of ``name`` ("train" or "test") as a Dask DataFrame of ``columns``; with ``filters``
     (pyarrow's, row-wise) only the matching rows are ever materialized on a worker."""
@@ -155,7 +155,7 @@ def fit_distributed(cluster: Cluster, ctx: FoldContext, model: ModelSpec, parts:
 
     client, folds = cluster.client, len(ctx.folds)
     classes = int(ctx.y.max()) + 1 if ctx.task == "multiclass" else 1
-    features = [c for c in _read(parts, "test").columns]
+    features = [c for c in read_parts(parts, "test").columns]
     fold_of_row = ctx.fold_of_row()
     multi = ctx.task == "multiclass"
     oof = np.full((len(ctx.y), classes) if multi else len(ctx.y), np.nan)
@@ -168,8 +168,8 @@ def fit_distributed(cluster: Cluster, ctx: FoldContext, model: ModelSpec, parts:
         t0 = time.perf_counter()
         # Each fold reads only its own rows (a row-wise parquet filter): the workers hold the fold's
         # training and validation rows once, as the matrices' sources, and nothing else of the frame.
-        fit_rows = _read(parts, "train", features + [TARGET], [(FOLD, "!=", k)])
-        valid_rows = _read(parts, "train", features + [TARGET], [(FOLD, "==", k)])
+        fit_rows = read_parts(parts, "train", features + [TARGET], [(FOLD, "!=", k)])
+        valid_rows = read_parts(parts, "train", features + [TARGET], [(FOLD, "==", k)])
         dtrain = dxgb.DaskQuantileDMatrix(client, fit_rows[features], fit_rows[TARGET], enable_categorical=True,
                                           max_bin=int(model.params.get("max_bin", 256)))  # fmt: skip
         dvalid = dxgb.DaskQuantileDMatrix(client, valid_rows[features], valid_rows[TARGET], ref=dtrain,
@@ -186,7 +186,9 @@ def fit_distributed(cluster: Cluster, ctx: FoldContext, model: ModelSpec, parts:
         oof[va] = np.asarray(dxgb.predict(client, booster, dvalid, iteration_range=upto).compute())
         del dvalid
         client.run(gc.collect)
-        test = _read(parts, "test")  # read again for each fold: nothing of the frame is held between folds
+        test = read_parts(
+            parts, "test"
+        )  # read again for each fold: nothing of the frame is held between folds
         test_pred += np.asarray(dxgb.predict(client, booster, test, iteration_range=upto).compute()) / folds
         scores.append(ctx.metric.score(ctx.y[va], oof[va]))
         rounds.append(best)
