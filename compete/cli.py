@@ -89,6 +89,13 @@ def run(
             "--search/--no-search", help="Search features first (default: when the spec names none)."
         ),
     ] = None,
+    refit: Annotated[
+        bool | None,
+        typer.Option(
+            "--refit/--no-refit",
+            help="Refit the chosen fits on all training rows for the test predictions (default: under a budget).",
+        ),
+    ] = None,
 ) -> None:
     """Cross-validate the spec's models, ensemble them and write a submission and a run record."""
     started = time.monotonic()  # a --time-budget counts from the command's start
@@ -98,7 +105,8 @@ def run(
     opts = RunOptions(competition, competitions, data_root, data_dir, runs_dir, seed=seed, device=device,
                       models=models.split(",") if models else None, folds=folds, resample=resample, output=output,
                       note=note, time_budget=time_budget, started=started, params=params, tune_storage=storage,
-                      keep_models=keep_models, cluster=cluster, resume=resume, search=search)  # fmt: skip
+                      keep_models=keep_models, cluster=cluster, resume=resume, search=search,
+                      refit=refit)  # fmt: skip
     if as_json:
         result = run_competition(opts)
         page = _report(result) if report else None

@@ -127,6 +127,9 @@ class Spec:
     search: dict[str, bool] = field(
         default_factory=dict
     )  # [search] features = true | false (compete.run.search)
+    refit: dict[str, Any] = field(
+        default_factory=dict
+    )  # [refit] full = true | false, seeds = N (compete.run.refit)
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -143,7 +146,7 @@ TOP_KEYS = {
     "positive": (str, int, bool), "kaggle": str, "generate": str, "seed": int,
     "description": str, "files": dict, "schema": dict, "join": list, "cv": dict,
     "models": list, "features": list, "resample": dict, "ensemble": dict, "tune": dict, "keep_models": bool, "compute": dict,
-    "search": dict,
+    "search": dict, "refit": dict,
 }  # fmt: skip
 REQUIRED = ("task", "target", "id")
 
@@ -260,6 +263,7 @@ def spec_from_dict(raw: dict[str, Any], *, name: str, source: str = "<spec>") ->
         keep_models=raw.get("keep_models", True),
         compute=_compute(c, raw.get("compute", {})),
         search=_search(c, raw.get("search", {})),
+        refit=_refit(c, raw.get("refit", {})),
         source=source,
     )
 
@@ -304,6 +308,15 @@ def _search(c: _Checker, table: dict[str, Any]) -> dict[str, bool]:
     """``[search]``: ``features = true | false``, the automatic feature search (on by default when the
     spec names no ``[[features]]``)."""
     c.check_keys(table, {"features": bool}, "search.")
+    return dict(table)
+
+
+def _refit(c: _Checker, table: dict[str, Any]) -> dict[str, Any]:
+    """``[refit]``: ``full = true | false``, the chosen fits refitted on every training row for the test
+    predictions (default: on under a time budget, off without one); ``seeds``, how many seeds each (3)."""
+    c.check_keys(table, {"full": bool, "seeds": int}, "refit.")
+    if table.get("seeds", 1) < 1:
+        raise c.fail("refit.seeds", f"got {table['seeds']}; give at least 1 seed")
     return dict(table)
 
 

@@ -54,7 +54,8 @@ def test_ample_budget_fits_every_model_then_tunes_slows_and_seed_bags_the_strong
     later = [s.get("label", s["step"]) for s in steps[4:]]
     # linear (no rate, no search space) never comes back
     assert not any(b.startswith("linear") for b in later)
-    fits = {s.get("label", s["step"]) for s in steps if s["status"] == "done"}
+    assert steps[-1]["step"] == "refit"  # the final choice's fits, refitted on every row, come last
+    fits = {s.get("label", s["step"]) for s in steps[:-1] if s["status"] == "done"}
     library = [label for s in steps for label in s.get("library", [])]
     assert set(res.scores) == fits | set(library)  # every fit, and the turns' next-best trials, in the pool
     assert library[:1] == [f"{strongest}#tuned1.t2"] and len(turn["library"]) <= 3  # the winner is t1

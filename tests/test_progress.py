@@ -125,7 +125,9 @@ def test_run_with_a_time_budget_as_typed_shows_the_tuning_turn_the_halving_and_t
     run_dir = next((tmp_path / "runs" / "demo").iterdir())
     scores = json.loads((run_dir / "scores.json").read_text())
     steps = [s.get("label", s["step"]) for s in scores["budget"]["steps"]]
-    assert steps == ["lightgbm", "lightgbm#tuned1", "lightgbm#tuned1@lr0.05", "lightgbm#tuned1@lr0.05~seed1"]
+    assert steps == ["lightgbm", "lightgbm#tuned1", "lightgbm#tuned1@lr0.05", "lightgbm#tuned1@lr0.05~seed1",
+                     "refit"]  # fmt: skip
+    assert "refit on all " in res.output
     assert "display_errors" not in scores
     listed = CliRunner().invoke(
         app, ["runs", "demo", "--runs-dir", str(tmp_path / "runs")], env={"COLUMNS": "200"}

@@ -29,7 +29,7 @@ from compete.seeding import derive_seed
 from compete.spec import ModelSpec, StepSpec
 
 __all__ = ["FoldContext", "FoldFrames", "FoldTransform", "FoldFit", "FoldResults", "ModelResult", "OutOfTime", "MIN_FOLD_SECONDS", "fits_of",
-           "cross_fit", "fit_fold", "report_fold", "score_oof"]  # fmt: skip
+           "cross_fit", "fit_fold", "report_fold", "score_oof", "seed_mean"]  # fmt: skip
 
 FoldParams = Callable[[int], dict[str, Any]]
 OnFold = Callable[[int, np.ndarray], None]
@@ -81,6 +81,9 @@ class FoldContext:
     _cache: dict[int, FoldFrames] = field(default_factory=dict, repr=False)
     _transforms: dict[int, FoldTransform] = field(default_factory=dict, repr=False)
     _keep: bool | None = field(default=None, repr=False)
+    full_transform: FoldTransform | None = field(
+        default=None, repr=False
+    )  # the full-data refit's feature path
 
     def fold_of_row(self) -> np.ndarray:
         """Each training row's validation fold; -1 for a row no fold validates (time splits)."""
@@ -115,7 +118,7 @@ class FoldContext:
         feature paths built so far: what a cluster worker receives, or a run with other features fits on."""
         from dataclasses import replace
 
-        return replace(self, **changes, _cache={}, _transforms={}, _keep=None)
+        return replace(self, **changes, _cache={}, _transforms={}, _keep=None, full_transform=None)
 
     def set_transform(self, k: int, transform: FoldTransform) -> None:
         """Keep fold ``k``'s feature path fitted elsewhere (a cluster worker): the same as :meth:`frames`
@@ -130,6 +133,17 @@ class FoldContext:
 
     def _build(self, k: int) -> FoldFrames:
         tr, va = self.folds[k]
+        return self._build_rows(tr, va, k)
+
+    def full_frames(self) -> FoldFrames:
+        """Every training row as one training part (no validation rows), the recipes and resampler
+        fitted on all of them: what a full-data refit trains on (:mod:`compete.run.refit`). The test
+        rows never had a target, so nothing here sees a row it is scored on; the run's CV stays the
+        folds'. Not kept: a refit builds it once."""
+        return self._build_rows(np.arange(len(self.y)), np.array([], dtype=int), "full")
+
+    def _build_rows(self, tr: np.ndarray, va: np.ndarray, k: int | str) -> FoldFrames:
+        """Recipes, finalizer and resampler fitted on rows ``tr`` (seeded by ``k``), applied to ``va`` and test."""
         X_tr, y_tr = self.X.iloc[tr], self.y[tr]
         X_va, X_te = self.X.iloc[va], self.X_test
         pipe = None
@@ -173,6 +187,8 @@ class ModelResult:
     )  # the fitted fold models, when the context keeps them
     fold_seconds: list[float] = field(default_factory=list)  # each fold's fit and predictions
     workers: list[str] = field(default_factory=list)  # the cluster worker of each fold (empty: fitted here)
+    # the full-data refit's models, one per seed (compete.run.refit), when the context keeps models
+    full_models: list[Any] = field(default_factory=list, repr=False)
 
     @property
     def std(self) -> float:
@@ -318,6 +334,12 @@ def fits_of(results: list[ModelResult]) -> dict[str, Any]:
             by_worker[w] = round(by_worker.get(w, 0.0) + s, 2)
         step["workers"] = by_worker
     return step
+
+
+def seed_mean(preds: list[np.ndarray]) -> np.ndarray:
+    """The mean of several fits' predictions, in the order given: how a full-data refit's seeds are
+    averaged, by the run and by ``compete predict`` alike (the same bits)."""
+    return np.asarray(np.mean(np.stack(preds), axis=0))
 
 
 def score_oof(ctx: FoldContext, oof: np.ndarray) -> float:

@@ -73,6 +73,10 @@ class Model(BaseEstimator):  # type: ignore[misc]
     #: The parameter that sets the library's threads ("" if it has none): a cluster task sets it to its
     #: worker's threads, so several workers on one machine do not fight over its cores.
     threads_param: ClassVar[str] = ""
+    #: The parameter that sets the boosting rounds ("" for a model without rounds), and what turns its
+    #: ``best_iteration_`` into a count of rounds (1 where the library counts from 0).
+    rounds_param: ClassVar[str] = ""
+    rounds_offset: ClassVar[int] = 0
 
     def __init__(
         self,
@@ -99,6 +103,22 @@ class Model(BaseEstimator):  # type: ignore[misc]
     def tunable(cls) -> bool:
         """Whether the model has a search space (``search_space(trial, task)``) that tune can draw from."""
         return callable(getattr(cls, "search_space", None))
+
+    @classmethod
+    def full_data_params(cls, params: dict[str, Any], best_iterations: list[int | None],
+                         scale: float) -> dict[str, Any]:  # fmt: skip
+        """``params`` for a fit on every training row, which has no validation part to stop on: the
+        rounds fixed at the folds' mean best round times ``scale`` (the larger data takes a few more);
+        a model without rounds, or folds that kept none, keep ``params``.
+
+        >>> from compete.models.xgboost import XGBoostModel
+        >>> XGBoostModel.full_data_params({"learning_rate": 0.1}, [99, 139, None], 1.25)
+        {'learning_rate': 0.1, 'n_estimators': 150}
+        """
+        kept = [b + cls.rounds_offset for b in best_iterations if b is not None]
+        if not cls.rounds_param or not kept:
+            return dict(params)
+        return {**params, cls.rounds_param: max(1, round(float(np.mean(kept)) * scale))}
 
     @classmethod
     def round_callback(cls, task: str, check: Callable[[int, float], bool]) -> dict[str, Any] | None:

@@ -43,6 +43,8 @@ class CatBoostModel(Model):
 
     name = "catboost"
     threads_param = "thread_count"
+    rounds_param = "iterations"
+    rounds_offset = 1  # best_iteration counts from 0
     fast_params: ClassVar[dict[str, Any]] = {"learning_rate": 0.1}
     meta_params: ClassVar[dict[str, Any]] = {"iterations": 300, "depth": 4, "thread_count": 1}
 

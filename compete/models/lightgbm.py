@@ -30,6 +30,7 @@ class LightGBMModel(Model):
 
     name = "lightgbm"
     threads_param = "n_jobs"
+    rounds_param = "n_estimators"
     fast_params: ClassVar[dict[str, Any]] = {"learning_rate": 0.1}
     meta_params: ClassVar[dict[str, Any]] = {
         "n_estimators": 200, "learning_rate": 0.05, "num_leaves": 7, "min_child_samples": 50, "subsample": 0.8,

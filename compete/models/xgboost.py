@@ -31,6 +31,8 @@ class XGBoostModel(Model):
 
     name = "xgboost"
     threads_param = "n_jobs"
+    rounds_param = "n_estimators"
+    rounds_offset = 1  # best_iteration counts from 0
 
     fast_params: ClassVar[dict[str, Any]] = {"learning_rate": 0.1}
     meta_params: ClassVar[dict[str, Any]] = {"n_estimators": 200, "learning_rate": 0.05, "max_depth": 3,

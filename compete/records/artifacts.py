@@ -1,7 +1,7 @@
 """A run's fitted pipeline kept as files, so that it predicts new rows without refitting.
 
-``<run>/artifacts/`` holds each fold model of every fit the final prediction is made of, in its
-library's own format where it has one (LightGBM text, XGBoost UBJSON, CatBoost ``.cbm``; scikit-learn
+``<run>/artifacts/`` holds each fold model of every fit the final prediction is made of (and, for a
+fit refitted on every row, its seeds' models and that refit's feature path), in its library's own format where it has one (LightGBM text, XGBoost UBJSON, CatBoost ``.cbm``; scikit-learn
 models with joblib), beside ``predictor.joblib``: the spec, the fitted schema, the target codec, the
 frequency maps of id-like columns, each fold's fitted recipe pipeline and finalizer, the ensemble's
 fitted blender or meta-model, the decision threshold and the submission's layout. ``manifest.json``
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from compete.cv.foldloop import FoldTransform
+from compete.cv.foldloop import FoldTransform, seed_mean
 from compete.data.schema import Schema
 from compete.data.target import TargetCodec
 from compete.errors import DataError, RunError
@@ -67,6 +67,8 @@ class Predictor:
     # the [[join]] tables as (file under artifacts/tables/, keys)
     joins: list[tuple[str, list[str]]] = field(default_factory=list)
     models: dict[str, list[Any]] = field(default_factory=dict, repr=False)
+    full: FoldTransform | None = None  # the full-data refit's feature path (compete.run.refit)
+    full_models: dict[str, list[Any]] = field(default_factory=dict, repr=False)  # label: one model per seed
 
     # prediction ------------------------------------------------------------------------------
     def typed(self, frame: pd.DataFrame, where: str = "the data") -> pd.DataFrame:
@@ -95,7 +97,12 @@ class Predictor:
         return np.asarray(self.ensemble.predict(preds, X_meta))
 
     def _cross_fitted(self, label: str, X: pd.DataFrame) -> np.ndarray:
-        """The fold models' predictions averaged, summed in fold order as the run's fold loop did."""
+        """The fold models' predictions averaged, summed in fold order as the run's fold loop did; for
+        a fit refitted on every row, its seeds' mean instead, as the run made it."""
+        if self.full_models.get(label):
+            assert self.full is not None
+            X_full = self.full.transform(X)
+            return seed_mean([m.predict_raw(X_full) for m in self.full_models[label]])
         total: np.ndarray | None = None
         n = len(self.folds)
         for transform, model in zip(self.folds, self.models[label], strict=True):
@@ -148,12 +155,25 @@ def save_artifacts(folder: Path, predictor: Predictor, recipes: Path | None = No
             written = model.save(sub / f"fold{k}")
             index[label].append([str(p.relative_to(folder)) for p in written])
             files += written
-    shell = Predictor(**{**predictor.__dict__, "models": {}})
+    refits: dict[str, list[list[str]]] = {}  # a refit shared by a fit and its seed bags is written once
+    saved: dict[int, list[str]] = {}
+    for label, models in predictor.full_models.items():
+        refits[label] = []
+        for s, model in enumerate(models):
+            if id(model) not in saved:
+                sub = folder / "models" / _safe(label)
+                sub.mkdir(parents=True, exist_ok=True)
+                written = model.save(sub / f"full{s}")
+                saved[id(model)] = [str(p.relative_to(folder)) for p in written]
+                files += written
+            refits[label].append(saved[id(model)])
+    shell = Predictor(**{**predictor.__dict__, "models": {}, "full_models": {}})
     joblib.dump(shell, folder / "predictor.joblib")
     files.append(folder / "predictor.joblib")
     sizes = {str(p.relative_to(folder)): p.stat().st_size for p in files}
-    libraries = sorted({lib for models in predictor.models.values() for m in models for lib in m.libraries()})
-    manifest = {"models": index, "files": sizes, "bytes": sum(sizes.values()), "versions": _versions(),
+    every = [*predictor.models.values(), *predictor.full_models.values()]
+    libraries = sorted({lib for models in every for m in models for lib in m.libraries()})
+    manifest = {"models": index, "full_models": refits, "files": sizes, "bytes": sum(sizes.values()), "versions": _versions(),
                 "libraries": libraries, "recipes_module": predictor.recipes_module}  # fmt: skip
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return {"bytes": sum(sizes.values()) + (folder / "manifest.json").stat().st_size, "files": len(files) + 1}
@@ -188,9 +208,11 @@ def load_predictor(run_dir: str | Path) -> Predictor:
 
         load_recipes_file(folder / "recipes.py", module)
     predictor: Predictor = joblib.load(folder / "predictor.joblib")
-    index = json.loads((folder / "manifest.json").read_text())["models"]
-    predictor.models = {label: [Model.load([folder / f for f in files]) for files in folds]
-                        for label, folds in index.items()}  # fmt: skip
+    manifest = json.loads((folder / "manifest.json").read_text())
+    predictor.models, predictor.full_models = (
+        {label: [Model.load([folder / f for f in files]) for files in fits] for label, fits in manifest.get(key, {}).items()}
+        for key in ("models", "full_models")
+    )  # fmt: skip
     return predictor
 
 

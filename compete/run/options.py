@@ -39,3 +39,6 @@ class RunOptions(CompetitionRef):
     search: bool | None = (
         None  # the feature search: on/off (default: the spec's [search], else on without recipes)
     )
+    refit: bool | None = (
+        None  # full-data refit of the chosen fits (default: the spec's [refit], else on under a budget)
+    )

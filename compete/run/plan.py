@@ -26,8 +26,10 @@ The plan, in order:
    the seeds; when neither fits, the families take further tuning turns in turn (each again for half
    the time left), and a turn that finds a better fit reopens its family's ladder. A family whose
    turn found nothing better is not tuned again. The ensemble weighs every fit by its OOF score.
-3. **Ensemble and writing** — hill climbing over all fits and the run record, from a reserve kept aside
-   from the start (8% of the budget, at least 3 s).
+3. **Ensemble, refit and writing** — hill climbing over all fits, then the chosen fits refitted on every
+   row (:mod:`compete.run.refit`, from a fifth of the time left after the first pass, kept back from
+   the second pass: :attr:`Budget.held`) and the run record, from a reserve kept aside from the start
+   (8% of the budget, at least 3 s).
 
 Every step's wall time and outcome go into the run record (``scores.json`` → ``budget``).
 """
@@ -100,6 +102,7 @@ class Budget:
     start: float | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
     clock: Callable[[], float] = time.monotonic
+    held: float = 0.0  # seconds kept back from the fits for a later step (the full-data refit)
 
     def __post_init__(self) -> None:
         if self.start is None:
@@ -108,7 +111,7 @@ class Budget:
     @property
     def end(self) -> float:
         """When model fitting must stop (the reserve for ensemble and writing is kept aside)."""
-        reserve = max(self.seconds * RESERVE_SHARE, RESERVE_MIN)
+        reserve = max(self.seconds * RESERVE_SHARE, RESERVE_MIN) + self.held
         return self._start + max(self.seconds - reserve, 0.0)
 
     @property

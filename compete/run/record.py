@@ -88,7 +88,8 @@ def _predictor(prep: Prepared, members: list[ModelResult], final: Final, module:
         [r.label for r in members], final.label, final.ensemble, final.meta_finalize, final.threshold,
         prep.data.label_text, list(prep.data.sample.columns), prep.raw_columns,
         module.__name__ if module is not None else "", [(t.name, list(j.on)) for t, j in zip(tables, spec.joins)],
-        {r.label: r.models for r in members},
+        {r.label: r.models for r in members}, ctx.full_transform,
+        {r.label: r.full_models for r in members if r.full_models},
     )  # fmt: skip
 
 

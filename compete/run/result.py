@@ -85,6 +85,9 @@ class RunInfo(TypedDict, total=False):
     threshold: ThresholdInfo
     budget: BudgetSummary
     search: dict[str, Any]  # the feature search: blocks tried, gains, kept recipes (compete.run.search)
+    refit: dict[
+        str, Any
+    ]  # the full-data refit: what was refitted, seeds, rounds, seconds (compete.run.refit)
     fits: dict[str, float]  # the run's fit-seconds and critical path (see compete.run.plan.critical_path)
     display_errors: DisplayErrors
     artifacts: ArtifactsInfo

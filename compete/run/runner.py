@@ -32,7 +32,8 @@ from compete.progress import (
 from compete.run.final import choose_final
 from compete.run.options import RunOptions
 from compete.run.record import write_run
-from compete.run.result import RunResult
+from compete.run.refit import REFIT_SEEDS, REFIT_SHARE
+from compete.run.result import Final, RunResult
 from compete.spec import ModelSpec
 
 if TYPE_CHECKING:
@@ -86,9 +87,14 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
     with ExitStack() as stack:
         pool = None if address is None else stack.enter_context(_pool(opts, prep, address, emit))
         results = _fit_models(prep, _first_pass(spec.models, budget), emit, budget, pool=pool)
+        refit = _refit_seeds(opts, prep, budget)
         if budget is not None:
+            budget.held = REFIT_SHARE * budget.left() if refit else 0.0  # the refit's time, kept back
             results += _second_pass(prep, results, emit, budget, pool)
+            budget.held = 0.0
         final = choose_final(prep, results)
+        if refit:
+            _refit(prep, results, final, refit, emit, budget)
         final.info["fits"] = _fit_time(emit, results, budget)
         if search is not None:
             final.info["search"] = search.as_info()
@@ -150,6 +156,36 @@ def _search(opts: RunOptions, prep: Prepared, emit: Events, budget: Budget | Non
     from compete.run.search import search_features
 
     return search_features(prep, emit, budget)
+
+
+def _refit_seeds(opts: RunOptions, prep: Prepared, budget: Budget | None) -> int:
+    """How many seeds the full-data refit (:mod:`compete.run.refit`) fits per configuration; 0 when it
+    does not run. ``--refit/--no-refit``, else the spec's ``[refit] full``, else on under a time budget
+    (the budget keeps its time back from the second pass). A run of distributed models has none."""
+    table = prep.spec.refit
+    wanted = opts.refit if opts.refit is not None else table.get("full", budget is not None)
+    if not wanted or all(m.distributed for m in prep.spec.models):
+        return 0
+    return int(table.get("seeds", REFIT_SEEDS))
+
+
+def _refit(prep: Prepared, results: list[ModelResult], final: Final, seeds: int, emit: Events,
+           budget: Budget | None) -> None:  # fmt: skip
+    """The final choice's fits refitted on every row for the test predictions; into the run record and,
+    under a budget, its plan (after the fits it refits)."""
+    from compete.run.refit import refit_full
+
+    t0 = time.perf_counter()
+    info = refit_full(prep.ctx, results, final, seeds=seeds, device=prep.device,
+                      greater_is_better=prep.ctx.metric.greater_is_better,
+                      left=budget.left if budget is not None else None, report=emit)  # fmt: skip
+    if info is None:
+        return
+    final.info["refit"] = info
+    if budget is not None:
+        after = info["refitted"][0]["labels"][0]
+        budget.record("refit", time.perf_counter() - t0, "done", fit_seconds=info["fit_seconds"],
+                      longest=info["longest"], after=after)  # fmt: skip
 
 
 def _fit_time(emit: Events, results: list[ModelResult], budget: Budget | None) -> dict[str, float]:
