@@ -209,3 +209,17 @@ def test_the_first_tuning_turn_goes_to_the_strongest_family_fast_enough_to_tune(
     assert isinstance(turn, TuneTurn) and turn.base is fast
     both.done(None)
     assert both.next(100.0).label == "catboost@lr0.05"  # then the ladder, strongest first
+
+
+def test_second_pass_offers_each_diversity_model_once_first_when_the_time_left_covers_it():
+    from compete.spec import ModelSpec
+
+    lgb = fit("lightgbm", "lightgbm", 0.80, seconds=10.0, learning_rate=0.1)
+    linear = ModelSpec("linear", {"numeric": "power"}, "linear")
+    plan = SecondPass([lgb], greater_is_better=True, diversity=(linear,))
+    assert plan.next(left=100.0) is linear  # 100 s cover twice the fastest first-pass fit (10 s)
+    plan.done(None)
+    assert plan.next(left=100.0).label == "lightgbm@lr0.05"  # then the families' moves, as without it
+    short = SecondPass([lgb], greater_is_better=True, diversity=(linear,))
+    assert short.next(left=15.0) is not linear  # 15 s do not: it is not offered, now or later
+    assert linear not in [short.next(left=500.0) for _ in range(3)]

@@ -7,7 +7,10 @@ The plan, in order:
    share of 60% of the time left (time a fast model leaves unused flows to the next ones); each fold's
    fit stops boosting when its share is spent. The first model always finishes, so there is always a
    submission; a later model that cannot finish its folds is dropped.
-2. **Second pass** — the two strongest boosted-tree families (judged by CV score), strongest first:
+2. **Second pass** — first, models of another kind for the ensemble that the spec does not name (a
+   linear model on Yeo-Johnson-transformed numbers: on some tables what the blend lacks), each once
+   while the time left covers twice the fastest first-pass fit; then the two strongest boosted-tree
+   families (judged by CV score), strongest first:
 
    - *tuning turn*: an Optuna study (TPE, median pruning after each fold and, for LightGBM and
      XGBoost, inside the folds) over the family's search space at its first-pass learning rate, for
@@ -61,6 +64,7 @@ MAX_HALVINGS = 2  # learning rate 0.1 -> 0.05 -> 0.025 at most
 HALVING_COST = 2.3  # a fit at half the rate takes about twice the rounds; keep a margin
 SEED_COST = 1.3  # a refit with a new seed takes about as long as the fit it repeats
 TUNE_SHARE = 0.5  # a tuning turn may use half the time left
+DIVERSITY_COST = 2.0  # a diversity fit is offered while the time left covers twice the fastest first-pass fit
 TUNE_MIN_FITS = 6  # ... when that half covers this many first-pass fits of the family (else too few trials)
 
 
@@ -235,10 +239,13 @@ class SecondPass:
     ('lightgbm@lr0.05', None)
     """
 
-    def __init__(
-        self, results: list[Any], greater_is_better: bool, parallel: int = 1, trials: int = 1
-    ) -> None:
+    def __init__(self, results: list[Any], greater_is_better: bool, parallel: int = 1, trials: int = 1,
+                 diversity: tuple[Any, ...] = ()) -> None:  # fmt: skip
         self.sign = 1.0 if greater_is_better else -1.0
+        # models of another kind for the ensemble, each fitted once first when the time left covers the
+        # fastest first-pass fit (a linear model is rarely slower than a boosted one at the fast rate)
+        self.diversity = list(diversity)
+        self.fastest = min((r.seconds for r in results), default=0.0)
         self.families = [_Family(r, r, r, r) for r in seed_bag_plan(results, greater_is_better)]
         self.parallel, self.trials = parallel, trials
         self.turn = 0
@@ -247,6 +254,11 @@ class SecondPass:
         self.opened = False  # the first tuning turn was offered
 
     def next(self, left: float) -> Any:
+        while self.diversity:
+            spec = self.diversity.pop(0)
+            if left * self.parallel >= DIVERSITY_COST * self.fastest:
+                self.pending, self.after = None, ""
+                return spec
         if not self.opened:  # the first tuning turn: the strongest family whose fits are fast enough
             self.opened = True
             for family in self.families:

@@ -90,7 +90,7 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
         refit = _refit_seeds(opts, prep, budget)
         if budget is not None:
             budget.held = REFIT_SHARE * budget.left() if refit else 0.0  # the refit's time, kept back
-            results += _second_pass(prep, results, emit, budget, pool)
+            results += _second_pass(prep, results, emit, budget, pool, _diversity(opts, spec.models))
             budget.held = 0.0
         final = choose_final(prep, results)
         if refit:
@@ -156,6 +156,15 @@ def _search(opts: RunOptions, prep: Prepared, emit: Events, budget: Budget | Non
     from compete.run.search import search_features
 
     return search_features(prep, emit, budget)
+
+
+def _diversity(opts: RunOptions, models: tuple[ModelSpec, ...]) -> tuple[ModelSpec, ...]:
+    """The models of another kind a budget's second pass offers the ensemble (:class:`compete.run.plan.SecondPass`):
+    a linear model on Yeo-Johnson numbers, unless the spec names one, its models are all distributed, or
+    ``--models`` chose the run's models."""
+    if opts.models or any(m.name == "linear" for m in models) or all(m.distributed for m in models):
+        return ()
+    return (ModelSpec("linear", {"numeric": "power"}, "linear"),)
 
 
 def _refit_seeds(opts: RunOptions, prep: Prepared, budget: Budget | None) -> int:
@@ -316,7 +325,7 @@ def _model_done(emit: Events, r: ModelResult) -> None:
 
 
 def _second_pass(prep: Prepared, results: list[ModelResult], emit: Events, budget: Budget,
-                 pool: ClusterFits | None = None) -> list[ModelResult]:  # fmt: skip
+                 pool: ClusterFits | None = None, diversity: tuple[ModelSpec, ...] = ()) -> list[ModelResult]:  # fmt: skip
     """Tuning turns, slower learning rates and seed bags of the strongest boosted-tree families, each
     only while the time left covers it (see :mod:`compete.run.plan`). On a cluster the plan counts
     its cores: a fit's folds run side by side, a tuning turn runs a trial on every worker at once,
@@ -324,7 +333,8 @@ def _second_pass(prep: Prepared, results: list[ModelResult], emit: Events, budge
     from compete.run.plan import SecondPass, TuneTurn
 
     parallel, slots = (pool.parallel, pool.slots) if pool is not None else (1, 1)
-    plan = SecondPass(results, prep.ctx.metric.greater_is_better, parallel=parallel, trials=slots)
+    plan = SecondPass(results, prep.ctx.metric.greater_is_better, parallel=parallel, trials=slots,
+                      diversity=diversity)  # fmt: skip
     tuners: dict[str, BudgetTuner] = {}
     extra: list[ModelResult] = []
     while (move := plan.next(budget.left())) is not None:
