@@ -2,7 +2,7 @@
 
 A cross-fit's test predictions are the average of its fold models, each of which saw (K-1)/K of the
 rows. The last step of a winning Kaggle solution refits the chosen models on all rows, with the rounds
-the folds found (scaled for the larger data, :meth:`compete.models.base.Model.full_data_params`) and
+the folds found (scaled by the rows' ratio, at most ×1.5: :meth:`compete.models.base.Model.full_data_params`) and
 several seeds, and submits those. Here the same happens after the final choice:
 
 - the fits the final prediction is made of (the ensemble's members with a weight, heaviest first, or
@@ -36,6 +36,7 @@ __all__ = ["refit_full", "refit_groups", "REFIT_SEEDS", "REFIT_SHARE", "REFIT_CO
 
 REFIT_SEEDS = 3  # seeds per refitted configuration
 REFIT_SHARE = 0.2  # of the time left after the first pass, held back for the refit under a budget
+MAX_SCALE = 1.5  # rounds grow with the rows at most this much (a time split's first folds are small)
 REFIT_COST = 1.6  # a refit's seconds per fold fit's: K/(K-1) more rows, as many more rounds, no early stop
 
 
@@ -84,7 +85,7 @@ def refit_full(ctx: FoldContext, results: list[ModelResult], final: Final, *, se
         return None
     t0 = time.perf_counter()
     frames = ctx.full_frames()
-    scale = len(ctx.y) / float(np.mean([len(tr) for tr, _ in ctx.folds]))
+    scale = min(len(ctx.y) / float(np.mean([len(tr) for tr, _ in ctx.folds])), MAX_SCALE)
     done: list[dict[str, Any]] = []
     fit_seconds: list[float] = []
     for group in groups:
