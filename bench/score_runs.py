@@ -6,7 +6,7 @@ Each competition runs ``compete run NAME --data-root ROOT --output OUT/NAME.csv 
 display on (no ``--json``), in its own process, from the repository root so the shipped specs are found.
 Prints one Markdown row per competition: exit code, the last line the command printed, CV and final
 model (read from the run record), the answers.csv score of the file written by ``--output``, wall
-seconds. A run that crashes or prints no ``submission:`` line is a failed row, not a skipped one.
+seconds, what the feature search kept and what was refitted on every row (with how many seeds). A run that crashes or prints no ``submission:`` line is a failed row, not a skipped one.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def one(name: str, args: argparse.Namespace, out: Path) -> str:
         line for line in done.stderr.strip().splitlines() if line.strip()]  # fmt: skip
     last = lines[-1].strip() if lines else ""
     if done.returncode != 0 or not last.startswith("submission:") or not sub.is_file():
-        return f"| {run_name} | {done.returncode} | `{last}` | failed | | | {wall:.0f} | |"
+        return f"| {run_name} | {done.returncode} | `{last}` | failed | | | {wall:.0f} | | |"
     run = read_run(runs, run_name, before)
     spec = load_spec(find_spec(run_name, specs))
     folder = Path(args.data_root) / name
@@ -89,8 +89,13 @@ def one(name: str, args: argparse.Namespace, out: Path) -> str:
     lb = score_files(sub, folder / "answers.csv", spec, train[spec.target])
     search = run.get("search") or {}
     kept = ", ".join(k["recipe"] for k in search.get("kept", [])) or ("none" if search else "not run")
+    refit = run.get("refit") or {}
+    refitted = (
+        "; ".join(f"{'+'.join(g['labels'])} x{g['seeds']}" for g in refit.get("refitted", [])) or "none"
+    )
     return (
-        f"| {run_name} | 0 | `{last}` | {run['final']} | {run['cv']:.5f} | {lb:.5f} | {wall:.0f} | {kept} |"
+        f"| {run_name} | 0 | `{last}` | {run['final']} | {run['cv']:.5f} | {lb:.5f} | {wall:.0f} | {kept} "
+        f"| {refitted} |"
     )
 
 
@@ -108,7 +113,8 @@ def main() -> None:
     out = Path(args.out or tempfile.mkdtemp(prefix="score-runs-"))
     out.mkdir(parents=True, exist_ok=True)
     print(
-        "| competition | exit | last line | final | CV | answers | wall s | search kept |\n|---|---|---|---|---|---|---|---|"
+        "| competition | exit | last line | final | CV | answers | wall s | search kept | refitted (seeds) |\n"
+        "|---|---|---|---|---|---|---|---|---|"
     )
     for name in args.names:
         print(one(name, args, out), flush=True)
