@@ -219,7 +219,8 @@ def read_run(runs: Path, competition: str, before: set[str]) -> dict[str, Any]:
     scores = json.loads((folder / "scores.json").read_text())
     return {"run_id": row["run_id"], "path": folder, "submission": submission, "cv": scores["cv"],
             "final": scores["final"], "models": {k: v["cv"] for k, v in scores["models"].items()},
-            "budget": scores.get("budget"), "search": scores.get("search"), "wall_s": row["wall_s"]}  # fmt: skip
+            "budget": scores.get("budget"), "search": scores.get("search"), "refit": scores.get("refit"),
+            "wall_s": row["wall_s"]}  # fmt: skip
 
 
 def tail(*logs: Path, lines: int = 6) -> list[str]:

@@ -152,9 +152,10 @@ def test_distributed_xgboost_trains_on_parquet_parts(tmp_path, task) -> None:
 
 
 def test_parquet_parts_give_each_fold_its_rows_in_order(tmp_path) -> None:
-    """What a distributed fit reads: a fold's rows only (pyarrow's row filter), in the frame's order,
-    the categoricals back as the run's own levels and codes, every other column as float32."""
-    from compete.compute.xgb_dask import FOLD, TARGET, read_parts, write_parts
+    """What a distributed fit reads: parts small enough that each worker has one, a fold's rows only
+    (pyarrow's row filter), in the frame's order, the categoricals back as the run's own levels and
+    codes, every other column as float32."""
+    from compete.compute.xgb_dask import TARGET, read_part, write_parts
     from compete.cv.foldloop import FoldContext
     from compete.scoring.metrics import get_metric
 
@@ -166,10 +167,12 @@ def test_parquet_parts_give_each_fold_its_rows_in_order(tmp_path) -> None:
     fold = rng.integers(0, 3, n)
     folds = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(3)]
     ctx = FoldContext(X, y, X.iloc[:300], folds, "binary", get_metric("auc"), 0)
-    parts = write_parts(tmp_path / "parts", ctx)
+    parts = write_parts(tmp_path / "parts", ctx, workers=3)
+    files = sorted(str(f) for f in (tmp_path / "parts" / "train").glob("part.*.parquet"))
+    assert parts["rows"] == 334 and len(files) == 3 and parts["features"] == ["a", "k", "i"]
     assert parts["parts_bytes"] < parts["bytes"]
     for k in range(3):
-        got = read_parts(parts, "train", ["a", "k", "i", TARGET], [(FOLD, "==", k)]).compute(scheduler="sync")
+        got = pd.concat([read_part(f, ["a", "k", "i", TARGET], parts["dtypes"], ("==", k)) for f in files])
         rows = np.flatnonzero(fold == k)
         assert len(got) == len(rows)
         assert got["a"].dtype == np.float32
@@ -178,6 +181,7 @@ def test_parquet_parts_give_each_fold_its_rows_in_order(tmp_path) -> None:
         assert (got["k"].to_numpy() == X["k"].to_numpy()[rows]).all()
         assert got["i"].isna().sum() == X["i"].iloc[rows].isna().sum()
         np.testing.assert_array_equal(got[TARGET].to_numpy(), y[rows])
+        assert len(read_part(files[0], None, parts["dtypes"], ("!=", k))) == np.sum(fold[:334] != k)
 
 
 def test_what_distributed_cannot_do_is_named(tmp_path) -> None:
@@ -198,6 +202,24 @@ def test_what_distributed_cannot_do_is_named(tmp_path) -> None:
         assert result.exit_code == 2, (flags, result.output)
         assert message in " ".join(result.output.split()), (message, result.output)
         assert "Traceback" not in result.output and not (tmp_path / str(i) / "runs" / "toy").exists()
+
+
+def test_distributed_refuses_folds_that_train_on_fewer_than_every_other_row() -> None:
+    """A time split's fold trains on the rows before it, not on every row outside it, which is what the
+    parquet parts' fold filter gives: refused by name."""
+    from compete.compute.xgb_dask import check_distributed
+    from compete.cv.foldloop import FoldContext
+    from compete.errors import SpecError
+    from compete.scoring.metrics import get_metric
+    from compete.spec import ModelSpec
+
+    rows = np.arange(9)
+    forward = [(rows[:3], rows[3:6]), (rows[:6], rows[6:])]
+    ctx = FoldContext(pd.DataFrame({"a": rows}), rows % 2, None, forward, "binary", get_metric("auc"), 0)
+    with pytest.raises(
+        SpecError, match=r"models\[0\].distributed = true trains each fold on every row outside it"
+    ):
+        check_distributed([ModelSpec("xgboost", distributed=True)], ctx, cluster=True, budget=False)
 
 
 # ------------------------------------------------------------------------- a real scheduler and workers

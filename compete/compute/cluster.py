@@ -328,7 +328,8 @@ class ClusterFits:
 
         with self.guard():
             if self._parts is None:
-                self._parts = write_parts(self.scratch / "data", self.ctx)
+                workers = len(self.cluster.client.scheduler_info()["workers"])
+                self._parts = write_parts(self.scratch / "data", self.ctx, workers)
             result = fit_distributed(self.cluster, self.ctx, model, self._parts, device=self.device,
                                      report=self.report)  # fmt: skip
         self.fitted += len(self.ctx.folds)
