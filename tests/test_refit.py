@@ -93,3 +93,33 @@ def test_refit_seeds_below_one_is_refused_by_name(competition):
     assert done.exit_code == 2, done.output
     assert "refit.seeds" in done.output and "at least 1 seed" in done.output
     assert not (comps.parent / "runs" / "toy").exists()
+
+
+def test_a_refit_that_fails_keeps_the_fold_predictions_and_says_why(competition, monkeypatch):
+    from compete.cv.foldloop import cross_fit
+    from compete.errors import ModelError
+    from compete.models.lightgbm import LightGBMModel
+    from compete.run.options import RunOptions
+    from compete.run.refit import refit_full
+    from compete.run.result import Final
+    from compete.run.runner import prepare_for_run
+    from compete.spec import ModelSpec
+
+    comps = competition(models=THREE)
+    ctx = prepare_for_run(RunOptions("toy", comps, comps.parent / "data", None, comps.parent / "runs")).ctx
+    fit = cross_fit(ctx, ModelSpec("lightgbm", {"n_estimators": 30}))
+    before = fit.test.copy()
+    final = Final(fit.label, fit.oof, fit.test, fit.score)
+
+    def broken(self, *args, **kwargs):
+        raise ModelError("no rows left after a recipe")
+
+    monkeypatch.setattr(LightGBMModel, "_fit", broken)
+    notes: list = []
+    assert (
+        refit_full(ctx, [fit], final, seeds=2, device="cpu", greater_is_better=True, report=notes.append)
+        is None
+    )
+    assert (fit.test == before).all() and final.test is fit.test
+    assert [n.text for n in notes] == ["refit of lightgbm on all rows failed (ModelError: no rows left after a "
+                                       "recipe); its fold models' predictions are kept"]  # fmt: skip

@@ -88,6 +88,7 @@ def refit_full(ctx: FoldContext, results: list[ModelResult], final: Final, *, se
     scale = min(len(ctx.y) / float(np.mean([len(tr) for tr, _ in ctx.folds])), MAX_SCALE)
     done: list[dict[str, Any]] = []
     fit_seconds: list[float] = []
+    failed = 0
     for group in groups:
         first = group[0]
         cls = MODELS.get(first.name, where="models")
@@ -101,7 +102,14 @@ def refit_full(ctx: FoldContext, results: list[ModelResult], final: Final, *, se
             est = make_model(
                 first.name, ctx.task, params, device, derive_seed(ctx.seed, first.label, "full", s)
             )
-            est.fit(frames.X_train, frames.y_train, sample_weight=frames.weight)
+            try:
+                est.fit(frames.X_train, frames.y_train, sample_weight=frames.weight)
+            except cls.fit_errors() as exc:  # the fold models' predictions stand; the run goes on
+                if report:
+                    report(Note(f"refit of {first.label} on all rows failed ({type(exc).__name__}: {exc}); "
+                                "its fold models' predictions are kept"))  # fmt: skip
+                failed += 1
+                break
             preds.append(est.predict_raw(frames.X_test))
             models.append(est)
             fit_seconds.append(time.perf_counter() - t1)
@@ -118,7 +126,7 @@ def refit_full(ctx: FoldContext, results: list[ModelResult], final: Final, *, se
             report(Note(f"refit on all {len(ctx.y):,} rows: {', '.join(r.label for r in group)} "
                         f"({len(preds)} seed{'s' if len(preds) > 1 else ''}{what})"))  # fmt: skip
     if not done:
-        if report:
+        if report and not failed:
             report(Note("refit on all rows: skipped, the time left covers no fit of the final choice"))
         return None
     final.test = _final_test(ctx, results, final)
