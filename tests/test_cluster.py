@@ -204,6 +204,31 @@ def test_what_distributed_cannot_do_is_named(tmp_path) -> None:
         assert "Traceback" not in result.output and not (tmp_path / str(i) / "runs" / "toy").exists()
 
 
+def test_a_worker_without_a_part_stays_out_of_the_session(tmp_path) -> None:
+    """Parts cut for one worker on a cluster of two (a worker that joined later): the collective session
+    is of the one worker that has parts, and the fit ends with every OOF row predicted."""
+    from compete.compute.cluster import open_cluster
+    from compete.compute.xgb_dask import fit_distributed, write_parts
+    from compete.cv.foldloop import FoldContext
+    from compete.scoring.metrics import get_metric
+    from compete.spec import ModelSpec
+
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"a": rng.normal(size=400), "k": pd.Categorical(rng.choice(list("xyz"), 400))})
+    y = (X["a"] + (X["k"] == "x") > 0.3).to_numpy().astype(int)
+    fold = np.arange(400) % 2
+    folds = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(2)]
+    ctx = FoldContext(X, y, X.iloc[:100], folds, "binary", get_metric("auc"), 0)
+    parts = write_parts(tmp_path / "parts", ctx, workers=1)
+    events: list = []
+    with open_cluster("local:2") as cluster:
+        result = fit_distributed(cluster, ctx, ModelSpec("xgboost", {"n_estimators": 20}, distributed=True),
+                                 parts, report=events.append)  # fmt: skip
+    assert not np.isnan(result.oof).any() and result.score > 0.8 and result.test.shape == (100,)
+    notes = [e.text for e in events if isinstance(e, Note)]
+    assert any("1 workers' peak memory" in t for t in notes), notes
+
+
 def test_distributed_refuses_folds_that_train_on_fewer_than_every_other_row() -> None:
     """A time split's fold trains on the rows before it, not on every row outside it, which is what the
     parquet parts' fold filter gives: refused by name."""

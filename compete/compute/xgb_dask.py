@@ -254,27 +254,28 @@ def fit_distributed(cluster: Cluster, ctx: FoldContext, model: ModelSpec, parts:
     train, test = _files(parts, "train"), _files(parts, "test")
     features = list(parts["features"])
     share = {w: (train[i :: len(workers)], test[i :: len(workers)]) for i, w in enumerate(workers)}
+    active = [w for w in workers if share[w][0]]  # a worker that joined after the parts were cut has none
     start_row = {f: n * parts["rows"] for n, f in enumerate(train)}
     start_test = {f: n * parts["rows"] for n, f in enumerate(test)}
     fold_of_row = ctx.fold_of_row()
     multi = ctx.task == "multiclass"
     oof = np.full((len(ctx.y), classes) if multi else len(ctx.y), np.nan)
     test_pred = np.zeros((len(ctx.X_test), classes) if multi else len(ctx.X_test))
-    scores, rounds, seconds, peaks = [], [], [], {w: 0 for w in workers}
+    scores, rounds, seconds, peaks = [], [], [], {w: 0 for w in active}
     start = time.perf_counter()
     if report:
         report(ModelStarted(model.label, folds))
     for k in range(folds):
         t0 = time.perf_counter()
         params, n = _native(model, ctx.task, classes, derive_seed(ctx.seed, model.label, k), device)
-        coll = _tracker(client, len(workers))
+        coll = _tracker(client, len(active))  # the session waits for exactly its members
         tasks = [client.submit(_fold_on_worker, coll, share[w][0], share[w][1], features, parts["dtypes"], k,
                                params, n, XGBoostModel(task=ctx.task).early_stopping_rounds,
                                int(model.params.get("max_bin", 256)), workers=[w], allow_other_workers=False,
                                pure=False, key=f"xgb-dask-{model.label}-{k}-{uuid.uuid4().hex}")
-                 for w in workers if share[w][0]]  # fmt: skip
+                 for w in active]  # fmt: skip
         done = client.gather(tasks)
-        for w, got in zip([w for w in workers if share[w][0]], done, strict=True):
+        for w, got in zip(active, done, strict=True):
             peaks[w] = max(peaks[w], got["peak"])
             for f, pred in got["valid"].items():
                 a = start_row[f]
