@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from compete.cv.foldloop import FoldContext, ModelResult, seed_mean
+from compete.cv.foldloop import FoldContext, FoldFrames, ModelResult, seed_mean
 from compete.progress import Note, Reporter
 from compete.run.result import Final
 from compete.seeding import derive_seed
@@ -84,7 +84,7 @@ def refit_full(ctx: FoldContext, results: list[ModelResult], final: Final, *, se
     if not groups:
         return None
     t0 = time.perf_counter()
-    frames = ctx.full_frames()
+    frames: FoldFrames | None = None  # built at the first fit the time left covers, not before
     scale = min(len(ctx.y) / float(np.mean([len(tr) for tr, _ in ctx.folds])), MAX_SCALE)
     done: list[dict[str, Any]] = []
     fit_seconds: list[float] = []
@@ -102,6 +102,7 @@ def refit_full(ctx: FoldContext, results: list[ModelResult], final: Final, *, se
             est = make_model(
                 first.name, ctx.task, params, device, derive_seed(ctx.seed, first.label, "full", s)
             )
+            frames = frames or ctx.full_frames()
             try:
                 est.fit(frames.X_train, frames.y_train, sample_weight=frames.weight)
             except cls.fit_errors() as exc:  # the fold models' predictions stand; the run goes on
@@ -130,6 +131,7 @@ def refit_full(ctx: FoldContext, results: list[ModelResult], final: Final, *, se
             report(Note("refit on all rows: skipped, the time left covers no fit of the final choice"))
         return None
     final.test = _final_test(ctx, results, final)
+    assert frames is not None  # a group was refitted
     ctx.full_transform = frames.transform  # what compete predict replays before the refitted models
     return {"refitted": done, "rows": len(ctx.y), "scale": round(scale, 4), "seconds": round(time.perf_counter() - t0, 2),
             "fit_seconds": round(sum(fit_seconds), 2), "longest": round(max(fit_seconds), 2)}  # fmt: skip
