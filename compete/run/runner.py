@@ -160,9 +160,9 @@ def _search(opts: RunOptions, prep: Prepared, emit: Events, budget: Budget | Non
 
 def _diversity(opts: RunOptions, models: tuple[ModelSpec, ...]) -> tuple[ModelSpec, ...]:
     """The models of another kind a budget's second pass offers the ensemble (:class:`compete.run.plan.SecondPass`):
-    a linear model on Yeo-Johnson numbers, unless the spec names one, its models are all distributed, or
-    ``--models`` chose the run's models."""
-    if opts.models or any(m.name == "linear" for m in models) or all(m.distributed for m in models):
+    a linear model on Yeo-Johnson numbers, unless the spec names one or ``--models`` chose the run's
+    models. (A distributed model never runs under a budget: ``check_distributed`` refuses it.)"""
+    if opts.models or any(m.name == "linear" for m in models):
         return ()
     return (ModelSpec("linear", {"numeric": "power"}, "linear"),)
 
@@ -170,10 +170,11 @@ def _diversity(opts: RunOptions, models: tuple[ModelSpec, ...]) -> tuple[ModelSp
 def _refit_seeds(opts: RunOptions, prep: Prepared, budget: Budget | None) -> int:
     """How many seeds the full-data refit (:mod:`compete.run.refit`) fits per configuration; 0 when it
     does not run. ``--refit/--no-refit``, else the spec's ``[refit] full``, else on under a time budget
-    (the budget keeps its time back from the second pass). A run of distributed models has none."""
+    (the budget keeps its time back from the second pass). Distributed fits are left out by
+    :func:`compete.run.refit.refit_groups`."""
     table = prep.spec.refit
     wanted = opts.refit if opts.refit is not None else table.get("full", budget is not None)
-    if not wanted or all(m.distributed for m in prep.spec.models):
+    if not wanted:
         return 0
     return int(table.get("seeds", REFIT_SEEDS))
 
@@ -184,7 +185,6 @@ def _refit(prep: Prepared, results: list[ModelResult], final: Final, seeds: int,
     under a budget, its plan (after the fits it refits)."""
     from compete.run.refit import refit_full
 
-    t0 = time.perf_counter()
     info = refit_full(prep.ctx, results, final, seeds=seeds, device=prep.device,
                       greater_is_better=prep.ctx.metric.greater_is_better,
                       left=budget.left if budget is not None else None, report=emit)  # fmt: skip
@@ -193,7 +193,7 @@ def _refit(prep: Prepared, results: list[ModelResult], final: Final, seeds: int,
     final.info["refit"] = info
     if budget is not None:
         after = info["refitted"][0]["labels"][0]
-        budget.record("refit", time.perf_counter() - t0, "done", fit_seconds=info["fit_seconds"],
+        budget.record("refit", info["seconds"], "done", fit_seconds=info["fit_seconds"],
                       longest=info["longest"], after=after)  # fmt: skip
 
 
