@@ -11,7 +11,7 @@ from compete.cv.foldloop import FoldContext, ModelResult, score_oof
 from compete.cv.noise import gain
 from compete.run.final import choose_final
 from compete.scoring.metrics import get_metric
-from compete.spec import StepSpec
+from compete.spec import CVSpec, StepSpec
 
 N = 400
 rng = np.random.default_rng(0)
@@ -23,7 +23,10 @@ FOLDS = [(ROWS[ROWS % 5 != k], ROWS[ROWS % 5 == k]) for k in range(5)]
 def _prep() -> SimpleNamespace:
     ctx = FoldContext(None, Y, None, FOLDS, "binary", get_metric("auc"), 0)
     return SimpleNamespace(
-        ctx=ctx, spec=SimpleNamespace(ensemble=StepSpec("mean")), codec=SimpleNamespace(metric=ctx.metric)
+        ctx=ctx,
+        # a time split has one split only: no repeated k-fold check here (tested below on a real table)
+        spec=SimpleNamespace(ensemble=StepSpec("mean"), cv=CVSpec("time")),
+        codec=SimpleNamespace(metric=ctx.metric),
     )
 
 
@@ -50,3 +53,58 @@ def test_a_single_fits_edge_within_the_noise_submits_the_ensemble_and_a_real_edg
     edge = final.info["ensemble"]["single_edge"]
     assert edge["gain"] > edge["noise"] > 0
     assert gain(prep.ctx, sharp, rng.random(N)).real
+
+
+def _toy_prep(comps):
+    from compete.run.options import RunOptions
+    from compete.run.runner import prepare_for_run
+
+    return prepare_for_run(RunOptions("toy", comps, comps.parent / "data", None, comps.parent / "runs"))
+
+
+def test_on_a_small_table_a_lucky_single_fits_edge_is_checked_on_other_fold_splits(competition) -> None:
+    """The winner's curse: a fit whose OOF predictions happen to be excellent on the run's folds (here
+    made so) but whose parameters are weak loses its edge when it is fitted again on other splits of
+    the same rows, and the ensemble is submitted."""
+    from compete.cv.foldloop import cross_fit
+    from compete.spec import ModelSpec
+
+    prep = _toy_prep(competition())
+    ctx = prep.ctx
+    members = [cross_fit(ctx, ModelSpec("lightgbm", {"n_estimators": 40}, f"lgb{i}")) for i in range(2)]
+    weak = {"n_estimators": 2, "num_leaves": 2, "learning_rate": 0.01}
+    lucky = cross_fit(ctx, ModelSpec("lightgbm", weak, "lucky"))
+    lucky.oof = ctx.y * 0.6 + 0.2 + np.random.default_rng(1).normal(0, 0.05, len(ctx.y))  # a lucky draw
+    lucky.score = score_oof(ctx, lucky.oof)
+    step = StepSpec("mean", {"weights": {"lgb0": 1.0, "lgb1": 1.0}})  # the ensemble: the two members
+    final = choose_final(prep, [lucky, *members], step)
+    ens = final.info["ensemble"]
+    assert ens["single_edge"]["gain"] > ens["single_edge"]["noise"]  # on the run's folds it looks real
+    again = ens["repeated"]
+    assert again["splits"] == 3 and again["single"] == "lucky" and again["fits"] > 0
+    assert not again["gain"] > again["noise"]
+    assert ens["chosen"] and final.label == "ensemble:mean"
+
+
+def test_a_real_edge_holds_on_other_splits_and_big_tables_or_time_splits_are_not_rechecked(competition,
+                                                                                            monkeypatch) -> None:  # fmt: skip
+    from compete.cv.foldloop import cross_fit
+    from compete.run import recheck
+    from compete.spec import ModelSpec
+
+    prep = _toy_prep(competition())
+    ctx = prep.ctx
+    strong = cross_fit(ctx, ModelSpec("lightgbm", {"n_estimators": 60}, "strong"))
+    weak = cross_fit(ctx, ModelSpec("lightgbm", {"n_estimators": 2, "num_leaves": 2}, "weak"))
+    info = recheck.recheck_edge(prep, [strong, weak], strong, weak.oof, "hill_climb", {"weak": 1.0})
+    assert info is not None and info["gain"] > info["noise"] > 0
+    assert recheck.as_gain(info).real
+    # a meta-model is no weighted mean of members that could be refitted alone
+    assert recheck.recheck_edge(prep, [strong, weak], strong, weak.oof, "stacking", None) is None
+    # no time for it: skipped, and said
+    said = []
+    assert recheck.recheck_edge(prep, [strong, weak], strong, weak.oof, "hill_climb", {"weak": 1.0},
+                                left=lambda: 0.0, report=said.append) is None  # fmt: skip
+    assert "skipped" in said[0].text
+    monkeypatch.setattr(recheck, "SMALL_ROWS", 100)
+    assert recheck.recheck_edge(prep, [strong, weak], strong, weak.oof, "hill_climb", {"weak": 1.0}) is None

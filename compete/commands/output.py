@@ -124,9 +124,14 @@ def print_run(console: Console, result: RunResult) -> None:
     console.print(table)
     edge = ens.get("single_edge") if ens else None
     if ens and edge and edge["gain"] > 0:
-        verdict = "within" if ens["chosen"] else "beyond"
+        again = ens.get("repeated")
+        verdict = "within" if edge["gain"] <= edge["noise"] else "beyond"
+        more = "" if again is None else (
+            f"; over {again['splits']} fold splits (repeated k-fold) it is {again['gain']:+.5f} against "
+            f"{again['noise']:.5f}")  # fmt: skip
         console.print(f"the best single fit's cv edge over the ensemble, {edge['gain']:.5f}, is {verdict} the fold "
-                      f"noise ({edge['noise']:.5f}): the {'ensemble' if ens['chosen'] else 'single fit'} is submitted")  # fmt: skip
+                      f"noise ({edge['noise']:.5f}){more}: the {'ensemble' if ens['chosen'] else 'single fit'} "
+                      "is submitted")  # fmt: skip
     if "threshold" in result.info:
         t = result.info["threshold"]
         value = t["threshold"]

@@ -6,6 +6,12 @@ deviation over the square root of the folds: about a one-sided 95% bound with 5 
 freedom at 2.1, 90% at 1.5). A gain counts only when it exceeds the noise. On a small table, where one 5-fold CV
 of hundreds of tuning trials crowns a lucky one, this is what keeps the choice from being a draw.
 Nothing here is fitted: it reads OOF predictions and the target of rows already scored.
+
+Repeated k-fold (:func:`pooled`) pools the fold differences of several fold splits of the same rows.
+They are not independent (every split trains on mostly the same rows), so the noise uses Nadeau and
+Bengio's corrected variance, ``(1/n + 1/(k-1))`` times the differences' variance for ``n`` differences
+of ``k``-fold splits, instead of ``1/n``: more splits shrink the noise, but never below what one more
+draw of the data would move.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import numpy as np
 
 from compete.cv.foldloop import FoldContext
 
-__all__ = ["Gain", "fold_scores", "gain", "Z"]
+__all__ = ["Gain", "fold_scores", "fold_diffs", "gain", "pooled", "Z"]
 
 Z = 2.0  # standard errors a gain must exceed (several blocks or fits are compared: one is too lenient)
 
@@ -56,6 +62,25 @@ def gain(ctx: FoldContext, a: np.ndarray, b: np.ndarray) -> Gain:
     >>> gain(ctx, sharp, noisy).real, gain(ctx, noisy, sharp).real
     (True, False)
     """
-    diff = ctx.metric.sign * (fold_scores(ctx, a) - fold_scores(ctx, b))
+    diff = fold_diffs(ctx, a, b)
     noise = Z * float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
     return Gain(float(diff.mean()), noise)
+
+
+def fold_diffs(ctx: FoldContext, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a``'s score minus ``b``'s on each fold of the context, in "higher is better" units."""
+    return ctx.metric.sign * (fold_scores(ctx, a) - fold_scores(ctx, b))
+
+
+def pooled(diffs: np.ndarray, folds: int) -> Gain:
+    """The gain over the fold differences of several ``folds``-fold splits of the same rows (repeated
+    k-fold), with Nadeau and Bengio's corrected noise (the module's docstring).
+
+    >>> round(pooled(np.array([0.01, 0.02, 0.0, 0.01, 0.01] * 3), 5).noise, 4)
+    0.0074
+    """
+    n = len(diffs)
+    noise = (
+        Z * float(diffs.std(ddof=1) * np.sqrt(1.0 / n + 1.0 / (folds - 1))) if n > 1 and folds > 1 else 0.0
+    )
+    return Gain(float(diffs.mean()), noise)

@@ -7,10 +7,12 @@ the run's own folds (:func:`compete.ensemble.combine`), the threshold is chosen 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from compete.cv.foldloop import FoldContext, ModelResult
 from compete.data.prepared import Prepared
+from compete.progress import Reporter
 from compete.run.result import EnsembleInfo, Final, ThresholdInfo
 from compete.spec import StepSpec
 
@@ -20,7 +22,8 @@ DEFAULT_ENSEMBLE = "hill_climb"
 
 
 def choose_final(prep: Prepared, results: list[ModelResult], step: StepSpec | None = None,
-                 always_ensemble: bool = False) -> Final:  # fmt: skip
+                 always_ensemble: bool = False, *, device: str = "cpu", left: Callable[[], float] | None = None,
+                 report: Reporter | None = None) -> Final:  # fmt: skip
     """The predictions the submission is made of: the ensemble unless the best single fit beats it by
     more than the fold-to-fold noise (:func:`compete.cv.noise.gain`), or when asked for; label metrics
     get a threshold chosen on OOF predictions.
@@ -29,7 +32,9 @@ def choose_final(prep: Prepared, results: list[ModelResult], step: StepSpec | No
     the best of many (on a small table, the luckiest of hundreds of tuning trials). So the choice of a
     single fit is cross-fitted too (:func:`picked_oof`: each fold gets the predictions of the fit that
     scores best on the other folds), and a single fit is submitted only when that honest pick beats
-    the ensemble by more than the fold-to-fold noise."""
+    the ensemble by more than the fold-to-fold noise. On a small table that edge must also hold on
+    other fold splits of the same rows (:mod:`compete.run.recheck`: repeated k-fold, fitted on
+    ``device`` when the time ``left()`` covers it)."""
     metric = prep.ctx.metric
     best = results[0]
     for r in results[1:]:
@@ -44,8 +49,17 @@ def choose_final(prep: Prepared, results: list[ModelResult], step: StepSpec | No
         # the best single fit's edge over the ensemble, both scored honestly (the pick cross-fitted)
         edge = gain(prep.ctx, picked_oof(prep.ctx, results), ens.oof)
         chosen = always_ensemble or metric.better(ens.score, best.score) or not edge.real
-        final.info["ensemble"] = EnsembleInfo(method=step.name, score=ens.score, weights=weights, chosen=chosen,
-                                              single_edge=edge.as_dict())  # fmt: skip
+        info = EnsembleInfo(method=step.name, score=ens.score, weights=weights, chosen=chosen,
+                            single_edge=edge.as_dict())  # fmt: skip
+        if not chosen:
+            from compete.run.recheck import as_gain, recheck_edge
+
+            again = recheck_edge(prep, results, best, ens.oof, step.name, weights, device=device, left=left,
+                                 report=report)  # fmt: skip
+            if again is not None:
+                info["repeated"] = again
+                info["chosen"] = chosen = not as_gain(again).real
+        final.info["ensemble"] = info
         if chosen:
             ens.info = final.info
             final = ens

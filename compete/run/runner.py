@@ -92,7 +92,7 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
             budget.held = REFIT_SHARE * budget.left() if refit else 0.0  # the refit's time, kept back
             results += _second_pass(prep, results, emit, budget, pool, _diversity(opts, spec.models))
             budget.held = 0.0
-        final = choose_final(prep, results)
+        final = _choose(prep, results, emit, budget)
         if refit:
             _refit(prep, results, final, refit, emit, budget)
         final.info["fits"] = _fit_time(emit, results, budget)
@@ -165,6 +165,18 @@ def _diversity(opts: RunOptions, models: tuple[ModelSpec, ...]) -> tuple[ModelSp
     if opts.models or any(m.name == "linear" for m in models):
         return ()
     return (ModelSpec("linear", {"numeric": "power"}, "linear"),)
+
+
+def _choose(prep: Prepared, results: list[ModelResult], emit: Events, budget: Budget | None) -> Final:
+    """The final choice (:func:`compete.run.final.choose_final`); a repeated k-fold check of a single
+    fit's edge (:mod:`compete.run.recheck`) goes into the budget's record, after that fit."""
+    final = choose_final(prep, results, device=prep.device, left=budget.left if budget is not None else None,
+                         report=emit)  # fmt: skip
+    again = final.info.get("ensemble", {}).get("repeated")
+    if budget is not None and again is not None:
+        budget.record("repeated k-fold", again["seconds"], "done", fit_seconds=again["seconds"],
+                      longest=again["longest"], after=again["single"])  # fmt: skip
+    return final
 
 
 def _refit_seeds(opts: RunOptions, prep: Prepared, budget: Budget | None) -> int:
