@@ -52,6 +52,10 @@ def test_ample_budget_fits_every_model_then_tunes_slows_and_seed_bags_the_strong
     assert turn["step"] == f"tune {strongest}" and turn["label"] == f"{strongest}#tuned1"
     assert turn["trials"] == turn["completed"] + turn["pruned"] + turn["failed"] and turn["pruned"] > 0
     later = [s.get("label", s["step"]) for s in steps[4:]]
+    # after the first turn, the forests the spec does not name (each once, when the time left covers it)
+    forests = [b for b in later if b in ("extra_trees", "random_forest")]
+    assert later[: len(forests)] == forests == ["extra_trees", "random_forest"][: len(forests)]
+    later = later[len(forests) :]
     # linear (no rate, no search space) never comes back
     assert not any(b.startswith("linear") for b in later)
     assert steps[-1]["step"] == "refit"  # the final choice's fits, refitted on every row, come last
@@ -223,3 +227,19 @@ def test_second_pass_offers_each_diversity_model_once_first_when_the_time_left_c
     short = SecondPass([lgb], greater_is_better=True, diversity=(linear,))
     assert short.next(left=15.0) is not linear  # 15 s do not: it is not offered, now or later
     assert linear not in [short.next(left=500.0) for _ in range(3)]
+
+
+def test_the_forests_come_after_the_first_tuning_turn_each_with_a_share_of_the_time_left():
+    from compete.run.plan import DIVERSITY_SHARE, TuneTurn
+    from compete.spec import ModelSpec
+
+    lgb = fit("lightgbm", "lightgbm", 0.80, seconds=1.0, learning_rate=0.1)
+    linear, trees = ModelSpec("linear", {"numeric": "power"}, "linear"), ModelSpec("extra_trees")
+    plan = SecondPass([lgb], greater_is_better=True, diversity=(linear,), late=(trees,))
+    assert plan.next(left=100.0) is linear and plan.share == DIVERSITY_SHARE
+    plan.done(None)
+    assert isinstance(plan.next(left=100.0), TuneTurn) and plan.share == 1.0  # the strongest family's turn
+    plan.done(None)
+    assert plan.next(left=50.0) is trees and plan.share == DIVERSITY_SHARE  # then the forests
+    plan.done(None)
+    assert plan.next(left=50.0).label == "lightgbm@lr0.05" and plan.share == 1.0

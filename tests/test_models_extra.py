@@ -173,3 +173,18 @@ def test_registered() -> None:
         "catboost",
     } <= set(fresh)
     assert fresh == MODELS.names()  # nothing registers a model only once some other module is imported
+
+
+@pytest.mark.parametrize("name", ["random_forest", "extra_trees"])
+def test_a_forest_under_a_time_limit_grows_its_trees_in_chunks_until_the_limit_is_spent(name):
+    """A forest offered a slice of a time budget: with the slice spent at once it keeps its first chunk
+    of trees (never none); with time to spare it grows them all. Its predictions are a forest's."""
+    from compete.models.forest import CHUNK
+
+    X = pd.DataFrame({"a": np.arange(300.0), "c": pd.Categorical(["x", "y", "z"] * 100)})
+    y = (X.a > 150).astype(int).to_numpy()
+    short = make_model(name, "binary", {"n_estimators": 3 * CHUNK, "n_jobs": 1}, time_limit=1e-9)
+    whole = make_model(name, "binary", {"n_estimators": 3 * CHUNK, "n_jobs": 1}, time_limit=600.0)
+    assert len(short.fit(X, y).model_[-1].estimators_) == CHUNK
+    assert len(whole.fit(X, y).model_[-1].estimators_) == 3 * CHUNK
+    assert short.predict(X.iloc[[0, 299]]).tolist() == [0, 1]

@@ -3,6 +3,10 @@
 Numeric and datetime columns go in as floats with NaN kept (scikit-learn's forests route missing
 values natively); categorical and text columns are ordinal-encoded with missing values as their own
 level and unseen levels as -1. No early stopping: the validation part of a fold is not used.
+
+Under a time limit (``--time-budget``) the forest grows in chunks of :data:`CHUNK` trees (scikit-learn's
+``warm_start``) until it has ``n_estimators`` or the limit is spent, so a forest can be offered a slice
+of the time left as a boosted tree can: it then has fewer trees, never an unfinished one.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import pandas as pd
 from compete.models.linear import PipelineModel, preprocessor
 from compete.models.registry import MODELS
 
-__all__ = ["RandomForestModel", "ExtraTreesModel"]
+__all__ = ["RandomForestModel", "ExtraTreesModel", "CHUNK"]
+
+CHUNK = 25  # trees grown at a time under a time limit (the first chunk is always grown)
 
 
 class _Forest(PipelineModel):
@@ -37,7 +43,26 @@ class _Forest(PipelineModel):
         encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
         cls = getattr(sklearn.ensemble, self._classes[self.task == "regression"])
         est = cls(random_state=self.random_state, **params)
-        return self._fit_pipeline(X, y, weight, preprocessor(X, encoder, scale=False), est)
+        if self._deadline is None:
+            return self._fit_pipeline(X, y, weight, preprocessor(X, encoder, scale=False), est)
+        return self._grow(X, y, weight, preprocessor(X, encoder, scale=False), est, self._deadline)
+
+    def _grow(self, X: pd.DataFrame, y: np.ndarray, weight: Any, prep: Any, est: Any, deadline: float) -> Any:
+        """The forest grown :data:`CHUNK` trees at a time until it is whole or the time limit is spent."""
+        import time
+
+        from sklearn.pipeline import Pipeline
+
+        rows = prep.fit_transform(X, y)
+        total, grown = int(est.get_params()["n_estimators"]), 0
+        est.set_params(warm_start=True)
+        while grown < total and (grown == 0 or time.monotonic() < deadline):
+            grown = min(grown + CHUNK, total)
+            est.set_params(n_estimators=grown)
+            est.fit(rows, y, **({} if weight is None else {"sample_weight": weight}))
+        est.set_params(warm_start=False)
+        self.best_iteration_ = None
+        return Pipeline([("prep", prep), ("model", est)])
 
     def _predict(self, X: pd.DataFrame) -> np.ndarray:
         # The trees are summed on one thread: on several, the order of the sum (and the last bit of a

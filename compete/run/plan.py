@@ -8,9 +8,10 @@ The plan, in order:
    fit stops boosting when its share is spent. The first model always finishes, so there is always a
    submission; a later model that cannot finish its folds is dropped.
 2. **Second pass** — first, models of another kind for the ensemble that the spec does not name (a
-   linear model on Yeo-Johnson-transformed numbers: on some tables what the blend lacks), each once
-   while the time left covers twice the fastest first-pass fit; then the two strongest boosted-tree
-   families (judged by CV score), strongest first:
+   linear model on Yeo-Johnson-transformed numbers before the first tuning turn, extra trees and a
+   random forest after it: on some tables what the blend lacks), each once while the time left covers
+   twice the fastest first-pass fit, with a fifth of the time left (a forest grows its trees until
+   that is spent); then the two strongest boosted-tree families (judged by CV score), strongest first:
 
    - *tuning turn*: an Optuna study (TPE, median pruning after each fold and, for LightGBM and
      XGBoost, inside the folds) over the family's search space at its first-pass learning rate, for
@@ -65,6 +66,7 @@ HALVING_COST = 2.3  # a fit at half the rate takes about twice the rounds; keep 
 SEED_COST = 1.3  # a refit with a new seed takes about as long as the fit it repeats
 TUNE_SHARE = 0.5  # a tuning turn may use half the time left
 DIVERSITY_COST = 2.0  # a diversity fit is offered while the time left covers twice the fastest first-pass fit
+DIVERSITY_SHARE = 0.2  # ... and may use this share of the time left (a forest grows trees until it is spent)
 TUNE_MIN_FITS = 6  # ... when that half covers this many first-pass fits of the family (else too few trials)
 
 
@@ -240,11 +242,14 @@ class SecondPass:
     """
 
     def __init__(self, results: list[Any], greater_is_better: bool, parallel: int = 1, trials: int = 1,
-                 diversity: tuple[Any, ...] = ()) -> None:  # fmt: skip
+                 diversity: tuple[Any, ...] = (), late: tuple[Any, ...] = ()) -> None:  # fmt: skip
         self.sign = 1.0 if greater_is_better else -1.0
-        # models of another kind for the ensemble, each fitted once first when the time left covers the
-        # fastest first-pass fit (a linear model is rarely slower than a boosted one at the fast rate)
-        self.diversity = list(diversity)
+        # models of another kind for the ensemble, each fitted once when the time left covers twice the
+        # fastest first-pass fit, with a share of it (DIVERSITY_SHARE): ``diversity`` before the first
+        # tuning turn (a linear model: rarely slower than a boosted one at the fast rate), ``late`` after
+        # it (the forests: slower, and they should not take the time of the strongest family's turn)
+        self.diversity, self.late = list(diversity), list(late)
+        self.share = 1.0  # of the time left, the last move may use
         self.fastest = min((r.seconds for r in results), default=0.0)
         self.families = [_Family(r, r, r, r) for r in seed_bag_plan(results, greater_is_better)]
         self.parallel, self.trials = parallel, trials
@@ -254,16 +259,16 @@ class SecondPass:
         self.opened = False  # the first tuning turn was offered
 
     def next(self, left: float) -> Any:
-        while self.diversity:
-            spec = self.diversity.pop(0)
-            if left * self.parallel >= DIVERSITY_COST * self.fastest:
-                self.pending, self.after = None, ""
-                return spec
+        self.share = 1.0
+        if (spec := self._other_kind(self.diversity, left)) is not None:
+            return spec
         if not self.opened:  # the first tuning turn: the strongest family whose fits are fast enough
             self.opened = True
             for family in self.families:
                 if (turn := self._tune(family, left)) is not None:
                     return turn
+        if (spec := self._other_kind(self.late, left)) is not None:
+            return spec
         for step in (self._step, self._tune):
             n = len(self.families)
             for i in range(n):
@@ -272,6 +277,15 @@ class SecondPass:
                 if move is not None:
                     self.turn = (self.turn + i + 1) % n
                     return move
+        return None
+
+    def _other_kind(self, specs: list[Any], left: float) -> Any:
+        """The next model of another kind in ``specs`` that the time left covers, with its share of it."""
+        while specs:
+            spec = specs.pop(0)
+            if left * self.parallel >= DIVERSITY_COST * self.fastest:
+                self.pending, self.after, self.share = None, "", DIVERSITY_SHARE
+                return spec
         return None
 
     def _tune(self, family: _Family, left: float) -> TuneTurn | None:

@@ -90,7 +90,7 @@ def run_competition(opts: RunOptions, report: Reporter | None = None) -> RunResu
         refit = _refit_seeds(opts, prep, budget)
         if budget is not None:
             budget.held = REFIT_SHARE * budget.left() if refit else 0.0  # the refit's time, kept back
-            results += _second_pass(prep, results, emit, budget, pool, _diversity(opts, spec.models))
+            results += _second_pass(prep, results, emit, budget, pool, *_diversity(opts, spec.models))
             budget.held = 0.0
         final = _choose(prep, results, emit, budget)
         if refit:
@@ -158,13 +158,19 @@ def _search(opts: RunOptions, prep: Prepared, emit: Events, budget: Budget | Non
     return search_features(prep, emit, budget)
 
 
-def _diversity(opts: RunOptions, models: tuple[ModelSpec, ...]) -> tuple[ModelSpec, ...]:
-    """The models of another kind a budget's second pass offers the ensemble (:class:`compete.run.plan.SecondPass`):
-    a linear model on Yeo-Johnson numbers, unless the spec names one or ``--models`` chose the run's
+def _diversity(
+    opts: RunOptions, models: tuple[ModelSpec, ...]
+) -> tuple[tuple[ModelSpec, ...], tuple[ModelSpec, ...]]:
+    """The models of another kind a budget's second pass offers the ensemble (:class:`compete.run.plan.SecondPass`),
+    before and after its first tuning turn: a linear model on Yeo-Johnson numbers, then extra trees
+    and a random forest, each unless the spec names one, and none when ``--models`` chose the run's
     models. (A distributed model never runs under a budget: ``check_distributed`` refuses it.)"""
-    if opts.models or any(m.name == "linear" for m in models):
-        return ()
-    return (ModelSpec("linear", {"numeric": "power"}, "linear"),)
+    if opts.models:
+        return (), ()
+    named = {m.name for m in models}
+    early = (ModelSpec("linear", {"numeric": "power"}, "linear"),)
+    late = (ModelSpec("extra_trees"), ModelSpec("random_forest"))
+    return tuple(m for m in early if m.name not in named), tuple(m for m in late if m.name not in named)
 
 
 def _choose(prep: Prepared, results: list[ModelResult], emit: Events, budget: Budget | None) -> Final:
@@ -268,19 +274,22 @@ def _warn_on_drift(
 
 
 def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Events, budget: Budget | None,
-                second_pass: bool = False, pool: ClusterFits | None = None, after: str = "") -> list[ModelResult]:  # fmt: skip
+                second_pass: bool = False, pool: ClusterFits | None = None, after: str = "",
+                share: float = 1.0) -> list[ModelResult]:  # fmt: skip
     """Fit ``models`` in turn (on a cluster: side by side, :func:`_fit_models_on`). Under a budget: in
     the first pass each model gets its share of time and the first always finishes; in the second pass
-    a fit may use all the time left, or is dropped. ``after``: the fit a second-pass move starts from."""
+    a fit may use ``share`` of the time left, or is dropped. ``after``: the fit a second-pass move starts from."""
     from compete.cv.foldloop import OutOfTime, cross_fit
 
     if pool is not None:
-        return _fit_models_on(pool, models, emit, budget, second_pass, after)
+        return _fit_models_on(pool, models, emit, budget, second_pass, after, share)
     results: list[ModelResult] = []
     for i, model in enumerate(models):
         deadline = None
-        if budget is not None:
-            deadline = budget.end if second_pass else budget.first_pass_deadline(len(models) - i, not results)
+        if budget is not None and second_pass:
+            deadline = budget.end - (1.0 - share) * budget.left()
+        elif budget is not None:
+            deadline = budget.first_pass_deadline(len(models) - i, not results)
         emit(ModelStarted(model.label, len(prep.ctx.folds)))
         t0 = time.perf_counter()
         try:
@@ -297,15 +306,15 @@ def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Events, budget: B
 
 
 def _fit_models_on(pool: ClusterFits, models: list[ModelSpec], emit: Events, budget: Budget | None,
-                   second_pass: bool, after: str) -> list[ModelResult]:  # fmt: skip
+                   second_pass: bool, after: str, share: float = 1.0) -> list[ModelResult]:  # fmt: skip
     """``models`` side by side on the cluster, every fold a task. Under a budget the first pass shares
     the cluster's fit-seconds of 60% of the time left among all its fits (the first model always
-    finishes); a second-pass fit may use the time left."""
+    finishes); a second-pass fit may use ``share`` of the time left."""
     from compete.run.plan import FIRST_PASS_SHARE
 
     deadline = None
     if budget is not None:  # the pool counts in time.monotonic(): the budget's clock may be a test's
-        share = 1.0 if second_pass else FIRST_PASS_SHARE
+        share = share if second_pass else FIRST_PASS_SHARE
         deadline = time.monotonic() + budget.left() * share
     t0 = time.perf_counter()
     fitted = pool.cross_fit(models, deadline=deadline, must_finish=budget is not None and not second_pass)
@@ -337,7 +346,8 @@ def _model_done(emit: Events, r: ModelResult) -> None:
 
 
 def _second_pass(prep: Prepared, results: list[ModelResult], emit: Events, budget: Budget,
-                 pool: ClusterFits | None = None, diversity: tuple[ModelSpec, ...] = ()) -> list[ModelResult]:  # fmt: skip
+                 pool: ClusterFits | None = None, diversity: tuple[ModelSpec, ...] = (),
+                 late: tuple[ModelSpec, ...] = ()) -> list[ModelResult]:  # fmt: skip
     """Tuning turns, slower learning rates and seed bags of the strongest boosted-tree families, each
     only while the time left covers it (see :mod:`compete.run.plan`). On a cluster the plan counts
     its cores: a fit's folds run side by side, a tuning turn runs a trial on every worker at once,
@@ -346,7 +356,7 @@ def _second_pass(prep: Prepared, results: list[ModelResult], emit: Events, budge
 
     parallel, slots = (pool.parallel, pool.slots) if pool is not None else (1, 1)
     plan = SecondPass(results, prep.ctx.metric.greater_is_better, parallel=parallel, trials=slots,
-                      diversity=diversity)  # fmt: skip
+                      diversity=diversity, late=late)  # fmt: skip
     tuners: dict[str, BudgetTuner] = {}
     extra: list[ModelResult] = []
     while (move := plan.next(budget.left())) is not None:
@@ -356,7 +366,8 @@ def _second_pass(prep: Prepared, results: list[ModelResult], emit: Events, budge
             extra += ([best] if best else []) + library
             continue
         moves = [move, *plan.more_seeds(budget.left(), slots // parallel - 1)]
-        fitted = _fit_models(prep, moves, emit, budget, second_pass=True, pool=pool, after=plan.after)
+        fitted = _fit_models(prep, moves, emit, budget, second_pass=True, pool=pool, after=plan.after,
+                             share=plan.share)  # fmt: skip
         plan.done(fitted[0] if fitted else None)
         extra += fitted
     return extra
