@@ -241,5 +241,6 @@ def test_the_forests_come_after_the_first_tuning_turn_each_with_a_share_of_the_t
     assert isinstance(plan.next(left=100.0), TuneTurn) and plan.share == 1.0  # the strongest family's turn
     plan.done(None)
     assert plan.next(left=50.0) is trees and plan.share == DIVERSITY_SHARE  # then the forests
+    assert plan.finish  # that stop at their deadline: every fold is kept
     plan.done(None)
-    assert plan.next(left=50.0).label == "lightgbm@lr0.05" and plan.share == 1.0
+    assert plan.next(left=50.0).label == "lightgbm@lr0.05" and plan.share == 1.0 and not plan.finish

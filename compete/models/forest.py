@@ -5,7 +5,7 @@ values natively); categorical and text columns are ordinal-encoded with missing 
 level and unseen levels as -1. No early stopping: the validation part of a fold is not used.
 
 Under a time limit (``--time-budget``) the forest grows in chunks of :data:`CHUNK` trees (scikit-learn's
-``warm_start``) until it has ``n_estimators`` or the limit is spent, so a forest can be offered a slice
+``warm_start``) until it has ``n_estimators`` or the next chunk would pass the limit, so a forest can be offered a slice
 of the time left as a boosted tree can: it then has fewer trees, never an unfinished one.
 """
 
@@ -54,12 +54,13 @@ class _Forest(PipelineModel):
         from sklearn.pipeline import Pipeline
 
         rows = prep.fit_transform(X, y)
-        total, grown = int(est.get_params()["n_estimators"]), 0
+        total, grown, chunk = int(est.get_params()["n_estimators"]), 0, 0.0
         est.set_params(warm_start=True)
-        while grown < total and (grown == 0 or time.monotonic() < deadline):
-            grown = min(grown + CHUNK, total)
+        while grown < total and (grown == 0 or time.monotonic() + chunk < deadline):  # the next chunk fits
+            t0, grown = time.monotonic(), min(grown + CHUNK, total)
             est.set_params(n_estimators=grown)
             est.fit(rows, y, **({} if weight is None else {"sample_weight": weight}))
+            chunk = time.monotonic() - t0
         est.set_params(warm_start=False)
         self.best_iteration_ = None
         return Pipeline([("prep", prep), ("model", est)])

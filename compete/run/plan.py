@@ -250,6 +250,7 @@ class SecondPass:
         # it (the forests: slower, and they should not take the time of the strongest family's turn)
         self.diversity, self.late = list(diversity), list(late)
         self.share = 1.0  # of the time left, the last move may use
+        self.finish = False  # the last move keeps every fold, however short (a forest: its first trees)
         self.fastest = min((r.seconds for r in results), default=0.0)
         self.families = [_Family(r, r, r, r) for r in seed_bag_plan(results, greater_is_better)]
         self.parallel, self.trials = parallel, trials
@@ -259,7 +260,7 @@ class SecondPass:
         self.opened = False  # the first tuning turn was offered
 
     def next(self, left: float) -> Any:
-        self.share = 1.0
+        self.share, self.finish = 1.0, False
         if (spec := self._other_kind(self.diversity, left)) is not None:
             return spec
         if not self.opened:  # the first tuning turn: the strongest family whose fits are fast enough
@@ -268,6 +269,7 @@ class SecondPass:
                 if (turn := self._tune(family, left)) is not None:
                     return turn
         if (spec := self._other_kind(self.late, left)) is not None:
+            self.finish = True  # a forest stops growing at its deadline: it is never dropped, only smaller
             return spec
         for step in (self._step, self._tune):
             n = len(self.families)

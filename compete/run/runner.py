@@ -275,14 +275,15 @@ def _warn_on_drift(
 
 def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Events, budget: Budget | None,
                 second_pass: bool = False, pool: ClusterFits | None = None, after: str = "",
-                share: float = 1.0) -> list[ModelResult]:  # fmt: skip
+                share: float = 1.0, finish: bool = False) -> list[ModelResult]:  # fmt: skip
     """Fit ``models`` in turn (on a cluster: side by side, :func:`_fit_models_on`). Under a budget: in
     the first pass each model gets its share of time and the first always finishes; in the second pass
-    a fit may use ``share`` of the time left, or is dropped. ``after``: the fit a second-pass move starts from."""
+    a fit may use ``share`` of the time left, or is dropped (unless ``finish``: a fit that stops itself
+    at its deadline, as a forest does, keeps every fold). ``after``: the fit a second-pass move starts from."""
     from compete.cv.foldloop import OutOfTime, cross_fit
 
     if pool is not None:
-        return _fit_models_on(pool, models, emit, budget, second_pass, after, share)
+        return _fit_models_on(pool, models, emit, budget, second_pass, after, share, finish)
     results: list[ModelResult] = []
     for i, model in enumerate(models):
         deadline = None
@@ -293,8 +294,9 @@ def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Events, budget: B
         emit(ModelStarted(model.label, len(prep.ctx.folds)))
         t0 = time.perf_counter()
         try:
+            must = finish if second_pass else not results
             results.append(cross_fit(prep.ctx, model, device=prep.device, report=emit, deadline=deadline,
-                                     must_finish=not results and not second_pass))  # fmt: skip
+                                     must_finish=must))  # fmt: skip
         except OutOfTime:
             if budget is not None:
                 spent = time.perf_counter() - t0
@@ -306,7 +308,7 @@ def _fit_models(prep: Prepared, models: list[ModelSpec], emit: Events, budget: B
 
 
 def _fit_models_on(pool: ClusterFits, models: list[ModelSpec], emit: Events, budget: Budget | None,
-                   second_pass: bool, after: str, share: float = 1.0) -> list[ModelResult]:  # fmt: skip
+                   second_pass: bool, after: str, share: float = 1.0, finish: bool = False) -> list[ModelResult]:  # fmt: skip
     """``models`` side by side on the cluster, every fold a task. Under a budget the first pass shares
     the cluster's fit-seconds of 60% of the time left among all its fits (the first model always
     finishes); a second-pass fit may use ``share`` of the time left."""
@@ -317,7 +319,8 @@ def _fit_models_on(pool: ClusterFits, models: list[ModelSpec], emit: Events, bud
         share = share if second_pass else FIRST_PASS_SHARE
         deadline = time.monotonic() + budget.left() * share
     t0 = time.perf_counter()
-    fitted = pool.cross_fit(models, deadline=deadline, must_finish=budget is not None and not second_pass)
+    must = finish if second_pass else budget is not None
+    fitted = pool.cross_fit(models, deadline=deadline, must_finish=must)
     results: list[ModelResult] = []
     for model, r in zip(models, fitted, strict=True):
         if r is None:
@@ -367,7 +370,7 @@ def _second_pass(prep: Prepared, results: list[ModelResult], emit: Events, budge
             continue
         moves = [move, *plan.more_seeds(budget.left(), slots // parallel - 1)]
         fitted = _fit_models(prep, moves, emit, budget, second_pass=True, pool=pool, after=plan.after,
-                             share=plan.share)  # fmt: skip
+                             share=plan.share, finish=plan.finish)  # fmt: skip
         plan.done(fitted[0] if fitted else None)
         extra += fitted
     return extra
