@@ -52,10 +52,14 @@ def test_ample_budget_fits_every_model_then_tunes_slows_and_seed_bags_the_strong
     assert turn["step"] == f"tune {strongest}" and turn["label"] == f"{strongest}#tuned1"
     assert turn["trials"] == turn["completed"] + turn["pruned"] + turn["failed"] and turn["pruned"] > 0
     later = [s.get("label", s["step"]) for s in steps[4:]]
-    # after the first turn, the forests the spec does not name (each once, when the time left covers it)
-    forests = [b for b in later if b in ("extra_trees", "random_forest")]
-    assert later[: len(forests)] == forests == ["extra_trees", "random_forest"][: len(forests)]
-    later = later[len(forests) :]
+    # after the first turn, LightGBM's other starting configurations and the forests the spec does not
+    # name (each once, when the time left covers it)
+    kinds = ["lightgbm-xt", "lightgbm-large", "extra_trees", "random_forest"]
+    other = [b for b in later if b in kinds]
+    assert later[: len(other)] == other == kinds[: len(other)]
+    if other[:1] == ["lightgbm-xt"]:
+        assert res.scores["lightgbm-xt"].params == {**res.scores["lightgbm"].params, "extra_trees": True}
+    later = later[len(other) :]
     # linear (no rate, no search space) never comes back
     assert not any(b.startswith("linear") for b in later)
     assert steps[-1]["step"] == "refit"  # the final choice's fits, refitted on every row, come last

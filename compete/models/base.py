@@ -68,6 +68,9 @@ class Model(BaseEstimator):  # type: ignore[misc]
     #: learning rate. Empty for a model that is not a boosted family (the budget neither halves its
     #: rate nor seed-bags it).
     fast_params: ClassVar[dict[str, Any]] = {}
+    #: Other strong starting configurations of the library (name -> parameters over the spec's), that a
+    #: budget's second pass offers the ensemble as fits of another kind (:mod:`compete.run.plan`).
+    portfolio: ClassVar[dict[str, dict[str, Any]]] = {}
     #: Parameters as a stacking meta-model (it has no validation part to stop on): small, fixed capacity.
     meta_params: ClassVar[dict[str, Any]] = {}
     #: The parameter that sets the library's threads ("" if it has none): a cluster task sets it to its

@@ -32,6 +32,12 @@ class LightGBMModel(Model):
     threads_param = "n_jobs"
     rounds_param = "n_estimators"
     fast_params: ClassVar[dict[str, Any]] = {"learning_rate": 0.1}
+    # AutoGluon's two other LightGBM defaults: randomised split points (LightGBMXT), and larger leaves
+    # grown from fewer rows (LightGBMLarge); each blends with the plain one more than another seed does
+    portfolio: ClassVar[dict[str, dict[str, Any]]] = {
+        "xt": {"extra_trees": True},
+        "large": {"num_leaves": 128, "min_child_samples": 3, "colsample_bytree": 0.9},
+    }
     meta_params: ClassVar[dict[str, Any]] = {
         "n_estimators": 200, "learning_rate": 0.05, "num_leaves": 7, "min_child_samples": 50, "subsample": 0.8,
         "colsample_bytree": 1.0, "reg_lambda": 5.0, "n_jobs": 1,

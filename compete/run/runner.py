@@ -162,15 +162,27 @@ def _diversity(
     opts: RunOptions, models: tuple[ModelSpec, ...]
 ) -> tuple[tuple[ModelSpec, ...], tuple[ModelSpec, ...]]:
     """The models of another kind a budget's second pass offers the ensemble (:class:`compete.run.plan.SecondPass`),
-    before and after its first tuning turn: a linear model on Yeo-Johnson numbers, then extra trees
-    and a random forest, each unless the spec names one, and none when ``--models`` chose the run's
-    models. (A distributed model never runs under a budget: ``check_distributed`` refuses it.)"""
+    before and after its first tuning turn: a linear model on Yeo-Johnson numbers; then the other
+    starting configurations of the spec's libraries (``Model.portfolio``: LightGBM's randomised and
+    large-leaf ones), extra trees and a random forest. A model kind is offered unless the spec names
+    it; none is when ``--models`` chose the run's models. (A distributed model never runs under a
+    budget: ``check_distributed`` refuses it.)"""
+    from compete.models import MODELS
+    from compete.run.plan import fast_params
+
     if opts.models:
         return (), ()
     named = {m.name for m in models}
     early = (ModelSpec("linear", {"numeric": "power"}, "linear"),)
-    late = (ModelSpec("extra_trees"), ModelSpec("random_forest"))
-    return tuple(m for m in early if m.name not in named), tuple(m for m in late if m.name not in named)
+    portfolio = tuple(
+        ModelSpec(m.name, {**fast_params(m.name), **m.params, **config}, f"{m.label}-{key}")
+        for m in models
+        for key, config in MODELS.get(m.name).portfolio.items()
+    )
+    forests = (ModelSpec("extra_trees"), ModelSpec("random_forest"))
+    return tuple(m for m in early if m.name not in named), portfolio + tuple(
+        m for m in forests if m.name not in named
+    )
 
 
 def _choose(prep: Prepared, results: list[ModelResult], emit: Events, budget: Budget | None) -> Final:
