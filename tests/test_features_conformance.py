@@ -19,6 +19,7 @@ PARAMS: dict[str, dict] = {
     "select_importance": {"n_estimators": 20, "n_null": 2},
     "remove_outliers": {"factor": 1.0},
     "interactions": {"columns": ["x1", "x2"]},
+    "as_category": {"columns": ["i"]},
 }
 
 

@@ -85,3 +85,43 @@ def test_a_bad_search_key_is_named(tmp_path) -> None:
                                    "--runs-dir", str(tmp_path / "runs")])  # fmt: skip
     assert out.exit_code == 2 and "Traceback" not in out.output
     assert "search.feature: unknown key; allowed keys here: features" in " ".join(out.output.split())
+
+
+def _coded(n: int = 1500) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A target set by a product code written as a whole number: 30 codes whose numbers say nothing of
+    their effect (their order is arbitrary), beside a weak numeric column."""
+    g = np.random.default_rng(3)
+    total = n + n // 3
+    codes = g.choice(np.arange(100, 10_000), 30, replace=False)
+    effect = dict(zip(codes, g.normal(0, 1.5, 30), strict=True))
+    code = g.choice(codes, total)
+    x = g.normal(size=total)
+    score = np.array([effect[c] for c in code]) + 0.3 * x + g.normal(0, 0.5, total)
+    frame = pd.DataFrame(
+        {"id": np.arange(total), "product": code, "x": x.round(4), "y": np.where(score > 0, "yes", "no")}
+    )
+    return frame.iloc[:n].reset_index(drop=True), frame.iloc[n:].drop(columns="y").reset_index(drop=True)
+
+
+def test_cv_decides_whether_ambiguous_whole_numbers_are_codes(tmp_path) -> None:
+    from compete.run.search import candidates
+
+    train, test = _coded()
+    comps = write_competition(
+        tmp_path, extra="[search]\nfeatures = true\n", models=MODELS, train=train, test=test
+    )
+    result = run_competition(_opts(comps, tmp_path))
+    scores = json.loads((result.path / "scores.json").read_text())
+    kinds = {c["column"]: c["type"] for c in json.loads((result.path / "schema.json").read_text())}
+    assert kinds["product"] == "numeric"  # ambiguous: no name says it is a code, and too few values
+    tried = {t["block"]: t for t in scores["search"]["tried"]}
+    first = scores["search"]["tried"][0]
+    assert first["block"] == "numbers as categories" and first["recipes"][0]["columns"] == ["product"]
+    assert first["why"]["product"].startswith("whole numbers, 30 values")
+    codes = [tried["numbers as categories"], tried["numbers' count and target encodings"]]
+    assert any(t["status"] == "kept" for t in codes), codes  # the codes' levels beat splitting on their order
+    for t in codes:
+        assert (t["status"] == "kept") == (t["gain"] > t["noise"] and t["gain"] > 0), t
+    # a column of fractions, or of few values, is no candidate
+    X = pd.DataFrame({"f": np.linspace(0, 1, 100), "few": np.arange(100) % 3})
+    assert [b.name for b in candidates(X, {}, X)] == ["ratios and differences"]

@@ -21,7 +21,7 @@ import pandas as pd
 from compete.errors import DataError
 from compete.spec import SchemaSpec
 
-__all__ = ["Schema", "infer_schema", "code_like", "KINDS", "CODE_WORDS"]
+__all__ = ["Schema", "infer_schema", "code_like", "ambiguous_code", "KINDS", "CODE_WORDS"]
 
 KINDS = ("numeric", "categorical", "datetime", "text", "ignore")
 _DATE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$|^\d{1,2}/\d{1,2}/\d{4}$")
@@ -199,15 +199,10 @@ def code_like(name: str, train: pd.Series, test: pd.Series) -> str:
     >>> code_like("age", pd.Series(rng.integers(17, 90, 5_000)), pd.Series(rng.integers(17, 90, 500)))
     ''
     """
-    values, later = train.dropna(), test.dropna()
-    if values.empty or not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+    if (whole := _whole_numbers(train, test)) is None:
         return ""
-    numbers = values.to_numpy(dtype="float64")
-    if not np.all(numbers == np.round(numbers)):
-        return ""
-    counts = values.value_counts()
-    n = len(counts)
-    seen = float(later.isin(counts.index).mean()) if len(later) else 1.0
+    numbers, counts, seen = whole
+    values, n = train.dropna(), len(counts)
     if n < 3 or n > HIGH_CARDINALITY * len(values):
         return ""
     said = f"{n:,} values, {seen:.0%} of test values seen in train"
@@ -225,6 +220,41 @@ def code_like(name: str, train: pd.Series, test: pd.Series) -> str:
         return (f"whole numbers used as codes: {said}, spread thinly over {numbers.min():,.0f}..{numbers.max():,.0f}, "
                 f"{len(values) / n:,.0f} rows each on average")  # fmt: skip
     return ""
+
+
+def _whole_numbers(train: pd.Series, test: pd.Series) -> tuple[np.ndarray, pd.Series, float] | None:
+    """A column of whole numbers: its train values, their counts (most frequent first) and the share of
+    test values seen in train; ``None`` for anything else (no values, booleans, fractions, text)."""
+    values, later = train.dropna(), test.dropna()
+    if values.empty or not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return None
+    numbers = values.to_numpy(dtype="float64")
+    if not np.all(numbers == np.round(numbers)):
+        return None
+    counts = values.value_counts()
+    return numbers, counts, float(later.isin(counts.index).mean()) if len(later) else 1.0
+
+
+def ambiguous_code(train: pd.Series, test: pd.Series) -> str:
+    """Why a numeric column may hold codes as well as quantities (``""`` if it may not): whole numbers,
+    at least 10 values, at least 5 rows a value, 90% of test values seen in train, and not already
+    typed categorical by :func:`code_like`. Years, classes of dwelling, hours, ages: the schema keeps
+    them numeric, and under a budget the feature search lets CV decide whether their values as
+    categories, or their count and target encodings, add anything (:mod:`compete.run.search`).
+
+    >>> rng = np.random.default_rng(0)
+    >>> ambiguous_code(pd.Series(rng.choice([20, 30, 50, 60, 70, 80, 90, 120, 160, 190], 900)), pd.Series([20, 60]))
+    'whole numbers, 10 values, 90 rows each, 100% of test values seen in train'
+    >>> ambiguous_code(pd.Series(rng.normal(size=900)), pd.Series([0.1]))
+    ''
+    """
+    if (whole := _whole_numbers(train, test)) is None:
+        return ""
+    numbers, counts, seen = whole
+    values, n = train.dropna(), len(counts)
+    if n < 10 or len(values) < 5 * n or seen < 0.9:
+        return ""
+    return f"whole numbers, {n:,} values, {len(values) / n:,.0f} rows each, {seen:.0%} of test values seen in train"
 
 
 def _is_id_like(s: pd.Series) -> bool:

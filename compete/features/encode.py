@@ -1,4 +1,4 @@
-"""Target-free encodings of categories: counts, ordinal codes, one-hot columns."""
+"""Target-free encodings of categories: counts, ordinal codes, one-hot columns, and numbers read as categories."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from compete.features._keys import KeyCoder
 from compete.features.base import Recipe, join_new, pick_columns
 from compete.features.registry import FEATURES
 
-__all__ = ["CountEncode", "OrdinalEncode", "OneHot"]
+__all__ = ["CountEncode", "OrdinalEncode", "OneHot", "AsCategory"]
 
 
 def _categoricals(X: pd.DataFrame, columns: Sequence[str] | None, recipe: str) -> list[str]:
@@ -70,6 +70,54 @@ class CountEncode(Recipe):
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         self._check_columns(X, self.columns_)
         new = {f"{c}__count": self.counts_[c][self.coders_[c].codes(X)] for c in self.columns_}
+        return join_new(X, new)
+
+
+@FEATURES.register("as_category")
+class AsCategory(Recipe):
+    """Add ``<col>__cat``: the values of a column of whole numbers as categories, so the models can
+    treat codes (of products, places, years) as levels rather than split on their order. The number
+    is kept beside it. Never uses the target.
+
+    Parameters
+    ----------
+    columns : list of str, optional
+        The columns (any kind: their values become the levels). Default every numeric column.
+    use_test : bool
+        Levels from the training part plus the ``unlabeled`` rows given to :meth:`fit`; otherwise a
+        value the training part lacks is missing.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"n": [3.0, 1.0, 3.0]})
+    >>> t = AsCategory(columns=["n"]).fit(X)
+    >>> out = t.transform(pd.DataFrame({"n": [1.0, 7.0]}))["n__cat"]
+    >>> out.tolist(), list(out.cat.categories)
+    ([1.0, nan], [1.0, 3.0])
+    """
+
+    recipe_name = "as_category"
+
+    def __init__(self, columns: Sequence[str] | None = None, use_test: bool = False) -> None:
+        self.columns = columns
+        self.use_test = use_test
+
+    def fit(self, X: pd.DataFrame, y: Any = None, unlabeled: pd.DataFrame | None = None) -> AsCategory:
+        self.columns_ = pick_columns(X, self.columns, "numeric", self.recipe_name)
+        frames = [X] if unlabeled is None or not self.use_test else [X, unlabeled]
+        self.levels_ = {
+            c: pd.Index(np.sort(pd.unique(pd.concat([f[c].dropna() for f in frames], ignore_index=True))))
+            for c in self.columns_
+        }
+        self._remember_names(X)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        self._check_columns(X, self.columns_)
+        new = {}
+        for c in self.columns_:
+            codes = self.levels_[c].get_indexer(X[c])  # -1: missing, or a value fit did not see
+            new[f"{c}__cat"] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(self.levels_[c]))
         return join_new(X, new)
 
 

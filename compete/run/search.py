@@ -5,6 +5,9 @@ On by default when the spec names no ``[[features]]`` (``[search] features = fal
 models, a fast probe (LightGBM at learning rate 0.1, early stopping) is fitted on the run's own folds
 with the features so far, then with each block of candidates added, built from the existing recipes:
 
+0. for whole-number columns whose treatment is ambiguous (:func:`compete.data.schema.ambiguous_code`:
+   codes or quantities?), their values as categories beside the numbers, then their count and
+   out-of-fold target encodings: CV decides whether they are codes;
 1. count encodings of every categorical (over train and test: no target);
 2. out-of-fold target means of the strongest categoricals;
 3. out-of-fold target means of their pairs, and of the strongest three together;
@@ -50,7 +53,7 @@ SEARCH_SHARE = 0.25  # under a budget, the search may use this share of the time
 PROBE = ModelSpec(
     "lightgbm", {"n_estimators": 500, "learning_rate": 0.1, "colsample_bytree": 0.8}, "search-probe"
 )
-TOP_CATEGORICALS, TOP_NUMBERS = 4, 4
+TOP_CATEGORICALS, TOP_NUMBERS, TOP_CODES = 4, 4, 6
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Block:
 
     name: str
     recipes: tuple[StepSpec, ...]
+    why: dict[str, str] = field(default_factory=dict)  # column -> why it is a candidate (for the record)
 
 
 @dataclass
@@ -84,17 +88,31 @@ def _ranked(X: pd.DataFrame, importance: dict[str, float]) -> tuple[list[str], l
     return cats, nums
 
 
-def candidates(X: pd.DataFrame, importance: dict[str, float]) -> list[Block]:
-    """The blocks to try on ``X``'s typed columns, given each column's importance (see the module).
+def candidates(
+    X: pd.DataFrame, importance: dict[str, float], X_test: pd.DataFrame | None = None
+) -> list[Block]:
+    """The blocks to try on ``X``'s typed columns, given each column's importance (see the module);
+    ``X_test`` tells which whole-number columns are ambiguous codes (none without it).
 
     >>> X = pd.DataFrame({"a": pd.Categorical(list("xyxy")), "b": pd.Categorical(list("ppqq")),
     ...                   "n": [1.0, 2.0, 3.0, 4.0], "m": [2.0, 1.0, 0.0, 1.0]})
     >>> [b.name for b in candidates(X, {"b": 3.0, "n": 2.0, "a": 1.0})]
     ['count encodings', 'target means', 'target means of pairs', 'group statistics', 'ratios and differences']
     """
+    from compete.data.schema import ambiguous_code
+
     cats, nums = _ranked(X, importance)
     top_cats, top_nums = cats[:TOP_CATEGORICALS], nums[:TOP_NUMBERS]
     blocks = []
+    why = {} if X_test is None else {c: w for c in nums if (w := ambiguous_code(X[c], X_test[c]))}
+    codes = [c for c in nums if c in why][:TOP_CODES]
+    if codes:
+        said = {c: why[c] for c in codes}
+        blocks.append(Block("numbers as categories", (StepSpec("as_category", {"columns": codes, "use_test": True}),),
+                            said))  # fmt: skip
+        encodings = (StepSpec("count_encode", {"columns": codes, "use_test": True}),
+                     StepSpec("target_mean", {"columns": codes}))  # fmt: skip
+        blocks.append(Block("numbers' count and target encodings", encodings, said))
     if cats:
         blocks.append(
             Block("count encodings", (StepSpec("count_encode", {"columns": cats, "use_test": True}),))
@@ -143,10 +161,11 @@ def search_features(
     out.base_cv = out.cv = base.score
     current = base
     errors: tuple[type[BaseException], ...] = (*MODELS.get("lightgbm").fit_errors(), CompeteError, ValueError)
-    for block in candidates(ctx.X, _importance(base)):
+    for block in candidates(ctx.X, _importance(base), ctx.X_test):
         entry: dict[str, Any] = {
             "block": block.name,
             "recipes": [{"recipe": s.name, **s.params} for s in block.recipes],
+            **({"why": block.why} if block.why else {}),
         }
         if until is not None and budget is not None and until - budget.clock() < 1.5 * current.seconds:
             out.tried.append({**entry, "status": "skipped: out of time"})
