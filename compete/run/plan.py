@@ -8,10 +8,12 @@ The plan, in order:
    fit stops boosting when its share is spent. The first model always finishes, so there is always a
    submission; a later model that cannot finish its folds is dropped.
 2. **Second pass** — first, models of another kind for the ensemble that the spec does not name (a
-   linear model on Yeo-Johnson-transformed numbers before the first tuning turn, extra trees and a
-   random forest after it: on some tables what the blend lacks), each once while the time left covers
-   twice the fastest first-pass fit, with a fifth of the time left (a forest grows its trees until
-   that is spent); then the two strongest boosted-tree families (judged by CV score), strongest first:
+   linear model on Yeo-Johnson-transformed numbers before the first tuning turn; after it, the other
+   starting configurations of the spec's libraries (``Model.portfolio``: LightGBM's randomised-split
+   and large-leaf ones), extra trees and a random forest: on some tables what the blend lacks), each
+   once while the time left covers twice the fastest first-pass fit, with a fifth of the time left (a
+   forest grows its trees until that is spent, and keeps every fold); then the two strongest
+   boosted-tree families (judged by CV score), strongest first:
 
    - *tuning turn*: an Optuna study (TPE, median pruning after each fold and, for LightGBM and
      XGBoost, inside the folds) over the family's search space at its first-pass learning rate, for
