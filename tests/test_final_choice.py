@@ -108,3 +108,25 @@ def test_a_real_edge_holds_on_other_splits_and_big_tables_or_time_splits_are_not
     assert "skipped" in said[0].text
     monkeypatch.setattr(recheck, "SMALL_ROWS", 100)
     assert recheck.recheck_edge(prep, [strong, weak], strong, weak.oof, "hill_climb", {"weak": 1.0}) is None
+
+
+def test_the_run_says_the_edge_on_the_run_folds_and_over_the_repeated_splits(tmp_path) -> None:
+    import io
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from compete.commands.output import print_run
+    from compete.run.result import ModelScore, RunResult
+
+    score = ModelScore(0.85, 0.01, [0.85], ["cpu"], [10], 0.1, {})
+    ens = {"method": "hill_climb", "score": 0.84, "weights": {"a": 1.0}, "chosen": True,
+           "single_edge": {"gain": 0.0056, "noise": 0.0050},
+           "repeated": {"gain": 0.0012, "noise": 0.0061, "single": "a", "splits": 3}}  # fmt: skip
+    result = RunResult("r", Path("."), SimpleNamespace(name="toy"), "accuracy", True, {"a": score},
+                       "ensemble:hill_climb", 0.84, Path("s.csv"), 1.0, info={"ensemble": ens})  # fmt: skip
+    out = io.StringIO()
+    print_run(Console(file=out, width=300), result)
+    said = " ".join(out.getvalue().split())
+    assert ("the best single fit's cv edge over the ensemble, 0.00560, is beyond the fold noise (0.00500); over 3 "
+            "fold splits (repeated k-fold) it is +0.00120 against 0.00610: the ensemble is submitted") in said  # fmt: skip
