@@ -145,7 +145,7 @@ def test_a_competitions_recipes_stay_its_own(tmp_path: Path) -> None:
     assert np.allclose(scaled(one), 2 * X.x)
     assert "scale_x" not in FEATURES and "scale_x" not in [r[0] for r in describe_recipes()]
     with pytest.raises(
-        SpecError, match=r"features\[0\]: unknown recipe 'scale_x'; known recipes: count_encode"
+        SpecError, match=r"features\[0\]: unknown recipe 'scale_x'; known recipes: as_category, count_encode"
     ):
         scaled(plain)  # a competition without recipes.py cannot use another's
     with pytest.raises(SpecError, match="unknown recipe 'scale_x'"):

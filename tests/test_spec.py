@@ -141,7 +141,7 @@ def test_shipped_specs_are_valid():
         ),
         (
             {"features": [{"recipe": "impute"}, {"recipe": "grp_agg"}]},
-            "comp.toml: features[1].recipe: unknown recipe 'grp_agg'; known recipes: count_encode",
+            "comp.toml: features[1].recipe: unknown recipe 'grp_agg'; known recipes: as_category, count_encode",
         ),
         (
             {"features": [{"recipe": "group_agg", "key": ["c"]}]},

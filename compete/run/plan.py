@@ -48,6 +48,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
 
 __all__ = [
+    "DIVERSITY_SHARE",
     "FIRST_PASS_SHARE",
     "Budget",
     "BudgetSummary",
