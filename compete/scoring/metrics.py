@@ -89,10 +89,20 @@ def _auc(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def _logloss(y: np.ndarray, p: np.ndarray) -> float:
+    """Log loss with probabilities clipped to [1e-15, 1 - 1e-15] and, for several classes, each row
+    rescaled to sum to one, as Kaggle scores it (float32 probabilities, or a blend of them, are off by
+    more than scikit-learn's tolerance).
+
+    >>> round(_logloss(np.array([0, 1]), np.array([[0.9, 0.1], [0.2, 0.6]], dtype=np.float32)), 4)
+    0.1965
+    """
     from sklearn.metrics import log_loss
 
     labels = np.arange(p.shape[1]) if p.ndim == 2 else [0, 1]
-    return log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=labels)
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-15, 1 - 1e-15)
+    if q.ndim == 2:
+        q = q / q.sum(axis=1, keepdims=True)
+    return log_loss(y, q, labels=labels)
 
 
 def _accuracy(y: np.ndarray, p: np.ndarray) -> float:
