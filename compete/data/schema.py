@@ -250,7 +250,7 @@ def ambiguous_code(train: pd.Series, test: pd.Series) -> str:
     """
     if (whole := _whole_numbers(train, test)) is None:
         return ""
-    numbers, counts, seen = whole
+    _, counts, seen = whole
     values, n = train.dropna(), len(counts)
     if n < 10 or len(values) < 5 * n or seen < 0.9:
         return ""

@@ -250,7 +250,8 @@ class SecondPass:
         # models of another kind for the ensemble, each fitted once when the time left covers twice the
         # fastest first-pass fit, with a share of it (DIVERSITY_SHARE): ``diversity`` before the first
         # tuning turn (a linear model: rarely slower than a boosted one at the fast rate), ``late`` after
-        # it (the forests: slower, and they should not take the time of the strongest family's turn)
+        # it (the libraries' other configurations and the forests: they should not take the time of the
+        # strongest family's turn)
         self.diversity, self.late = list(diversity), list(late)
         self.share = 1.0  # of the time left, the last move may use
         self.finish = False  # the last move keeps every fold, however short (a forest: its first trees)

@@ -58,9 +58,7 @@ class EnsembleInfo(TypedDict):
     weights: dict[str, float] | None
     chosen: bool
     single_edge: NotRequired[dict[str, float]]  # the best single fit's gain over it and the noise (cv.noise)
-    repeated: NotRequired[
-        dict[str, Any]
-    ]  # the same edge pooled over more fold splits (run.recheck), on small data
+    repeated: NotRequired[dict[str, Any]]  # that edge over more fold splits (run.recheck), small data
 
 
 class ThresholdInfo(TypedDict):
