@@ -72,6 +72,11 @@ def test_whole_numbers_that_are_codes_are_categorical_and_quantities_stay_number
     }  # fmt: skip
     assert s.reasons["ZIP Code"].startswith("whole numbers named like a code (code, zip): 386 values")
     assert s.reasons["RESOURCE"].startswith("whole numbers used as codes: ")
+    # whole numbers that may be codes as well as quantities stay numeric, and their reason says why
+    for col, said in (("age", "73 values, 68 rows each"), ("rooms", "11 values, 455 rows each")):
+        assert s.reasons[col] == (f"numbers or codes (whole numbers, {said}, 100% of test values seen in train): "
+                                  "the feature search decides by CV")  # fmt: skip
+    assert s.reasons["row_number_id"] == s.reasons["price_code"] == "numbers"  # an id; fractions
     typed = s.fit(train).apply(test)
     assert typed["RESOURCE"].dtype == "category" and typed["RESOURCE"].notna().mean() > 0.9
     fresh = test.assign(MGR_ID=test["MGR_ID"] + 1_000)  # mostly unseen in train: not the codes it knows

@@ -118,7 +118,10 @@ def infer_schema(train: pd.DataFrame, test: pd.DataFrame, overrides: SchemaSpec)
 
     ``train`` and ``test`` hold the feature columns only (no id, no target). Columns are looked at one
     at a time (train and test values together), so inference never holds a second copy of the data;
-    the text tests (dates, words, numbers written as text) read a sample of 500 values.
+    the text tests (dates, words, numbers written as text) read a sample of 500 values. Whole numbers
+    that are codes by the evidence of :func:`code_like` are typed categorical; those that may be either
+    (:func:`ambiguous_code`) stay numeric, and their reason says so: the feature search tries them as
+    categories and encodings, and CV decides (:mod:`compete.run.search`).
     """
     kinds: dict[str, str] = {}
     reasons: dict[str, str] = {}
@@ -138,6 +141,8 @@ def infer_schema(train: pd.DataFrame, test: pd.DataFrame, overrides: SchemaSpec)
                 high.append(col)
             elif kinds[col] == "numeric" and (why := code_like(str(col), train[col], test[col])):
                 kinds[col], reasons[col] = "categorical", why
+            elif kinds[col] == "numeric" and (why := ambiguous_code(train[col], test[col])):
+                reasons[col] = f"numbers or codes ({why}): the feature search decides by CV"
         if kinds[col] == "numeric":
             dtypes[col] = _float_dtype(both)
     return Schema(kinds, reasons, high_cardinality=tuple(high), dtypes=dtypes)
