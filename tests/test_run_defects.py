@@ -142,3 +142,34 @@ def test_a_run_note_reaches_the_ledger(competition):
 
     assert list_runs(root / "runs", "toy")[0]["note"] == "first try, defaults"
     assert json.loads((next((root / "runs" / "toy").iterdir()) / "scores.json").read_text())["final"]
+
+
+def test_a_catboost_tuning_turn_keeps_its_budget_settings_unless_the_spec_tunes_them(competition):
+    """CatBoost's first pass under a budget one-hot encodes small categoricals (its ``fast_params``):
+    the turn's trials keep that setting and the rate, or they would be as slow as its default ctrs."""
+    from compete.cv.foldloop import cross_fit
+    from compete.run.plan import fast_params
+    from compete.spec import ModelSpec
+
+    comps = competition(models='[[models]]\nname = "catboost"\nparams = {iterations = 30}\n')
+    prep = prepare_for_run(opts(comps))
+    assert fast_params("catboost") == {"learning_rate": 0.1, "one_hot_max_size": 64}
+    base = cross_fit(prep.ctx, ModelSpec("catboost", {"iterations": 30, **fast_params("catboost")}))
+    tuner = BudgetTuner(prep, base)
+    assert tuner.overrides == {"learning_rate": 0.1, "one_hot_max_size": 64, "depth": {"low": 4, "high": 8}}
+    _, turn = tuner.turn(6.0, "catboost#tuned1")
+    drawn = [t.user_attrs["params"] for t in tuner.study.trials if "params" in t.user_attrs]
+    assert turn.trials >= 1 and drawn
+    assert all(
+        p["one_hot_max_size"] == 64 and p["learning_rate"] == 0.1 and 4 <= p["depth"] <= 8 for p in drawn
+    )
+    assert all("l2_leaf_reg" in p for p in drawn)  # the rest is drawn from the space
+
+    spec = comps / "toy" / "competition.toml"  # the spec's own range for it is honoured
+    spec.write_text(spec.read_text() + "\n[tune.catboost]\none_hot_max_size = {low = 2, high = 8}\n")
+    prep = prepare_for_run(opts(comps))
+    assert BudgetTuner(prep, base).overrides == {
+        "one_hot_max_size": {"low": 2, "high": 8},
+        "learning_rate": 0.1,
+        "depth": {"low": 4, "high": 8},
+    }

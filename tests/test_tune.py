@@ -67,13 +67,27 @@ def test_pruning_stops_hopeless_trials_after_a_fold(tmp_path: Path):
     assert report["best"]["params"]["learning_rate"] == 0.3
 
 
-def test_xgboost_prunes_inside_a_fold(tmp_path: Path):
+@pytest.mark.parametrize("model", ["xgboost", "catboost"])
+def test_boosted_trees_prune_inside_a_fold(tmp_path: Path, model: str):
     write_competition(tmp_path, task="regression")
-    # trees that cannot split (min_child_weight 1e6) never learn: hopeless at the first progress mark
-    search = {"learning_rate": 0.3, "min_child_weight": {"choices": [1e6, 1.0]}, "n_estimators": 400,
-              "n_jobs": 1, "max_depth": 3}  # fmt: skip
-    result = tune(options(tmp_path, model="xgboost", trials=12, search=search))
-    notes = [t["note"] for t in study_report(options(tmp_path, model="xgboost", search=search))["history"]]
+    # trees that cannot split (min_child_weight 1e6) or whose leaves stay at 0 (l2_leaf_reg 1e8) never
+    # learn: hopeless at the first progress mark
+    search = {
+        "xgboost": {
+            "min_child_weight": {"choices": [1e6, 1.0]},
+            "n_estimators": 400,
+            "n_jobs": 1,
+            "max_depth": 3,
+        },
+        "catboost": {
+            "l2_leaf_reg": {"choices": [1e8, 1.0]},
+            "iterations": 400,
+            "thread_count": 1,
+            "depth": 3,
+        },
+    }[model] | {"learning_rate": 0.3}
+    result = tune(options(tmp_path, model=model, trials=12, search=search))
+    notes = [t["note"] for t in study_report(options(tmp_path, model=model, search=search))["history"]]
     assert result.pruned >= 1 and any(n.startswith("fold") and "round" in n for n in notes), notes
 
 

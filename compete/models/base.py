@@ -68,6 +68,9 @@ class Model(BaseEstimator):  # type: ignore[misc]
     #: learning rate. Empty for a model that is not a boosted family (the budget neither halves its
     #: rate nor seed-bags it).
     fast_params: ClassVar[dict[str, Any]] = {}
+    #: The search space's narrowing in a budget's tuning turns (``[tune.<model>]``'s form), where the top
+    #: of a range is slow and rarely pays: a turn of a few trials should not spend itself on one.
+    budget_space: ClassVar[dict[str, Any]] = {}
     #: Other strong starting configurations of the library (name -> parameters over the spec's), that a
     #: budget's second pass offers the ensemble as fits of another kind (:mod:`compete.run.plan`).
     portfolio: ClassVar[dict[str, dict[str, Any]]] = {}

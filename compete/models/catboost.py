@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -45,7 +46,14 @@ class CatBoostModel(Model):
     threads_param = "thread_count"
     rounds_param = "iterations"
     rounds_offset = 1  # best_iteration counts from 0
-    fast_params: ClassVar[dict[str, Any]] = {"learning_rate": 0.1}
+    #: Under a budget categoricals of up to 64 levels are one-hot encoded rather than given target
+    #: statistics and their combinations (CatBoost's own default on CPU is 2): one cross-fit at rate
+    #: 0.1 on 2 cores took 42.3 s -> 5.5 s on adult (AUC 0.92979 -> 0.92995) and 26.2 s -> 2.1 s on
+    #: house-prices (RMSLE 0.12867 -> 0.12724), so CatBoost can be tuned within a budget. Columns of
+    #: more levels (codes of managers, products) keep their ordered target statistics.
+    fast_params: ClassVar[dict[str, Any]] = {"learning_rate": 0.1, "one_hot_max_size": 64}
+    #: Depth 10 took 3.6x (house-prices) and 2.1x (adult) the seconds of depth 8 at a worse CV on both.
+    budget_space: ClassVar[dict[str, Any]] = {"depth": {"low": 4, "high": 8}}
     meta_params: ClassVar[dict[str, Any]] = {"iterations": 300, "depth": 4, "thread_count": 1}
 
     @classmethod
@@ -65,6 +73,18 @@ class CatBoostModel(Model):
         import catboost
 
         return (*super().fit_errors(), catboost.CatBoostError)
+
+    @classmethod
+    def round_callback(cls, task: str, check: Callable[[int, float], bool]) -> dict[str, Any] | None:
+        """A callback object: CatBoost calls ``after_iteration`` after each round (on the CPU only) and
+        stops when it returns False; the loss is the validation set's first metric (the objective)."""
+
+        class Rounds:
+            def after_iteration(self, info: Any) -> bool:
+                losses: list[float] = next(iter(info.metrics.get("validation", {}).values()), [])
+                return not (losses and check(info.iteration, float(losses[-1])))
+
+        return {"callbacks": [Rounds()]}
 
     @classmethod
     def search_space(cls, trial: Any, task: str) -> dict[str, Any]:

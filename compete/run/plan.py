@@ -15,9 +15,9 @@ The plan, in order:
    forest grows its trees until that is spent, and keeps every fold); then the two strongest
    boosted-tree families (judged by CV score), strongest first:
 
-   - *tuning turn*: an Optuna study (TPE, median pruning after each fold and, for LightGBM and
-     XGBoost, inside the folds) over the family's search space at its first-pass learning rate, for
-     half the time left, when that covers at least :data:`TUNE_MIN_FITS` first-pass fits. The best
+   - *tuning turn*: an Optuna study (TPE, median pruning after each fold and inside the folds) over
+     the family's search space (narrowed where its top is slow: ``Model.budget_space``) at its
+     first-pass learning rate and budget settings (``Model.fast_params``), for half the time left, when that covers at least :data:`TUNE_MIN_FITS` first-pass fits. The best
      trial joins the pool if it beats the family's best fit at that rate
      (:class:`compete.tune.budget.BudgetTuner`; the trials are fitted on the same folds, so anything that
      sees the target is still fitted inside them, on the training part only);

@@ -44,10 +44,8 @@ class BudgetTuner:
         # a trial that fails (out of time, a library's error) is counted in the turn's record, not printed
         optuna.logging.set_verbosity(optuna.logging.ERROR)
         self.prep, self.base = prep, base
-        rate = base.params.get("learning_rate")
         self.model = ModelSpec(base.name, dict(base.params), base.label)
-        fixed = {"learning_rate": rate} if isinstance(rate, int | float) else {}
-        self.overrides = search_overrides(prep.spec, self.model, fixed)
+        self.overrides = search_overrides(prep.spec, self.model, self._budget_overrides(prep, base))
         self.metric = prep.ctx.metric
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -64,6 +62,20 @@ class BudgetTuner:
         self.best = base
         self.fits: dict[str, Any] = {}  # the last turn's completed trials' fits (compete.cv.foldloop.fits_of)
         self.library: list[ModelResult] = []  # the last turn's next-best trials, for the ensemble (see turn)
+
+    def _budget_overrides(self, prep: Prepared, base: ModelResult) -> dict[str, Any]:
+        """What the turn's trials keep from the first-pass fit: its learning rate, and its other budget
+        settings (:attr:`~compete.models.base.Model.fast_params`: CatBoost's one-hot encoding of small
+        categoricals, which makes its trials fast); and the family's narrower space under a budget
+        (:attr:`~compete.models.base.Model.budget_space`). The spec's ``[tune.<model>]`` wins over all
+        but the rate."""
+        from compete.models import MODELS
+
+        cls = MODELS.get(base.name)
+        own = prep.spec.tune.get(base.label, prep.spec.tune.get(base.name, {}))
+        fixed = {k: v for k, v in base.params.items() if k in cls.fast_params and isinstance(v, int | float)}
+        out = {**cls.budget_space, **fixed}
+        return {k: v for k, v in out.items() if k == "learning_rate" or k not in own}
 
     def _expected(self) -> tuple[type[Exception], ...]:
         """The failures a trial may meet and the turn goes on after (counted as failed trials): the
