@@ -81,6 +81,28 @@ def test_a_model_fitted_with_tunings_round_hooks_can_be_kept(name):
     assert np.array_equal(again.predict_raw(X[200:]), model.predict_raw(X[200:]))
 
 
+def test_linear_clipped_numbers_and_automatic_alpha_resist_extreme_rows():
+    """``clip``: scaled numbers clipped at that many standard deviations, so one extreme row in training
+    does not lever the line and an extreme test row gets a bounded prediction; ``alpha = "auto"``:
+    ridge's alpha chosen by leave-one-out on the rows it is fitted on, among the candidates."""
+    from compete.models.linear import AUTO_ALPHAS
+
+    x = rng.normal(size=N)
+    frame = pd.DataFrame({"x": x, "c": X.c})
+    y = x + rng.normal(size=N) * 0.1
+    frame.loc[0, "x"], y[0] = 40.0, -40.0  # one wild row in training
+    plain = make_model("linear", "regression", {}).fit(frame[1:200], y[1:200])
+    wild = make_model("linear", "regression", {}).fit(frame[:200], y[:200])
+    clipped = make_model("linear", "regression", {"clip": 3.0, "alpha": "auto"}).fit(frame[:200], y[:200])
+    test = frame[200:]
+    err = {name: float(np.sqrt(np.mean((m.predict_raw(test) - y[200:]) ** 2)))
+           for name, m in (("plain", plain), ("wild", wild), ("clipped", clipped))}  # fmt: skip
+    assert err["wild"] > 2 * err["plain"] and err["clipped"] < 0.6 * err["wild"], err
+    assert clipped.model_[-1].alpha_ in AUTO_ALPHAS
+    far = clipped.predict_raw(pd.DataFrame({"x": [1e6], "c": X.c[:1].to_numpy()}).astype({"c": X.c.dtype}))
+    assert abs(far[0]) < 10  # 3 standard deviations at most, whatever the row says
+
+
 def test_linear_power_numbers_fit_skewed_columns_better():
     """``numeric = "power"``: Yeo-Johnson before the linear fit, so a log-shaped relation on a skewed
     column (an area, a count) is close to a line; missing values still imputed."""

@@ -162,7 +162,8 @@ def _diversity(
     opts: RunOptions, models: tuple[ModelSpec, ...]
 ) -> tuple[tuple[ModelSpec, ...], tuple[ModelSpec, ...]]:
     """The models of another kind a budget's second pass offers the ensemble (:class:`compete.run.plan.SecondPass`),
-    before and after its first tuning turn: a linear model on Yeo-Johnson numbers; then the other
+    before and after its first tuning turn: a linear model on Yeo-Johnson numbers clipped at 3 standard
+    deviations (ridge's regularisation by leave-one-out in each fold); then the other
     starting configurations of the spec's libraries (``Model.portfolio``: LightGBM's randomised and
     large-leaf ones), extra trees and a random forest. A model kind is offered unless the spec names
     it; none is when ``--models`` chose the run's models. (A distributed model never runs under a
@@ -173,7 +174,7 @@ def _diversity(
     if opts.models:
         return (), ()
     named = {m.name for m in models}
-    early = (ModelSpec("linear", {"numeric": "power"}, "linear"),)
+    early = (ModelSpec("linear", {"numeric": "power", "clip": 3.0, "alpha": "auto"}, "linear"),)
     portfolio = tuple(
         ModelSpec(m.name, {**fast_params(m.name), **m.params, **config}, f"{m.label}-{key}")
         for m in models

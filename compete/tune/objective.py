@@ -2,8 +2,8 @@
 
 After every fold the trial reports the OOF score so far, so a median pruner stops hopeless trials;
 inside a fold the models whose library has a round hook (the adapter's ``round_callback``: LightGBM,
-XGBoost and CatBoost on the CPU) also report their validation loss every few rounds. Anything that sees the target is
-fitted inside the folds, on the training part only: the objective is
+XGBoost and CatBoost on the CPU) also report their validation loss every few rounds. Anything that
+sees the target is fitted inside the folds, on the training part only: the objective is
 :func:`compete.cv.foldloop.cross_fit`, the fold loop of ``compete run``.
 """
 
