@@ -17,7 +17,17 @@ import pandas as pd
 from compete.models.base import Model
 from compete.models.registry import MODELS
 
-__all__ = ["LinearModel", "PipelineModel", "column_kinds", "preprocessor", "to_float", "to_str", "pad_proba"]
+__all__ = [
+    "AUTO_ALPHAS",
+    "LinearModel",
+    "PipelineModel",
+    "column_kinds",
+    "clip_at",
+    "preprocessor",
+    "to_float",
+    "to_str",
+    "pad_proba",
+]
 
 MISSING = "__missing__"
 AUTO_ALPHAS = tuple(np.logspace(-1, 3, 13))  # ridge's alpha = "auto": RidgeCV's candidates
