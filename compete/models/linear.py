@@ -163,10 +163,5 @@ class LinearModel(PipelineModel):
         else:
             est = LogisticRegression(C=params["C"], max_iter=params["max_iter"],
                                      class_weight=params["class_weight"], random_state=self.random_state)  # fmt: skip
-        return self._fit_pipeline(
-            X,
-            y,
-            weight,
-            preprocessor(X, onehot, scale=True, numeric=params["numeric"], clip=params["clip"]),
-            est,
-        )
+        prep = preprocessor(X, onehot, scale=True, numeric=params["numeric"], clip=params["clip"])
+        return self._fit_pipeline(X, y, weight, prep, est)

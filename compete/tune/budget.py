@@ -45,7 +45,7 @@ class BudgetTuner:
         optuna.logging.set_verbosity(optuna.logging.ERROR)
         self.prep, self.base = prep, base
         self.model = ModelSpec(base.name, dict(base.params), base.label)
-        self.overrides = search_overrides(prep.spec, self.model, self._budget_overrides(prep, base))
+        self.overrides = self._overrides(prep, base)
         self.metric = prep.ctx.metric
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -63,19 +63,17 @@ class BudgetTuner:
         self.fits: dict[str, Any] = {}  # the last turn's completed trials' fits (compete.cv.foldloop.fits_of)
         self.library: list[ModelResult] = []  # the last turn's next-best trials, for the ensemble (see turn)
 
-    def _budget_overrides(self, prep: Prepared, base: ModelResult) -> dict[str, Any]:
-        """What the turn's trials keep from the first-pass fit: its learning rate, and its other budget
+    def _overrides(self, prep: Prepared, base: ModelResult) -> dict[str, Any]:
+        """The turn's search space: the spec's ``[tune.<model>]`` over the family's narrower space under a
+        budget (:attr:`~compete.models.base.Model.budget_space`) and the first-pass fit's other budget
         settings (:attr:`~compete.models.base.Model.fast_params`: CatBoost's one-hot encoding of small
-        categoricals, which makes its trials fast); and the family's narrower space under a budget
-        (:attr:`~compete.models.base.Model.budget_space`). The spec's ``[tune.<model>]`` wins over all
-        but the rate."""
+        categoricals, which keeps its trials fast); the first-pass learning rate over all."""
         from compete.models import MODELS
 
         cls = MODELS.get(base.name)
-        own = prep.spec.tune.get(base.label, prep.spec.tune.get(base.name, {}))
-        fixed = {k: v for k, v in base.params.items() if k in cls.fast_params and isinstance(v, int | float)}
-        out = {**cls.budget_space, **fixed}
-        return {k: v for k, v in out.items() if k == "learning_rate" or k not in own}
+        kept = {k: v for k, v in base.params.items() if k in cls.fast_params and isinstance(v, int | float)}
+        rate = {"learning_rate": kept.pop("learning_rate")} if "learning_rate" in kept else {}
+        return search_overrides(prep.spec, self.model, rate, defaults={**cls.budget_space, **kept})
 
     def _expected(self) -> tuple[type[Exception], ...]:
         """The failures a trial may meet and the turn goes on after (counted as failed trials): the

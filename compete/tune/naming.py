@@ -37,13 +37,15 @@ def model_spec(spec: Spec, model: str) -> ModelSpec:
     return ModelSpec(model)
 
 
-def search_overrides(spec: Spec, model: ModelSpec, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``[tune.<label>]`` (or ``[tune.<name>]``) from the spec, updated with ``extra``, checked."""
+def search_overrides(spec: Spec, model: ModelSpec, extra: dict[str, Any] | None = None,
+                     defaults: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """``[tune.<label>]`` (or ``[tune.<name>]``) from the spec over ``defaults``, updated with ``extra``,
+    checked."""
     own = spec.tune.get(model.label, spec.tune.get(model.name, {}))
     where = f"{spec.source or spec.name}: tune.{model.label}"
     if not isinstance(own, dict):
         raise SpecError(f"{where}: expected a table of parameters, got {own!r}")
-    merged = {**own, **(extra or {})}
+    merged = {**(defaults or {}), **own, **(extra or {})}
     for key, value in merged.items():
         check_search_override(f"{where}.{key}", value)
     return merged
