@@ -139,10 +139,11 @@ def infer_schema(train: pd.DataFrame, test: pd.DataFrame, overrides: SchemaSpec)
             kinds[col], reasons[col] = _infer_one(both)
             if kinds[col] == "categorical" and _is_id_like(both):
                 high.append(col)
-            elif kinds[col] == "numeric" and (why := code_like(str(col), train[col], test[col])):
-                kinds[col], reasons[col] = "categorical", why
-            elif kinds[col] == "numeric" and (why := ambiguous_code(train[col], test[col])):
-                reasons[col] = f"numbers or codes ({why}): the feature search decides by CV"
+            elif kinds[col] == "numeric" and (whole := _whole_numbers(train[col], test[col])) is not None:
+                if why := _code_reason(str(col), whole):
+                    kinds[col], reasons[col] = "categorical", why
+                elif why := _ambiguous_reason(whole):
+                    reasons[col] = f"numbers or codes ({why}): the feature search decides by CV"
         if kinds[col] == "numeric":
             dtypes[col] = _float_dtype(both)
     return Schema(kinds, reasons, high_cardinality=tuple(high), dtypes=dtypes)
@@ -204,26 +205,24 @@ def code_like(name: str, train: pd.Series, test: pd.Series) -> str:
     >>> code_like("age", pd.Series(rng.integers(17, 90, 5_000)), pd.Series(rng.integers(17, 90, 500)))
     ''
     """
-    if (whole := _whole_numbers(train, test)) is None:
-        return ""
+    whole = _whole_numbers(train, test)
+    return "" if whole is None else _code_reason(name, whole)
+
+
+def _code_reason(name: str, whole: tuple[np.ndarray, pd.Series, float]) -> str:
+    """:func:`code_like`'s test on a column's :func:`_whole_numbers`."""
     numbers, counts, seen = whole
-    values, n = train.dropna(), len(counts)
-    if n < 3 or n > HIGH_CARDINALITY * len(values):
+    rows, n = len(numbers), len(counts)
+    if n < 3 or n > HIGH_CARDINALITY * rows:
         return ""
     said = f"{n:,} values, {seen:.0%} of test values seen in train"
     hint = sorted(set(_words(name)) & CODE_WORDS)
     if hint and seen >= 0.9:
         return f"whole numbers named like a code ({', '.join(hint)}): {said}"
     span = float(numbers.max() - numbers.min() + 1)
-    if (
-        n >= 100
-        and n <= 0.05 * span
-        and len(values) >= 3 * n
-        and counts.iloc[0] <= 0.8 * len(values)
-        and seen >= 0.75
-    ):
+    if n >= 100 and n <= 0.05 * span and rows >= 3 * n and counts.iloc[0] <= 0.8 * rows and seen >= 0.75:
         return (f"whole numbers used as codes: {said}, spread thinly over {numbers.min():,.0f}..{numbers.max():,.0f}, "
-                f"{len(values) / n:,.0f} rows each on average")  # fmt: skip
+                f"{rows / n:,.0f} rows each on average")  # fmt: skip
     return ""
 
 
@@ -253,13 +252,17 @@ def ambiguous_code(train: pd.Series, test: pd.Series) -> str:
     >>> ambiguous_code(pd.Series(rng.normal(size=900)), pd.Series([0.1]))
     ''
     """
-    if (whole := _whole_numbers(train, test)) is None:
+    whole = _whole_numbers(train, test)
+    return "" if whole is None else _ambiguous_reason(whole)
+
+
+def _ambiguous_reason(whole: tuple[np.ndarray, pd.Series, float]) -> str:
+    """:func:`ambiguous_code`'s test on a column's :func:`_whole_numbers`."""
+    numbers, counts, seen = whole
+    rows, n = len(numbers), len(counts)
+    if n < 10 or rows < 5 * n or seen < 0.9:
         return ""
-    _, counts, seen = whole
-    values, n = train.dropna(), len(counts)
-    if n < 10 or len(values) < 5 * n or seen < 0.9:
-        return ""
-    return f"whole numbers, {n:,} values, {len(values) / n:,.0f} rows each, {seen:.0%} of test values seen in train"
+    return f"whole numbers, {n:,} values, {rows / n:,.0f} rows each, {seen:.0%} of test values seen in train"
 
 
 def _is_id_like(s: pd.Series) -> bool:

@@ -9,9 +9,9 @@ The plan, in order:
    submission; a later model that cannot finish its folds is dropped.
 2. **Second pass** — first, models of another kind for the ensemble that the spec does not name (a
    linear model on Yeo-Johnson-transformed numbers, clipped at 3 standard deviations, before the
-   first tuning turn; after it, the other
-   starting configurations of the spec's libraries (``Model.portfolio``: LightGBM's randomised-split
-   and large-leaf ones), extra trees and a random forest: on some tables what the blend lacks), each
+   first tuning turn; after it, the other starting configurations of the spec's libraries
+   (``Model.portfolio``: LightGBM's randomised-split and large-leaf ones), extra trees and a random
+   forest: on some tables what the blend lacks), each
    once while the time left covers twice the fastest first-pass fit, with a fifth of the time left (a
    forest grows its trees until that is spent, and keeps every fold); then the two strongest
    boosted-tree families (judged by CV score), strongest first:
@@ -19,7 +19,8 @@ The plan, in order:
    - *tuning turn*: an Optuna study (TPE, median pruning after each fold and inside the folds) over
      the family's search space (narrowed where its top is slow: ``Model.budget_space``) at its
      first-pass learning rate and budget settings (``Model.fast_params``), for half the time left,
-     when that covers at least :data:`TUNE_MIN_FITS` first-pass fits. The best trial joins the pool if it beats the family's best fit at that rate
+     when that covers at least :data:`TUNE_MIN_FITS` first-pass fits. The best trial joins the pool
+     if it beats the family's best fit at that rate
      (:class:`compete.tune.budget.BudgetTuner`; the trials are fitted on the same folds, so anything that
      sees the target is still fitted inside them, on the training part only);
    - *rate ladder*: the family's best fit at the fast rate is refitted at half its learning rate,
