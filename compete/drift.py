@@ -293,13 +293,14 @@ def run_drift(
 
     prep = prepare_run(ref, resolve_spec(ref, seed=seed), "cpu")
     spec, ctx = prep.spec, prep.ctx
-    report = drift_auc(ctx.X, ctx.X_test, seed=spec.seed, folds=folds, max_rows=max_rows)
+    X, X_test = ctx.without_keys()
+    report = drift_auc(X, X_test, seed=spec.seed, folds=folds, max_rows=max_rows)
     drift_id = f"drift-{new_run_id()}"
     with staged_run(ref.runs_dir, spec.name, drift_id) as tmp:
         payload = {"competition": spec.name, "drift_id": drift_id, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
-                   "features": list(ctx.X.columns), **report.to_dict()}  # fmt: skip
+                   "features": list(X.columns), **report.to_dict()}  # fmt: skip
         (tmp / "drift.json").write_text(json.dumps(payload, indent=2))
     prep.save_cache()
     return DriftResult(
-        drift_id, Path(ref.runs_dir) / spec.name / drift_id, spec.name, report, list(ctx.X.columns)
+        drift_id, Path(ref.runs_dir) / spec.name / drift_id, spec.name, report, list(X.columns)
     )

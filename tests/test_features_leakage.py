@@ -29,7 +29,8 @@ def permuted_data(n: int = 2000, levels: int = 300) -> tuple[pd.DataFrame, np.nd
     return X, y, X_test
 
 
-def cv_auc(X: pd.DataFrame, y: np.ndarray, X_test: pd.DataFrame, features: tuple[StepSpec, ...]) -> float:
+def cv_auc(X: pd.DataFrame, y: np.ndarray, X_test: pd.DataFrame, features: tuple[StepSpec, ...],
+           keys: tuple[str, ...] = ()) -> float:  # fmt: skip
     """Out-of-fold AUC over the fold loop's own frames (recipes fitted per fold on the training part).
 
     A fixed number of boosting rounds: early stopping on the validation part would itself pick the
@@ -38,7 +39,7 @@ def cv_auc(X: pd.DataFrame, y: np.ndarray, X_test: pd.DataFrame, features: tuple
     from sklearn.metrics import roc_auc_score
 
     folds = make_folds(CVSpec("stratified", 5, 42), y, X, "binary")
-    ctx = FoldContext(X, y, X_test, folds, "binary", get_metric("auc"), 42, features)
+    ctx = FoldContext(X, y, X_test, folds, "binary", get_metric("auc"), 42, features, keys=keys)
     oof = np.full(len(y), np.nan)
     for k, (_, va) in enumerate(folds):
         frames = ctx.frames(k)
@@ -65,3 +66,19 @@ def test_an_in_sample_target_mean_leaks_and_scores_well_above_chance() -> None:
     X_leaky = X.assign(c_mean=leaky).drop(columns="c")
     auc = cv_auc(X_leaky, y, X_test.assign(c_mean=0.5).drop(columns="c"), ())
     assert auc > 0.65, auc
+
+
+def test_a_group_key_reaches_the_recipes_but_no_model_and_its_target_mean_scores_chance() -> None:
+    X, y, X_test = permuted_data()
+    features = (StepSpec("target_mean", {"columns": ["c"]}),)
+    folds = make_folds(CVSpec("stratified", 5, 42), y, X, "binary")
+    ctx = FoldContext(X, y, X_test, folds, "binary", get_metric("auc"), 42, features, keys=("c",))
+    frames = ctx.frames(0)
+    for frame in (frames.X_train, frames.X_valid, frames.X_test):
+        assert list(frame.columns) == [
+            "x",
+            "c__te",
+        ]  # the key's levels never reach a model; its encoding does
+    assert list(ctx.without_keys()[0].columns) == ["x"]
+    auc = cv_auc(X, y, X_test, features, keys=("c",))
+    assert abs(auc - 0.5) <= 0.03, auc

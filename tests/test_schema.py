@@ -81,3 +81,25 @@ def test_whole_numbers_that_are_codes_are_categorical_and_quantities_stay_number
     assert typed["RESOURCE"].dtype == "category" and typed["RESOURCE"].notna().mean() > 0.9
     fresh = test.assign(MGR_ID=test["MGR_ID"] + 1_000)  # mostly unseen in train: not the codes it knows
     assert infer_schema(train, fresh, SchemaSpec()).kinds["MGR_ID"] == "numeric"
+
+
+def test_an_id_like_column_shared_by_groups_is_a_key_kept_beside_its_frequency():
+    from compete.data.prepared import _typed
+
+    g = np.random.default_rng(1)
+    shared = [f"F{i // 2}" for i in range(200)] + [
+        f"S{i}" for i in range(400)
+    ]  # 200 rows in pairs, 400 alone
+    train = pd.DataFrame({"family": shared, "lone": [f"L{i}" for i in range(600)], "x": g.normal(size=600)})
+    test = pd.DataFrame({"family": [f"F{i}" for i in range(40)] + [f"N{i}" for i in range(160)],
+                         "lone": [f"M{i}" for i in range(200)], "x": g.normal(size=200)})  # fmt: skip
+    s = infer_schema(train, test, SchemaSpec()).fit(train)
+    assert s.high_cardinality == ("family", "lone") and s.keys == ("family",)
+    reasons = {d["column"]: (d["type"], d["reason"]) for d in s.describe()}
+    assert reasons["family"] == ("id-like", "strings, mostly distinct, 33% of train rows share their value, 20% of "
+                                 "test values seen in train: modelled by their frequency; the feature search "
+                                 "tries their out-of-fold target means")  # fmt: skip
+    assert reasons["lone"] == ("id-like", "strings, mostly distinct: modelled by their frequency")
+    X, X_test, _ = _typed(s, train, test)
+    assert list(X.columns) == ["family", "x", "family__count", "lone__count"]
+    assert isinstance(X["family"].dtype, pd.CategoricalDtype) and X_test["family"].notna().sum() == 40

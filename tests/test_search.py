@@ -125,3 +125,43 @@ def test_cv_decides_whether_ambiguous_whole_numbers_are_codes(tmp_path) -> None:
     # a column of fractions, or of few values, is no candidate
     X = pd.DataFrame({"f": np.linspace(0, 1, 100), "few": np.arange(100) % 3})
     assert [b.name for b in candidates(X, {}, X)] == ["ratios and differences"]
+
+
+def _families(n: int = 1200) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Passengers on family tickets: a ticket (a string, mostly distinct over single travellers) shared by
+    the 2-5 members of a family, whose fate is mostly shared; test rows include members of train's
+    families. Only the ticket's out-of-fold target mean carries the family's fate."""
+    g = np.random.default_rng(5)
+    sizes = g.choice([1, 1, 1, 1, 1, 1, 2, 3, 5], 1100)
+    family = np.repeat(np.arange(len(sizes)), sizes)
+    effect = g.normal(0, 2.5, len(sizes))[family]
+    x = g.normal(size=len(family))
+    score = effect + 0.5 * x + g.normal(0, 0.5, len(family))
+    frame = pd.DataFrame({"id": np.arange(len(family)), "ticket": [f"T-{f * 7919 % 100_003}" for f in family],
+                          "x": x.round(4), "y": np.where(score > 0, "yes", "no")})  # fmt: skip
+    frame = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    total = min(len(frame), n + n // 3)
+    return frame.iloc[:n].reset_index(drop=True), frame.iloc[n:total].drop(columns="y").reset_index(drop=True)
+
+
+def test_a_group_key_is_kept_for_its_target_means_and_never_seen_raw(tmp_path) -> None:
+    train, test = _families()
+    comps = write_competition(tmp_path, extra='[search]\nfeatures = true\n', models=MODELS, train=train, test=test,
+                              metric="accuracy")  # fmt: skip
+    result = run_competition(_opts(comps, tmp_path))
+    kinds = {c["column"]: c for c in json.loads((result.path / "schema.json").read_text())}
+    assert kinds["ticket"]["type"] == "id-like"
+    assert "of train rows share their value" in kinds["ticket"]["reason"]
+    assert "target means" in kinds["ticket"]["reason"]
+    tried = {t["block"]: t for t in json.loads((result.path / "scores.json").read_text())["search"]["tried"]}
+    key = tried["target means of group key ticket"]
+    assert key["status"] == "kept" and key["recipes"] == [{"recipe": "target_mean", "columns": ["ticket"]}]
+    for t in tried.values():  # a label metric: judged by log loss, and the metric must not lose
+        by = t["logloss"]
+        assert (t["status"] == "kept") == (by["gain"] > by["noise"] and by["gain"] > 0 and t["gain"] >= 0), t
+    assert all(
+        "ticket" not in r["columns"]
+        for t in tried.values()
+        for r in t["recipes"]
+        if r["recipe"] == "count_encode"
+    )

@@ -78,6 +78,7 @@ class FoldContext:
     keep_models: bool = (
         False  # keep each fold's fitted model on its ModelResult (to save the run's artifacts)
     )
+    keys: tuple[str, ...] = ()  # group keys: columns recipes read and models never see (Finalize)
     _cache: dict[int, FoldFrames] = field(default_factory=dict, repr=False)
     _transforms: dict[int, FoldTransform] = field(default_factory=dict, repr=False)
     _keep: bool | None = field(default=None, repr=False)
@@ -91,6 +92,12 @@ class FoldContext:
         for k, (_, va) in enumerate(self.folds):
             fold[va] = k
         return fold
+
+    def without_keys(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The typed train and test frames less the group keys (:attr:`keys`): the columns a model could see
+        without recipes (what adversarial validation compares)."""
+        keys = list(self.keys)
+        return (self.X.drop(columns=keys), self.X_test.drop(columns=keys)) if keys else (self.X, self.X_test)
 
     def keeps_frames(self) -> bool:
         """Whether fold frames are kept between fits: when every fold's frames together are estimated
@@ -154,7 +161,7 @@ class FoldContext:
                                   spec_dir=self.spec_dir)  # fmt: skip
             X_tr, y_tr = pipe.fit_transform_train(X_tr, y_tr, unlabeled=pd.concat([X_va, X_te]))
             X_va, X_te = pipe.transform(X_va), pipe.transform(X_te)
-        fin = Finalize().fit(X_tr)
+        fin = Finalize(keys=self.keys).fit(X_tr)
         X_tr, X_va, X_te = fin.transform(X_tr), fin.transform(X_va), fin.transform(X_te)
         weight = None
         if self.resample is not None:

@@ -33,7 +33,7 @@ from compete.spec import Spec
 
 __all__ = ["TypedData", "data_key", "cache_dir", "load_typed", "save_typed", "side_columns", "FORMAT"]
 
-FORMAT = 2  # bump when what is kept, or how frames are typed, changes (2: code-like whole numbers)
+FORMAT = 3  # bump when what is kept, or how frames are typed, changes (2: code-like whole numbers, 3: keys)
 
 
 @dataclass

@@ -144,7 +144,7 @@ def prepare_run(
     folds = make_folds(spec.cv, y, data.train, spec.task)
     spec_dir = Path(spec.source).parent if spec.source else None
     ctx = FoldContext(typed.X, y, typed.X_test, folds, spec.task, codec.model_metric(), spec.seed, spec.features,
-                      spec.resample, spec_dir)  # fmt: skip
+                      spec.resample, spec_dir, keys=tuple(getattr(typed.schema, "keys", ())))  # fmt: skip
     pending = None if typed.from_cache else (cache_dir(ref.runs_dir, spec.name), typed)
     return Prepared(
         spec, data, codec, typed.schema, ctx, resolved, typed.raw_columns, typed.counts, key, pending
@@ -211,9 +211,13 @@ def _typed(schema: Schema, X_raw: pd.DataFrame,
 
 def typed_frame(schema: Schema, raw: pd.DataFrame, counts: dict[str, pd.Series]) -> pd.DataFrame:
     """``raw`` typed as a run types it: :meth:`Schema.apply`, then each id-like column replaced by its
-    frequency (``counts``: the run's, over its train and test rows; ``compete predict`` uses the same)."""
+    frequency (``counts``: the run's, over its train and test rows; ``compete predict`` uses the same).
+    A group key (:attr:`Schema.keys`) keeps its values as a categorical beside its frequency, for
+    recipes to read; models never see it (:class:`~compete.features.finalize.Finalize` drops it)."""
     X = schema.apply(raw)
+    keys = getattr(schema, "keys", ())  # a schema saved by an older compete has none
     for col, freq in counts.items():
         X[f"{col}__count"] = raw[col].map(freq).astype("float32")
-        X = X.drop(columns=col)
+        if col not in keys:
+            X = X.drop(columns=col)
     return X

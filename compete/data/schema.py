@@ -21,11 +21,22 @@ import pandas as pd
 from compete.errors import DataError
 from compete.spec import SchemaSpec
 
-__all__ = ["Schema", "infer_schema", "code_like", "ambiguous_code", "KINDS", "CODE_WORDS"]
+__all__ = [
+    "Schema",
+    "infer_schema",
+    "code_like",
+    "ambiguous_code",
+    "shared_key",
+    "KINDS",
+    "CODE_WORDS",
+    "SHARED",
+]
 
 KINDS = ("numeric", "categorical", "datetime", "text", "ignore")
 _DATE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$|^\d{1,2}/\d{1,2}/\d{4}$")
 HIGH_CARDINALITY = 0.5  # distinct share of non-missing values above which a string column is id-like
+SHARED = 0.1  # an id-like column is a group key when this share of train rows share their value, and of
+# test values are seen in train (tickets, families, devices): the feature search tries its target means
 
 
 @dataclass
@@ -44,6 +55,7 @@ class Schema:
     reasons: dict[str, str] = field(default_factory=dict)
     categories: dict[str, pd.Index] = field(default_factory=dict)
     high_cardinality: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()  # id-like columns shared by groups of rows (:func:`shared_key`)
     dtypes: dict[str, str] = field(default_factory=dict)  # numeric column -> float32 | float64
 
     def columns(self, kind: str) -> list[str]:
@@ -60,7 +72,8 @@ class Schema:
         """Every column's type and why, in column order: plain strings, ready for JSON.
 
         The type is the kind, except ``id-like`` for a mostly distinct string column (modelled by its
-        frequency) and ``ignored`` for a column left out.
+        frequency; a group key's values are kept too, for the feature search's target means) and
+        ``ignored`` for a column left out.
 
         >>> X = pd.DataFrame({"n": [1.0, 2.0, 3.0], "k": [1, 1, 1]})
         >>> infer_schema(X, X, SchemaSpec()).describe()[1]
@@ -77,6 +90,8 @@ class Schema:
         reason = self.reasons.get(col, "")
         if reason == "spec":
             return f"set in the spec (schema.{self.kinds[col]})"
+        if col in getattr(self, "keys", ()):  # a schema saved by an older compete has none
+            return f"{reason}: modelled by their frequency; the feature search tries their out-of-fold target means"
         if col in self.high_cardinality:
             return f"{reason}, mostly distinct: modelled by their frequency"
         return reason
@@ -126,6 +141,7 @@ def infer_schema(train: pd.DataFrame, test: pd.DataFrame, overrides: SchemaSpec)
     kinds: dict[str, str] = {}
     reasons: dict[str, str] = {}
     high: list[str] = []
+    keys: list[str] = []
     dtypes: dict[str, str] = {}
     forced = {c: k for k in KINDS for c in _listed(overrides, k)}
     for col in forced:
@@ -139,6 +155,9 @@ def infer_schema(train: pd.DataFrame, test: pd.DataFrame, overrides: SchemaSpec)
             kinds[col], reasons[col] = _infer_one(both)
             if kinds[col] == "categorical" and _is_id_like(both):
                 high.append(col)
+                if why := shared_key(train[col], test[col]):
+                    keys.append(col)
+                    reasons[col] = f"{reasons[col]}, mostly distinct, {why}"
             elif kinds[col] == "numeric" and (whole := _whole_numbers(train[col], test[col])) is not None:
                 if why := _code_reason(str(col), whole):
                     kinds[col], reasons[col] = "categorical", why
@@ -146,7 +165,27 @@ def infer_schema(train: pd.DataFrame, test: pd.DataFrame, overrides: SchemaSpec)
                     reasons[col] = f"numbers or codes ({why}): the feature search decides by CV"
         if kinds[col] == "numeric":
             dtypes[col] = _float_dtype(both)
-    return Schema(kinds, reasons, high_cardinality=tuple(high), dtypes=dtypes)
+    return Schema(kinds, reasons, high_cardinality=tuple(high), keys=tuple(keys), dtypes=dtypes)
+
+
+def shared_key(train: pd.Series, test: pd.Series) -> str:
+    """Why an id-like column is a group key, or ``""``: at least :data:`SHARED` of train rows share
+    their value with another train row, and of test's values are seen in train (a ticket bought for a
+    family, a device used for many orders). A value's group then says something of each member, which
+    an out-of-fold target mean can carry (:mod:`compete.run.search`); a column of distinct ids cannot.
+
+    >>> shared_key(pd.Series(list("aabcde")), pd.Series(list("afgh")))
+    '33% of train rows share their value, 25% of test values seen in train'
+    >>> shared_key(pd.Series(list("abcdef")), pd.Series(list("abcd")))
+    ''
+    """
+    values = train.dropna()
+    counts = values.value_counts()
+    shared = float((values.map(counts) > 1).mean()) if len(values) else 0.0
+    seen = float(test.dropna().isin(counts.index).mean()) if test.notna().any() else 0.0
+    if shared < SHARED or seen < SHARED:
+        return ""
+    return f"{shared:.0%} of train rows share their value, {seen:.0%} of test values seen in train"
 
 
 def _listed(spec: SchemaSpec, kind: str) -> tuple[str, ...]:

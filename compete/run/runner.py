@@ -277,7 +277,7 @@ def _warn_on_drift(
         return None
     from compete.drift import quick_cache, quick_drift
 
-    check = quick_drift(prep.ctx.X, prep.ctx.X_test, prep.spec.seed, quick_cache(runs_dir, prep.spec.name),
+    check = quick_drift(*prep.ctx.without_keys(), prep.spec.seed, quick_cache(runs_dir, prep.spec.name),
                         data_key=prep.data_key)  # fmt: skip
     emit(DriftChecked(round(check.report.auc, 4), check.fitted, check.report.seconds))
     warning = check.report.warning()

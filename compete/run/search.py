@@ -11,13 +11,17 @@ with the features so far, then with each block of candidates added, built from t
 1. count encodings of every categorical (over train and test: no target);
 2. out-of-fold target means of the strongest categoricals;
 3. out-of-fold target means of their pairs, and of the strongest three together;
-4. group statistics (mean, standard deviation, difference from the mean) of the strongest numeric
+4. out-of-fold target means of each group key (an id-like column shared by groups of rows, such as
+   a ticket bought for a family: :func:`compete.data.schema.shared_key`; no model sees it raw);
+5. group statistics (mean, standard deviation, difference from the mean) of the strongest numeric
    columns by the strongest categoricals;
-5. ratios and differences of the strongest numeric pairs.
+6. ratios and differences of the strongest numeric pairs.
 
 "Strongest" is by the probe's gain importance on the plain features. A block is kept only when its
 CV gain over the features kept so far beats the fold-to-fold noise (:func:`compete.cv.noise.gain`);
-each block is tried on top of the blocks kept before it. Every recipe that sees the target
+each block is tried on top of the blocks kept before it. A label metric (accuracy, F1) moves in steps
+of one row and hides what a block does to the probabilities: there a block must beat the noise on
+log loss, the probe's own objective, and not lose on the metric (:func:`judge`). Every recipe that sees the target
 (``target_mean``) is fitted inside each fold, on the training part only, and cross-fits its own
 encodings there, as in any run. Under ``--time-budget`` the search may use :data:`SEARCH_SHARE` of the
 time left, and a block is only tried when the time left to it covers another probe.
@@ -31,14 +35,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from compete.cv.foldloop import FoldContext, ModelResult, cross_fit
-from compete.cv.noise import gain
+from compete.cv.noise import Gain, gain
 from compete.data.prepared import Prepared
 from compete.errors import CompeteError
 from compete.progress import Note, Reporter
@@ -47,13 +53,22 @@ from compete.spec import ModelSpec, StepSpec
 if TYPE_CHECKING:
     from compete.run.plan import Budget
 
-__all__ = ["Block", "SearchResult", "candidates", "search_features", "fragment", "SEARCH_SHARE", "PROBE"]
+__all__ = [
+    "Block",
+    "SearchResult",
+    "candidates",
+    "judge",
+    "search_features",
+    "fragment",
+    "SEARCH_SHARE",
+    "PROBE",
+]
 
 SEARCH_SHARE = 0.25  # under a budget, the search may use this share of the time left when it starts
 PROBE = ModelSpec(
     "lightgbm", {"n_estimators": 500, "learning_rate": 0.1, "colsample_bytree": 0.8}, "search-probe"
 )
-TOP_CATEGORICALS, TOP_NUMBERS, TOP_CODES = 4, 4, 6
+TOP_CATEGORICALS, TOP_NUMBERS, TOP_CODES, TOP_KEYS = 4, 4, 6, 3
 
 
 @dataclass(frozen=True)
@@ -89,10 +104,14 @@ def _ranked(X: pd.DataFrame, importance: dict[str, float]) -> tuple[list[str], l
 
 
 def candidates(
-    X: pd.DataFrame, importance: dict[str, float], X_test: pd.DataFrame | None = None
+    X: pd.DataFrame,
+    importance: dict[str, float],
+    X_test: pd.DataFrame | None = None,
+    keys: Sequence[str] = (),
 ) -> list[Block]:
     """The blocks to try on ``X``'s typed columns, given each column's importance (see the module);
-    ``X_test`` tells which whole-number columns are ambiguous codes (none without it).
+    ``X_test`` tells which whole-number columns are ambiguous codes (none without it); ``keys`` are
+    the group keys among ``X``'s columns.
 
     >>> X = pd.DataFrame({"a": pd.Categorical(list("xyxy")), "b": pd.Categorical(list("ppqq")),
     ...                   "n": [1.0, 2.0, 3.0, 4.0], "m": [2.0, 1.0, 0.0, 1.0]})
@@ -101,7 +120,7 @@ def candidates(
     """
     from compete.data.schema import ambiguous_code
 
-    cats, nums = _ranked(X, importance)
+    cats, nums = _ranked(X.drop(columns=list(keys)), importance)
     top_cats, top_nums = cats[:TOP_CATEGORICALS], nums[:TOP_NUMBERS]
     blocks = []
     why = {} if X_test is None else {c: w for c in nums if (w := ambiguous_code(X[c], X_test[c]))}
@@ -123,6 +142,12 @@ def candidates(
         if len(top_cats) >= 3:
             groups.append(top_cats[:3])
         blocks.append(Block("target means of pairs", (StepSpec("target_mean", {"columns": groups}),)))
+    for key in list(keys)[
+        :TOP_KEYS
+    ]:  # each its own block: one key's groups may carry the target, another's not
+        blocks.append(
+            Block(f"target means of group key {key}", (StepSpec("target_mean", {"columns": [key]}),))
+        )
     if top_cats and top_nums:
         stats = tuple(StepSpec("group_agg", {"keys": [k], "columns": top_nums[:3], "aggs": ["mean", "std"],
                                              "diff": True, "use_test": True}) for k in top_cats[:2])  # fmt: skip
@@ -131,6 +156,28 @@ def candidates(
         blocks.append(Block("ratios and differences", (StepSpec("interactions", {"columns": top_nums,
                                                                                  "ops": ["div", "sub"]}),)))  # fmt: skip
     return blocks
+
+
+def judge(ctx: FoldContext, a: np.ndarray, b: np.ndarray) -> tuple[Gain, Gain]:
+    """OOF predictions ``a`` against ``b``: the gain on the run's metric, and the gain a block is judged
+    by. That is the same, except for a label metric (accuracy, F1): there it is log loss on the
+    probabilities, which a few rows' flipped labels do not hide (see the module).
+
+    >>> from compete.scoring.metrics import get_metric
+    >>> y = np.array([0, 1] * 50)
+    >>> rows = np.arange(100)
+    >>> folds = [(rows[rows % 5 != k], rows[rows % 5 == k]) for k in range(5)]
+    >>> ctx = FoldContext(None, y, None, folds, "binary", get_metric("accuracy"), 0)
+    >>> g, by = judge(ctx, y * 0.8 + 0.1, y * 0.4 + 0.3)  # the same labels, sharper probabilities
+    >>> g.gain, by.real
+    (0.0, True)
+    """
+    g = gain(ctx, a, b)
+    if ctx.metric.needs != "label":
+        return g, g
+    from compete.scoring.metrics import get_metric
+
+    return g, gain(replace(ctx, metric=get_metric("logloss")), a, b)
 
 
 def _importance(result: ModelResult) -> dict[str, float]:
@@ -161,7 +208,7 @@ def search_features(
     out.base_cv = out.cv = base.score
     current = base
     errors: tuple[type[BaseException], ...] = (*MODELS.get("lightgbm").fit_errors(), CompeteError, ValueError)
-    for block in candidates(ctx.X, _importance(base), ctx.X_test):
+    for block in candidates(ctx.X, _importance(base), ctx.X_test, ctx.keys):
         entry: dict[str, Any] = {
             "block": block.name,
             "recipes": [{"recipe": s.name, **s.params} for s in block.recipes],
@@ -175,14 +222,16 @@ def search_features(
         except errors as exc:
             out.tried.append({**entry, "status": f"error: {type(exc).__name__}: {exc}"[:300]})
             continue
-        g = gain(ctx, trial.oof, current.oof)
-        verdict = "kept" if g.real else "dropped"
-        out.tried.append({**entry, "cv": trial.score, **g.as_dict(), "seconds": round(trial.seconds, 2),
+        g, by = judge(ctx, trial.oof, current.oof)
+        verdict = "kept" if by.real and g.gain >= 0 else "dropped"
+        judged = {} if by is g else {"logloss": by.as_dict()}
+        out.tried.append({**entry, "cv": trial.score, **g.as_dict(), **judged, "seconds": round(trial.seconds, 2),
                           "status": verdict})  # fmt: skip
         if report:
+            said = "" if by is g else f", log loss gain {by.gain:+.5f} against noise {by.noise:.5f}"
             report(Note(f"feature search: {block.name}: cv {trial.score:.5f}, gain {g.gain:+.5f} against noise "
-                        f"{g.noise:.5f}: {verdict}"))  # fmt: skip
-        if g.real:
+                        f"{g.noise:.5f}{said}: {verdict}"))  # fmt: skip
+        if verdict == "kept":
             out.kept += list(block.recipes)
             current, out.cv = trial, trial.score
     out.seconds = time.perf_counter() - start
