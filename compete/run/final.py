@@ -96,11 +96,10 @@ def _ensemble(prep: Prepared, results: list[ModelResult], step: StepSpec) -> tup
     """Combine the models' OOF predictions; label metrics blend on log loss, then pick a threshold."""
     from compete.cv.foldloop import score_oof
     from compete.ensemble import combine
-    from compete.scoring.metrics import get_metric
     from compete.seeding import derive_seed
 
     ctx = prep.ctx
-    blend_metric = get_metric("logloss") if ctx.metric.needs == "label" else ctx.metric
+    blend_metric = ctx.metric.selection()
     fin = _meta_finalize(ctx) if step.params.get("features") else None
     X, X_test = (fin.transform(ctx.X), fin.transform(ctx.X_test)) if fin is not None else (None, None)
     res = combine(step.name, {r.label: r.oof for r in results}, {r.label: r.test for r in results}, ctx.y,

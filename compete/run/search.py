@@ -173,11 +173,8 @@ def judge(ctx: FoldContext, a: np.ndarray, b: np.ndarray) -> tuple[Gain, Gain]:
     (0.0, True)
     """
     g = gain(ctx, a, b)
-    if ctx.metric.needs != "label":
-        return g, g
-    from compete.scoring.metrics import get_metric
-
-    return g, gain(replace(ctx, metric=get_metric("logloss")), a, b)
+    by = ctx.metric.selection()
+    return (g, g) if by is ctx.metric else (g, gain(replace(ctx, metric=by), a, b))
 
 
 def _importance(result: ModelResult) -> dict[str, float]:
