@@ -42,7 +42,7 @@ def test_label_metric_threshold_is_chosen_on_oof_and_scored_cross_fitted(competi
     assert 0 < t["threshold"] < 1
     assert t["cv_score"] <= t["score"] + 1e-12
     assert res.cv_score == (t["cv_score"] if t["used"] else t["default_score"])
-    assert t["used"] == (t["cv_score"] > t["default_score"])
+    assert t["used"] == (t["gain"] > t["noise"] and t["gain"] > 0)  # beyond the fold noise, cross-fitted
     scores = json.loads((res.path / "scores.json").read_text())
     assert scores["threshold"]["threshold"] == t["threshold"]
 
@@ -59,6 +59,22 @@ def test_a_tuned_threshold_that_does_not_beat_the_default_cut_is_not_used(compet
     test_p = pd.read_parquet(res.path / "test.parquet")[res.final].to_numpy()
     sub = pd.read_csv(res.submission)
     assert (sub["y"] == np.where(test_p >= 0.5, "yes", "no")).all()  # the default cut labels the submission
+
+
+def test_a_tuned_threshold_is_used_when_its_gain_beats_the_fold_noise(competition):
+    # 1 row in 9 positive on a weak signal: hardly a probability reaches 0.5, so the default cut finds
+    # almost no positives (F1 near 0) and a lower cut scores a much better F1 in every fold
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=3000)
+    y = np.where(rng.random(3000) < 1 / (1 + np.exp(-(1.0 * x - 2.5))), "yes", "no")
+    frame = pd.DataFrame({"id": np.arange(3000), "x": x, "y": y})
+    comps = competition(metric="f1", train=frame.iloc[:2400], test=frame.iloc[2400:].drop(columns="y"))
+    spec = comps / "toy" / "competition.toml"
+    spec.write_text(spec.read_text().replace('task = "binary"', 'task = "binary"\npositive = "yes"'))
+    res = run_competition(opts(comps))
+    t = res.info["threshold"]
+    assert t["used"] is True and t["gain"] > t["noise"] > 0 and t["threshold"] < 0.5
+    assert res.cv_score == t["cv_score"] > t["default_score"]
 
 
 def test_ensemble_of_runs_and_mismatched_folds(competition):

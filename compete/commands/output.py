@@ -141,9 +141,12 @@ def print_run(console: Console, result: RunResult) -> None:
                 f"decision threshold {shown} chosen on OOF predictions; cross-fitted cv {t['cv_score']:.5f}"
             )
         else:
+            beyond = (
+                f" (a gain of {t['gain']:+.5f} against fold noise {t['noise']:.5f})" if "gain" in t else ""
+            )
             console.print(
                 f"decision threshold {shown} chosen on OOF predictions scored {t['cv_score']:.5f} cross-fitted, "
-                f"no better than the default cut's {t['default_score']:.5f}: the submission uses the default"
+                f"not beyond the default cut's {t['default_score']:.5f}{beyond}: the submission uses the default"
             )
     errors = result.info.get("display_errors")
     if errors:

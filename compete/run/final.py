@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from compete.cv.foldloop import FoldContext, ModelResult
 from compete.data.prepared import Prepared
 from compete.progress import Reporter
@@ -120,20 +122,34 @@ def _meta_finalize(ctx: FoldContext) -> Any:
 
 
 def _with_threshold(prep: Prepared, final: Final) -> Final:
-    """For label metrics: a threshold chosen on all OOF rows, kept only when its cross-fitted CV score
-    (each fold's rows labelled with a threshold chosen on the other folds) beats the default cut's
-    (0.5 or argmax, nothing fitted). On small data a tuned cut, above all a multiclass one, can fit the
-    OOF noise: then the default rule labels the submission and the default score is the CV."""
-    from compete.scoring.thresholds import choose_threshold, cross_fitted_score
+    """For label metrics: a threshold chosen on all OOF rows, kept only when its cross-fitted CV (each
+    fold's rows labelled with a threshold chosen on the other folds) gains on the default cut's (0.5 or
+    argmax, nothing fitted) beyond the fold-to-fold noise (:func:`compete.cv.noise.of_diffs`). On small
+    data a tuned cut, above all a multiclass one, can fit the OOF noise (titanic: a cut at 0.44 that was
+    3 rows in 891 better cross-fitted cost 4 rows in 418 on the answers); then the default rule labels
+    the submission and the default score is the CV."""
+    from compete.cv.noise import of_diffs
+    from compete.scoring.metrics import to_labels
+    from compete.scoring.thresholds import choose_threshold, cross_fitted_labels
 
     ctx, oof, fold = prep.ctx, final.oof, prep.ctx.fold_of_row()
     metric = prep.codec.metric
     threshold = choose_threshold(ctx.y[fold >= 0], oof[fold >= 0], metric)
     if threshold is not None:
-        tuned = cross_fitted_score(ctx.y, oof, fold, metric)
-        used = metric.better(tuned, threshold.default_score)
+        labels, default = cross_fitted_labels(ctx.y, oof, fold, metric), to_labels(oof)
+        seen = fold >= 0
+        tuned = float(metric.fn(ctx.y[seen], labels[seen]))
+        diffs = []
+        for k in np.unique(fold[seen]):
+            rows = fold == k
+            diffs.append(
+                metric.sign * (metric.fn(ctx.y[rows], labels[rows]) - metric.fn(ctx.y[rows], default[rows]))
+            )
+        g = of_diffs(np.asarray(diffs, dtype=float))
+        used = g.real
         final.threshold = threshold if used else None
         final.score = tuned if used else threshold.default_score
         final.info["threshold"] = ThresholdInfo(threshold=threshold.to_dict()["threshold"], score=threshold.score,
-                                                default_score=threshold.default_score, cv_score=tuned, used=used)  # fmt: skip
+                                                default_score=threshold.default_score, cv_score=tuned, used=used,
+                                                gain=round(g.gain, 6), noise=round(g.noise, 6))  # fmt: skip
     return final

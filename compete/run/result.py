@@ -69,6 +69,8 @@ class ThresholdInfo(TypedDict):
     default_score: float
     cv_score: float
     used: bool
+    gain: float  # the cross-fitted cut's per-fold gain over the default cut's (higher is better) ...
+    noise: float  # ... and the fold noise it had to beat to be used
 
 
 class ArtifactsInfo(TypedDict, total=False):

@@ -39,6 +39,7 @@ __all__ = [
     "choose_threshold",
     "apply_threshold",
     "cross_fitted_score",
+    "cross_fitted_labels",
     "floor_metric",
     "FLOOR_KINDS",
 ]
@@ -142,12 +143,26 @@ def cross_fitted_score(y: Any, oof: Any, fold: Any, metric: str | Metric) -> flo
     1.0
     """
     m = metric if isinstance(metric, Metric) else get_metric(metric)
+    y, fold = np.asarray(y).astype(int), np.asarray(fold)
+    labels = cross_fitted_labels(y, oof, fold, m)
+    return float(m.fn(y[fold >= 0], labels[fold >= 0]))
+
+
+def cross_fitted_labels(y: Any, oof: Any, fold: Any, metric: str | Metric) -> np.ndarray:
+    """Each validated row's label, cut at a threshold chosen on the other folds' rows (-1 for rows no
+    fold validated): what :func:`cross_fitted_score` scores.
+
+    >>> y = np.array([0, 1, 0, 1]); p = np.array([0.1, 0.6, 0.2, 0.7])
+    >>> cross_fitted_labels(y, p, np.array([0, 0, 1, 1]), "accuracy").tolist()
+    [0, 1, 0, 1]
+    """
+    m = metric if isinstance(metric, Metric) else get_metric(metric)
     y, oof, fold = np.asarray(y).astype(int), np.asarray(oof, dtype=float), np.asarray(fold)
     labels = np.full(len(y), -1)
     for k in np.unique(fold[fold >= 0]):
         fit, held = (fold >= 0) & (fold != k), fold == k
         labels[held] = apply_threshold(oof[held], choose_threshold(y[fit], oof[fit], m))
-    return float(m.fn(y[fold >= 0], labels[fold >= 0]))
+    return labels
 
 
 # --- binary -----------------------------------------------------------------------------------
