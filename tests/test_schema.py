@@ -84,7 +84,8 @@ def test_whole_numbers_that_are_codes_are_categorical_and_quantities_stay_number
 
 
 def test_an_id_like_column_shared_by_groups_is_a_key_kept_beside_its_frequency():
-    from compete.data.prepared import _typed
+    from compete.data.prepared import typed_frame
+    from compete.features.finalize import frequencies
 
     g = np.random.default_rng(1)
     shared = [f"F{i // 2}" for i in range(200)] + [
@@ -100,6 +101,7 @@ def test_an_id_like_column_shared_by_groups_is_a_key_kept_beside_its_frequency()
                                  "test values seen in train: modelled by their frequency; the feature search "
                                  "tries their out-of-fold target means")  # fmt: skip
     assert reasons["lone"] == ("id-like", "strings, mostly distinct: modelled by their frequency")
-    X, X_test, _ = _typed(s, train, test)
+    counts = {c: frequencies(train[c], test[c]) for c in s.high_cardinality}
+    X, X_test = typed_frame(s, train, counts), typed_frame(s, test, counts)
     assert list(X.columns) == ["family", "x", "family__count", "lone__count"]
     assert isinstance(X["family"].dtype, pd.CategoricalDtype) and X_test["family"].notna().sum() == 40
