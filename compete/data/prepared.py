@@ -144,7 +144,7 @@ def prepare_run(
     folds = make_folds(spec.cv, y, data.train, spec.task)
     spec_dir = Path(spec.source).parent if spec.source else None
     ctx = FoldContext(typed.X, y, typed.X_test, folds, spec.task, codec.model_metric(), spec.seed, spec.features,
-                      spec.resample, spec_dir, keys=tuple(getattr(typed.schema, "keys", ())))  # fmt: skip
+                      spec.resample, spec_dir, keys=typed.schema.keys)  # fmt: skip
     pending = None if typed.from_cache else (cache_dir(ref.runs_dir, spec.name), typed)
     return Prepared(
         spec, data, codec, typed.schema, ctx, resolved, typed.raw_columns, typed.counts, key, pending
