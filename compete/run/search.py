@@ -21,10 +21,11 @@ with the features so far, then with each block of candidates added, built from t
 CV gain over the features kept so far beats the fold-to-fold noise (:func:`compete.cv.noise.gain`);
 each block is tried on top of the blocks kept before it. A label metric (accuracy, F1) moves in steps
 of one row and hides what a block does to the probabilities: there a block must beat the noise on
-log loss, the probe's own objective, and not lose on the metric (:func:`judge`). Every recipe that sees the target
-(``target_mean``) is fitted inside each fold, on the training part only, and cross-fits its own
-encodings there, as in any run. Under ``--time-budget`` the search may use :data:`SEARCH_SHARE` of the
-time left, and a block is only tried when the time left to it covers another probe.
+log loss, the probe's own objective, and not lose on the metric (:func:`judge`). Every recipe that
+sees the target (``target_mean``) is fitted inside each fold, on the training part only, and
+cross-fits its own encodings there, as in any run. Under ``--time-budget`` the search may use
+:data:`SEARCH_SHARE` of the time left, and a block is only tried when the time left to it covers
+another probe.
 
 The run record (``scores.json`` → ``search``) lists every block tried, its CV, gain, noise and
 whether it was kept; the run folder's ``features.toml`` holds the kept recipes as a spec fragment
@@ -142,9 +143,8 @@ def candidates(
         if len(top_cats) >= 3:
             groups.append(top_cats[:3])
         blocks.append(Block("target means of pairs", (StepSpec("target_mean", {"columns": groups}),)))
-    for key in list(keys)[
-        :TOP_KEYS
-    ]:  # each its own block: one key's groups may carry the target, another's not
+    # each key its own block: one key's groups may carry the target, another's not
+    for key in list(keys)[:TOP_KEYS]:
         blocks.append(
             Block(f"target means of group key {key}", (StepSpec("target_mean", {"columns": [key]}),))
         )
