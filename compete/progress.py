@@ -154,8 +154,10 @@ class TrialDone(Event):
 
 @dataclass(frozen=True)
 class TurnInfo:
-    """What one tuning turn did: its trials by outcome, the best CV so far, its seconds, and any error
-    that is not a fit's own (a bug: the turn stopped and the run went on)."""
+    """What one tuning turn did: its trials by outcome, the best CV so far, its seconds, any error
+    that is not a fit's own (a bug: the turn stopped and the run went on), and when a trial of the turn
+    beat the fits so far, the CV of that choice cross-fitted (:func:`compete.cv.pick.picked_oof`: what
+    choosing by CV delivers, without the luck of the choice)."""
 
     trials: int
     completed: int
@@ -164,11 +166,16 @@ class TurnInfo:
     best_cv: float
     seconds: float
     error: str = ""
+    picked_cv: float | None = None
 
     def as_step(self) -> dict[str, Any]:
         """The turn as the budget's step records it in ``scores.json`` (beside step, seconds, status)."""
         step = {k: v for k, v in asdict(self).items() if k != "seconds"}
-        return step if self.error else {k: v for k, v in step.items() if k != "error"}
+        return {
+            k: v
+            for k, v in step.items()
+            if (k != "error" or self.error) and (k != "picked_cv" or v is not None)
+        }
 
 
 @dataclass(frozen=True)

@@ -130,3 +130,22 @@ def test_the_run_says_the_edge_on_the_run_folds_and_over_the_repeated_splits(tmp
     said = " ".join(out.getvalue().split())
     assert ("the best single fit's cv edge over the ensemble, 0.00560, is beyond the fold noise (0.00500); over 3 "
             "fold splits (repeated k-fold) it is +0.00120 against 0.00610: the ensemble is submitted") in said  # fmt: skip
+
+
+def test_the_cross_fitted_pick_of_many_noise_fits_scores_chance_where_the_best_ones_own_cv_does_not() -> None:
+    from compete.cv.pick import picked_oof
+
+    ctx = _prep().ctx
+    noise = [np.random.default_rng(seed).random(N) for seed in range(200)]  # no fit knows anything of Y
+    best = max(noise, key=lambda p: score_oof(ctx, p))
+    lucky, picked = score_oof(ctx, best), score_oof(ctx, picked_oof(ctx, noise))
+    assert lucky > 0.56  # the best of 200 guesses looks like a model on 400 rows
+    assert abs(picked - 0.5) < 0.04 and picked < lucky - 0.04  # choosing by CV, scored honestly: chance
+    # each fold's rows come whole from one fit: the one ranked first (or second) on the other folds
+    for rank in (0, 1):
+        oof = picked_oof(ctx, noise, rank=rank)
+        for k, (_, va) in enumerate(FOLDS):
+            others = [j for j in range(5) if j != k]
+            order = sorted(range(200), key=lambda i: -np.mean([ctx.metric.score(Y[FOLDS[j][1]],
+                           noise[i][FOLDS[j][1]]) for j in others]))  # fmt: skip
+            assert np.array_equal(oof[va], noise[order[rank]][va])

@@ -102,6 +102,8 @@ class RunProgress:
         turn = event.turn
         text = (f"{event.label:<14} tuned: {turn.trials} trials ({turn.pruned} pruned) in {turn.seconds:.0f} s, "
                 f"best cv {turn.best_cv:.5f}")  # fmt: skip
+        if turn.picked_cv is not None:
+            text += f" ({turn.picked_cv:.5f} cross-fitted)"
         if event.status == "error":
             text += f"; stopped by an error: {turn.error}"
         done = max(turn.trials, 1)

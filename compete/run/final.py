@@ -18,7 +18,7 @@ from compete.progress import Reporter
 from compete.run.result import EnsembleInfo, Final, ThresholdInfo
 from compete.spec import StepSpec
 
-__all__ = ["choose_final", "picked_oof", "DEFAULT_ENSEMBLE"]
+__all__ = ["choose_final", "DEFAULT_ENSEMBLE"]
 
 DEFAULT_ENSEMBLE = "hill_climb"
 
@@ -32,8 +32,8 @@ def choose_final(prep: Prepared, results: list[ModelResult], step: StepSpec | No
 
     The ensemble's CV is honest (its weights are cross-fitted over the folds); the best single fit's is
     the best of many (on a small table, the luckiest of hundreds of tuning trials). So the choice of a
-    single fit is cross-fitted too (:func:`picked_oof`: each fold gets the predictions of the fit that
-    scores best on the other folds), and a single fit is submitted only when that honest pick beats
+    single fit is cross-fitted too (:func:`compete.cv.pick.picked_oof`: each fold gets the predictions
+    of the fit that scores best on the other folds), and a single fit is submitted only when that honest pick beats
     the ensemble by more than the fold-to-fold noise. On a small table that edge must also hold on
     other fold splits of the same rows (:mod:`compete.run.recheck`: repeated k-fold, fitted on
     ``device`` when the time ``left()`` covers it)."""
@@ -46,10 +46,11 @@ def choose_final(prep: Prepared, results: list[ModelResult], step: StepSpec | No
     step = step or prep.spec.ensemble or StepSpec(DEFAULT_ENSEMBLE)
     if len(results) >= 2 and step.name != "none":
         from compete.cv.noise import gain
+        from compete.cv.pick import picked_oof
 
         ens, weights = _ensemble(prep, results, step)
         # the best single fit's edge over the ensemble, both scored honestly (the pick cross-fitted)
-        edge = gain(prep.ctx, picked_oof(prep.ctx, results), ens.oof)
+        edge = gain(prep.ctx, picked_oof(prep.ctx, [r.oof for r in results]), ens.oof)
         chosen = always_ensemble or metric.better(ens.score, best.score) or not edge.real
         info = EnsembleInfo(method=step.name, score=ens.score, weights=weights, chosen=chosen,
                             single_edge=edge.as_dict())  # fmt: skip
@@ -66,32 +67,6 @@ def choose_final(prep: Prepared, results: list[ModelResult], step: StepSpec | No
             ens.info = final.info
             final = ens
     return _with_threshold(prep, final)
-
-
-def picked_oof(ctx: FoldContext, results: list[ModelResult]) -> Any:
-    """The OOF predictions of "submit the fit with the best CV", cross-fitted: each fold's rows get the
-    predictions of the fit that scores best on the other folds' rows, so the pick never sees the rows
-    it is scored on. Nothing is refitted; only OOF predictions already made are read.
-
-    >>> import numpy as np
-    >>> from compete.scoring.metrics import get_metric
-    >>> y = np.arange(6.0); folds = [(np.array([2, 3, 4, 5]), np.array([0, 1])), (np.array([0, 1, 4, 5]),
-    ...     np.array([2, 3])), (np.array([0, 1, 2, 3]), np.array([4, 5]))]
-    >>> ctx = FoldContext(None, y, None, folds, "regression", get_metric("rmse"), 0)
-    >>> lucky = ModelResult("lucky", "x", np.array([0.0, 1, 9, 9, 9, 9]), None, [], 0.0, [], [], 0.0)
-    >>> steady = ModelResult("steady", "x", y + 1, None, [], 0.0, [], [], 0.0)
-    >>> picked_oof(ctx, [lucky, steady]).tolist()  # fold 0's rows: steady, the best on folds 1 and 2
-    [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
-    """
-    import numpy as np
-
-    fold, sign = ctx.fold_of_row(), ctx.metric.sign
-    out = np.full_like(results[0].oof, np.nan, dtype=float)
-    for k, (_, va) in enumerate(ctx.folds):
-        others = (fold >= 0) & (fold != k)
-        pick = max(results, key=lambda r: sign * ctx.metric.score(ctx.y[others], r.oof[others]))
-        out[va] = pick.oof[va]
-    return out
 
 
 def _ensemble(prep: Prepared, results: list[ModelResult], step: StepSpec) -> tuple[Final, Any]:

@@ -21,9 +21,10 @@ from compete.tune.study import counts, progress
 if TYPE_CHECKING:
     from compete.compute.cluster import ClusterFits
 
-__all__ = ["BudgetTuner", "LIBRARY_TRIALS"]
+__all__ = ["BudgetTuner", "LIBRARY_TRIALS", "PICK_POOL"]
 
 LIBRARY_TRIALS = 3  # a turn's next-best trials that join the ensemble's library beside its winner
+PICK_POOL = 32  # a turn's best completed trials whose OOF predictions are kept for the cross-fitted picks
 
 
 class BudgetTuner:
@@ -36,6 +37,14 @@ class BudgetTuner:
     per-fold scores, so median pruning works from the first trials. Each trial is the same
     :func:`~compete.cv.foldloop.cross_fit` as ``compete tune``'s: anything that sees the target is fitted
     inside the folds, on the training part only. Turns continue the same study.
+
+    The fits a turn hands on are scored honestly. The best of hundreds of trials is also the luckiest
+    on the run's folds, so its own OOF predictions overstate it; the winner and the next-best trials
+    hand on :func:`~compete.cv.pick.picked_oof` predictions instead: each fold's rows are predicted by
+    the trial of that rank on the *other* folds (among the turn's best :data:`PICK_POOL` trials and the
+    fit the turn started from), while the test predictions are the rank's trial's on every fold. The
+    CV the plan compares and the ensemble weighs is then what choosing by CV delivers, not the luck
+    of the choice.
     """
 
     def __init__(self, prep: Prepared, base: ModelResult) -> None:
@@ -107,12 +116,15 @@ class BudgetTuner:
         completed: list[ModelResult] = []
 
         def keep(result: Any) -> None:
-            # every trial's fit-seconds are counted; only the best few keep their predictions and models
+            # every trial's fit-seconds are counted; only the best few keep their test predictions and
+            # models, the best PICK_POOL their OOF predictions (for the cross-fitted picks)
             completed.append(result)
             completed.sort(key=lambda r: -self.metric.sign * r.score)
-            for r in completed[LIBRARY_TRIALS + 1 :]:
-                if r.models or r.oof.size:
-                    r.oof, r.test, r.models = np.empty(0), np.empty(0), []
+            for rank, r in enumerate(completed):
+                if rank > LIBRARY_TRIALS and (r.models or r.test.size):
+                    r.test, r.models = np.empty(0), []
+                if rank >= PICK_POOL and r.oof.size:
+                    r.oof = np.empty(0)
             if self.metric.better(result.score, self.best.score):
                 self.best = result
 
@@ -141,21 +153,43 @@ class BudgetTuner:
             error = f"{type(exc).__name__}: {exc}"[:500]
         mine = [t for t in self.study.trials if t.number in numbers]
         self.fits = fits_of(completed)
-        self.library = self._library(completed, alias)
-        info = TurnInfo(**counts(mine), best_cv=self.best.score, seconds=round(now() - start, 2), error=error)
-        return (self.best if self.best is not before else None), info
+        # the turn's choice is among the fit it started from and its trials, best first
+        ranked = sorted(
+            [r for r in (before, *completed) if r.oof.size], key=lambda r: -self.metric.sign * r.score
+        )
+        self.library = self._library(ranked, completed, alias, before)
+        winner = self._picked(ranked, 0, self.best, alias) if self.best is not before else None
+        info = TurnInfo(**counts(mine), best_cv=self.best.score, seconds=round(now() - start, 2), error=error,
+                        picked_cv=None if winner is None else winner.score)  # fmt: skip
+        return winner, info
 
-    def _library(self, completed: list[ModelResult], alias: str) -> list[ModelResult]:
+    def _picked(self, ranked: list[ModelResult], rank: int, fit: ModelResult, label: str) -> ModelResult:
+        """``fit`` (the ``rank``-th of ``ranked``, best first) with the cross-fitted OOF predictions of
+        choosing that rank (:func:`~compete.cv.pick.picked_oof`) and their scores, labelled ``label``; its
+        test predictions, models and parameters stay its own."""
+        from dataclasses import replace
+
+        from compete.cv.foldloop import score_oof
+        from compete.cv.noise import fold_scores
+        from compete.cv.pick import picked_oof
+
+        oof = picked_oof(self.prep.ctx, [r.oof for r in ranked], rank)
+        return replace(fit, label=label, oof=oof, score=score_oof(self.prep.ctx, oof),
+                       fold_scores=fold_scores(self.prep.ctx, oof).tolist())  # fmt: skip
+
+    def _library(self, ranked: list[ModelResult], completed: list[ModelResult], alias: str,
+                 before: ModelResult) -> list[ModelResult]:  # fmt: skip
         """The turn's best completed trials after its winner (:data:`LIBRARY_TRIALS` at most), each
-        labelled ``<alias>.t<rank>``: they join the ensemble's library, where hill climbing weighs them
-        by their OOF predictions (a trial a little weaker than the best often blends well with it; the
-        ensemble's weights are cross-fitted, so its CV stays honest with more candidates)."""
+        labelled ``<alias>.t<rank>`` with the cross-fitted OOF predictions of its rank (:meth:`_picked`):
+        they join the ensemble's library, where hill climbing weighs them by those predictions (a trial
+        a little weaker than the best often blends well with it). ``ranked`` is the turn's choice (the
+        fit it started from and its trials, best first); ``<rank>`` counts the turn's trials alone."""
         out: list[ModelResult] = []
-        for rank, r in enumerate(completed, start=1):  # best first
-            if r is self.best or len(out) >= LIBRARY_TRIALS:
+        for rank, r in enumerate(ranked):
+            if r is self.best or r is before or len(out) >= LIBRARY_TRIALS:
                 continue
-            r.label = f"{alias}.t{rank}"
-            out.append(r)
+            number = next(i for i, c in enumerate(completed, start=1) if c is r)
+            out.append(self._picked(ranked, rank, r, f"{alias}.t{number}"))
         return out
 
     def _typical(self) -> float:
