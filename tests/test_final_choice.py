@@ -149,3 +149,14 @@ def test_the_cross_fitted_pick_of_many_noise_fits_scores_chance_where_the_best_o
             order = sorted(range(200), key=lambda i: -np.mean([ctx.metric.score(Y[FOLDS[j][1]],
                            noise[i][FOLDS[j][1]]) for j in others]))  # fmt: skip
             assert np.array_equal(oof[va], noise[order[rank]][va])
+
+
+def test_the_cross_fitted_pick_keeps_multiclass_probabilities_whole() -> None:
+    from compete.cv.pick import picked_oof
+
+    y = np.arange(N) % 3
+    ctx = FoldContext(None, y, None, FOLDS, "multiclass", get_metric("logloss"), 0)
+    sharp, flat = np.eye(3)[y] * 0.8 + 0.2 / 3, np.full((N, 3), 1 / 3)
+    oof = picked_oof(ctx, [flat, sharp])
+    assert oof.shape == (N, 3) and np.array_equal(oof, sharp)
+    assert np.array_equal(picked_oof(ctx, [flat, sharp], rank=1), flat)

@@ -20,7 +20,9 @@ The plan, in order:
      the family's search space (narrowed where its top is slow: ``Model.budget_space``) at its
      first-pass learning rate and budget settings (``Model.fast_params``), for half the time left,
      when that covers at least :data:`TUNE_MIN_FITS` first-pass fits. The best trial joins the pool
-     if it beats the family's best fit at that rate
+     with the cross-fitted CV of choosing it (each fold's rows predicted by the trial best on the other
+     folds: the best of hundreds is also the luckiest on these folds), and the family's ladder goes on
+     from it if that CV beats the family's best fit at that rate
      (:class:`compete.tune.budget.BudgetTuner`; the trials are fitted on the same folds, so anything that
      sees the target is still fitted inside them, on the training part only);
    - *rate ladder*: the family's best fit at the fast rate is refitted at half its learning rate,
