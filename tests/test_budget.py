@@ -70,6 +70,8 @@ def test_ample_budget_fits_every_model_then_tunes_slows_and_seed_bags_the_strong
     # the winner hands on the CV of choosing it cross-fitted (each fold predicted by the trial best on the
     # other folds), not the best trial's own: that is the best of many on the same folds
     assert res.scores[turn["label"]].cv == pytest.approx(turn["picked_cv"])
+    # and the turn is "done" (its family's ladder goes on from it) only when that CV beats the first fit's
+    assert (turn["status"] == "done") == (turn["picked_cv"] > res.scores[strongest].cv)
     assert res.scores["lightgbm"].params == {
         "learning_rate": 0.1,
         "n_estimators": 40,
@@ -189,10 +191,12 @@ def test_second_pass_tunes_the_strongest_first_and_a_better_tuned_fit_restarts_i
         50.0,
     )
     tuned = fit("lightgbm", "lightgbm#tuned1", 0.92, 1.5, learning_rate=0.1, num_leaves=12)
-    plan.done(tuned)
+    assert plan.done(tuned) is True  # the turn's status is "done"
     half = plan.next(50.0)
     assert half.label == "lightgbm#tuned1@lr0.05" and half.params == {"learning_rate": 0.05, "num_leaves": 12}
-    plan.done(fit("lightgbm", half.label, 0.91, 3.0, **half.params))  # worse than the fit it halved: stop
+    assert (
+        plan.done(fit("lightgbm", half.label, 0.91, 3.0, **half.params)) is False
+    )  # worse than the fit it halved: stop
     moves = []
     while (move := plan.next(40.0)) is not None and len(moves) < 20:
         moves.append(move.alias if isinstance(move, TuneTurn) else move.label)

@@ -348,24 +348,26 @@ class SecondPass:
     def _better(self, fit: Any, than: Any) -> bool:
         return fit is not None and self.sign * fit.score > self.sign * than.score
 
-    def done(self, fit: Any) -> None:
+    def done(self, fit: Any) -> bool:
+        """Report the last move's fit; whether it moved its family on (a better fit to build on)."""
         if self.pending is None:
-            return
+            return fit is not None
         family, kind = self.pending
         self.pending = None
         if kind == "seed":
-            return
+            return fit is not None
         if kind == "tune":
             if not self._better(fit, family.fast):
                 family.tuning = False
-                return
+                return False
             family.fast = family.last = fit  # a better fit at the fast rate: its ladder starts over
             family.halvings, family.halving = 0, True
         else:  # a halving pays when it beats the fit it halved
             family.halvings += 1
             if not self._better(fit, family.last):
                 family.halving = False
-                return
+                return False
             family.last = fit
         if self._better(fit, family.best):
             family.best = fit
+        return True

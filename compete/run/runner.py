@@ -11,6 +11,7 @@ the record (:mod:`compete.run.record`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -377,8 +378,7 @@ def _second_pass(prep: Prepared, results: list[ModelResult], emit: Events, budge
     extra: list[ModelResult] = []
     while (move := plan.next(budget.left())) is not None:
         if isinstance(move, TuneTurn):
-            best, library = _tune_turn(prep, move, tuners, emit, budget, plan.after, pool)
-            plan.done(best)
+            best, library = _tune_turn(prep, move, tuners, emit, budget, plan.after, pool, plan.done)
             extra += ([best] if best else []) + library
             continue
         moves = [move, *plan.more_seeds(budget.left(), slots // parallel - 1)]
@@ -390,9 +390,12 @@ def _second_pass(prep: Prepared, results: list[ModelResult], emit: Events, budge
 
 
 def _tune_turn(prep: Prepared, move: TuneTurn, tuners: dict[str, BudgetTuner], emit: Events,
-               budget: Budget, after: str, pool: ClusterFits | None) -> tuple[ModelResult | None, list[ModelResult]]:  # fmt: skip
-    """One tuning turn of ``move.base``'s family (its study goes on across turns): its winner when it
-    beats the family's fits so far, and its next-best trials for the ensemble's library."""
+               budget: Budget, after: str, pool: ClusterFits | None,
+               judge: Callable[[ModelResult | None], bool]) -> tuple[ModelResult | None, list[ModelResult]]:  # fmt: skip
+    """One tuning turn of ``move.base``'s family (its study goes on across turns): its winner when a
+    trial beats the family's fits so far, and its next-best trials for the ensemble's library. The
+    turn's status is ``done`` when ``judge`` (the plan) finds the winner's cross-fitted CV better than
+    the family's fit at that rate, else ``no better fit``."""
     from compete.tune.budget import BudgetTuner
 
     if move.base.label not in tuners:
@@ -401,7 +404,8 @@ def _tune_turn(prep: Prepared, move: TuneTurn, tuners: dict[str, BudgetTuner], e
     seconds = min(move.seconds, budget.left())
     emit(TuneStarted(move.alias, move.base.label, seconds))
     fit, turn = tuner.turn(seconds, move.alias, emit, pool=pool)
-    status = "error" if turn.error else "done" if fit else "no better fit"
+    better = judge(fit)
+    status = "error" if turn.error else "done" if better else "no better fit"
     emit(TuneDone(move.alias, status, turn))
     budget.record(f"tune {move.base.label}", turn.seconds, status, label=move.alias, **turn.as_step(),
                   **tuner.fits, after=after, library=[r.label for r in tuner.library])  # fmt: skip
