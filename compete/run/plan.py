@@ -244,6 +244,7 @@ class SecondPass:
     >>> turn.alias, turn.seconds
     ('lightgbm#tuned1', 100.0)
     >>> plan.done(None)  # the turn found nothing better: the ladder goes on from the first-pass fit
+    False
     >>> plan.next(left=30.0).label, plan.next(left=5.0)
     ('lightgbm@lr0.05', None)
     """
