@@ -33,10 +33,10 @@ def choose_final(prep: Prepared, results: list[ModelResult], step: StepSpec | No
     The ensemble's CV is honest (its weights are cross-fitted over the folds); the best single fit's is
     the best of many (on a small table, the luckiest of hundreds of tuning trials). So the choice of a
     single fit is cross-fitted too (:func:`compete.cv.pick.picked_oof`: each fold gets the predictions
-    of the fit that scores best on the other folds), and a single fit is submitted only when that honest pick beats
-    the ensemble by more than the fold-to-fold noise. On a small table that edge must also hold on
-    other fold splits of the same rows (:mod:`compete.run.recheck`: repeated k-fold, fitted on
-    ``device`` when the time ``left()`` covers it)."""
+    of the fit that scores best on the other folds), and a single fit is submitted only when that
+    honest pick beats the ensemble by more than the fold-to-fold noise. On a small table that edge must
+    also hold on other fold splits of the same rows (:mod:`compete.run.recheck`: repeated k-fold,
+    fitted on ``device`` when the time ``left()`` covers it)."""
     metric = prep.ctx.metric
     best = results[0]
     for r in results[1:]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -167,8 +168,6 @@ class BudgetTuner:
         """``fit`` (the ``rank``-th of ``ranked``, best first) with the cross-fitted OOF predictions of
         choosing that rank (:func:`~compete.cv.pick.picked_oof`) and their scores, labelled ``label``; its
         test predictions, models and parameters stay its own."""
-        from dataclasses import replace
-
         from compete.cv.foldloop import score_oof
         from compete.cv.noise import fold_scores
         from compete.cv.pick import picked_oof
