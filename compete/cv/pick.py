@@ -15,8 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from compete.cv.foldloop import FoldContext
+from compete.cv.noise import fold_scores
 
-__all__ = ["picked_oof"]
+__all__ = ["picked_oof", "picked_oofs"]
 
 
 def picked_oof(ctx: FoldContext, oofs: Sequence[np.ndarray], rank: int = 0) -> np.ndarray:
@@ -34,15 +35,24 @@ def picked_oof(ctx: FoldContext, oofs: Sequence[np.ndarray], rank: int = 0) -> n
     >>> picked_oof(ctx, [lucky, steady], rank=1).tolist()  # the runner-up on the other folds
     [0.0, 1.0, 9.0, 9.0, 9.0, 9.0]
     """
-    if not 0 <= rank < len(oofs):
-        raise ValueError(f"rank {rank} of {len(oofs)} fits")
-    sign = ctx.metric.sign
+    return picked_oofs(ctx, oofs, [rank])[0]
+
+
+def picked_oofs(ctx: FoldContext, oofs: Sequence[np.ndarray], ranks: Sequence[int]) -> list[np.ndarray]:
+    """:func:`picked_oof` for each of ``ranks``, the fits scored on each fold once for all of them."""
+    if any(not 0 <= rank < len(oofs) for rank in ranks):
+        raise ValueError(f"ranks {list(ranks)} of {len(oofs)} fits")
     # each fit's score on each fold's validation rows, in "higher is better" units
-    scores = np.array([[sign * ctx.metric.score(ctx.y[va], oof[va]) for _, va in ctx.folds] for oof in oofs])
-    out = np.full(np.shape(oofs[0]), np.nan, dtype=float)
+    scores = ctx.metric.sign * np.array([fold_scores(ctx, oof) for oof in oofs])
     k_folds = len(ctx.folds)
-    for k, (_, va) in enumerate(ctx.folds):
+    orders = []
+    for k in range(k_folds):
         others = scores[:, [j for j in range(k_folds) if j != k]] if k_folds > 1 else scores
-        order = np.argsort(-others.mean(axis=1), kind="stable")
-        out[va] = oofs[int(order[rank])][va]
+        orders.append(np.argsort(-others.mean(axis=1), kind="stable"))
+    out = []
+    for rank in ranks:
+        picked = np.full(np.shape(oofs[0]), np.nan, dtype=float)
+        for k, (_, va) in enumerate(ctx.folds):
+            picked[va] = oofs[int(orders[k][rank])][va]
+        out.append(picked)
     return out

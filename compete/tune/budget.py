@@ -158,37 +158,36 @@ class BudgetTuner:
         ranked = sorted(
             [r for r in (before, *completed) if r.oof.size], key=lambda r: -self.metric.sign * r.score
         )
-        self.library = self._library(ranked, completed, alias, before)
-        winner = self._picked(ranked, 0, self.best, alias) if self.best is not before else None
+        # the winner (rank 0, when a trial beat the fit the turn started from) and the library's ranks
+        ranks = [0] if self.best is not before else []
+        ranks += [i for i, r in enumerate(ranked) if r is not self.best and r is not before][:LIBRARY_TRIALS]
+        picked = self._picked(ranked, ranks, completed, alias)
+        winner = picked.pop(0) if self.best is not before else None
+        self.library = picked
         info = TurnInfo(**counts(mine), best_cv=self.best.score, seconds=round(now() - start, 2), error=error,
                         picked_cv=None if winner is None else winner.score)  # fmt: skip
         return winner, info
 
-    def _picked(self, ranked: list[ModelResult], rank: int, fit: ModelResult, label: str) -> ModelResult:
-        """``fit`` (the ``rank``-th of ``ranked``, best first) with the cross-fitted OOF predictions of
-        choosing that rank (:func:`~compete.cv.pick.picked_oof`) and their scores, labelled ``label``; its
-        test predictions, models and parameters stay its own."""
+    def _picked(self, ranked: list[ModelResult], ranks: list[int], completed: list[ModelResult],
+                alias: str) -> list[ModelResult]:  # fmt: skip
+        """The fits of ``ranks`` in ``ranked`` (the turn's choice: the fit it started from and its trials,
+        best first), each with the cross-fitted OOF predictions of choosing that rank
+        (:func:`~compete.cv.pick.picked_oofs`) and their scores; test predictions, models and parameters
+        stay the fit's own. Rank 0 is the winner, labelled ``alias``; the others are the ensemble's
+        library (a trial a little weaker than the best often blends well with it), labelled
+        ``<alias>.t<n>``, ``n`` counting the turn's trials alone."""
         from compete.cv.foldloop import score_oof
         from compete.cv.noise import fold_scores
-        from compete.cv.pick import picked_oof
+        from compete.cv.pick import picked_oofs
 
-        oof = picked_oof(self.prep.ctx, [r.oof for r in ranked], rank)
-        return replace(fit, label=label, oof=oof, score=score_oof(self.prep.ctx, oof),
-                       fold_scores=fold_scores(self.prep.ctx, oof).tolist())  # fmt: skip
-
-    def _library(self, ranked: list[ModelResult], completed: list[ModelResult], alias: str,
-                 before: ModelResult) -> list[ModelResult]:  # fmt: skip
-        """The turn's best completed trials after its winner (:data:`LIBRARY_TRIALS` at most), each
-        labelled ``<alias>.t<rank>`` with the cross-fitted OOF predictions of its rank (:meth:`_picked`):
-        they join the ensemble's library, where hill climbing weighs them by those predictions (a trial
-        a little weaker than the best often blends well with it). ``ranked`` is the turn's choice (the
-        fit it started from and its trials, best first); ``<rank>`` counts the turn's trials alone."""
-        out: list[ModelResult] = []
-        for rank, r in enumerate(ranked):
-            if r is self.best or r is before or len(out) >= LIBRARY_TRIALS:
-                continue
-            number = next(i for i, c in enumerate(completed, start=1) if c is r)
-            out.append(self._picked(ranked, rank, r, f"{alias}.t{number}"))
+        ctx, out = self.prep.ctx, []
+        for rank, oof in zip(ranks, picked_oofs(ctx, [r.oof for r in ranked], ranks), strict=True):
+            fit = ranked[rank]
+            label = (
+                alias if rank == 0 else f"{alias}.t{next(i for i, c in enumerate(completed, 1) if c is fit)}"
+            )
+            out.append(replace(fit, label=label, oof=oof, score=score_oof(ctx, oof),
+                               fold_scores=fold_scores(ctx, oof).tolist()))  # fmt: skip
         return out
 
     def _typical(self) -> float:
