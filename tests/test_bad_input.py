@@ -163,3 +163,10 @@ def test_header_only_files(competition, role):
     comps = competition()
     write(comps, role, "id,y\n" if role != "train.csv" else "id,x,c,when,y\n")
     assert f"{role}: the file has a header but no rows" in bad(comps)
+
+
+def test_target_mean_among_naming_no_column(competition):
+    comps = competition(extra='[[features]]\nrecipe = "target_mean"\ncolumns = ["c"]\namong = "nope == 1"\n')
+    message = bad(comps)
+    assert "recipe 'target_mean': parameter 'among' 'nope == 1' is not a query over the columns" in message
+    assert "name 'nope' is not defined" in message and "write a pandas query" in message

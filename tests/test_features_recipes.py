@@ -129,6 +129,49 @@ def test_target_mean_row_value_does_not_depend_on_its_own_target() -> None:
         assert not np.array_equal(again, base)  # other rows do see it
 
 
+def test_target_mean_among_counts_only_the_selected_rows() -> None:
+    X = pd.DataFrame({"fam": pd.Categorical(["a"] * 4 + ["b"] * 4), "kid": [1, 1, 0, 0, 1, 0, 0, 0]})
+    y = np.array([1, 1, 0, 0, 0, 1, 1, 1])
+    tm = TargetMeans(columns=["fam"], smooth=0.0, among="kid == 1").fit(X, y)
+    # family a's children lived, b's child died: the adults' targets do not count, every row gets a value
+    assert tm.transform(X)["fam__te"].tolist() == [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    unseen = tm.transform(pd.DataFrame({"fam": pd.Categorical(["zz"]), "kid": [0]}))
+    assert unseen["fam__te"].iloc[0] == pytest.approx(2 / 3)  # the prior of the selected rows
+
+
+def test_target_mean_among_cross_fitted_values_ignore_their_own_target() -> None:
+    rng = np.random.default_rng(2)
+    n = 300
+    X = pd.DataFrame(
+        {"c": pd.Categorical(rng.choice([f"v{i}" for i in range(10)], n)), "kid": rng.integers(0, 2, n)}
+    )
+    y = rng.integers(0, 2, n)
+    base = TargetMeans(random_state=3, among="kid == 1").fit_transform(X, y)["c__te"].to_numpy()
+    adult = int(np.flatnonzero(X["kid"] == 0)[0])
+    for row in (int(np.flatnonzero(X["kid"] == 1)[0]), adult):
+        flipped = y.copy()
+        flipped[row] = 1 - flipped[row]
+        again = TargetMeans(random_state=3, among="kid == 1").fit_transform(X, flipped)["c__te"].to_numpy()
+        assert again[row] == base[row]
+        # a child's target reaches the other rows' values, an adult's reaches none
+        assert np.array_equal(again, base) == (row == adult)
+
+
+@pytest.mark.parametrize(
+    ("among", "message"),
+    [
+        ("kid ==", r"parameter 'among' 'kid ==' is not a query over the columns .*write a pandas query"),
+        ("nope == 1", r"parameter 'among' 'nope == 1' is not a query over the columns .*nope"),
+        ("kid + 1", r"parameter 'among' 'kid \+ 1' does not give one True/False per row"),
+        ("kid > 5", r"parameter 'among' 'kid > 5' selects no training row"),
+    ],
+)
+def test_target_mean_among_that_cannot_work_names_the_parameter(among: str, message: str) -> None:
+    X = pd.DataFrame({"c": pd.Categorical(list("aabb")), "kid": [1, 0, 1, 0]})
+    with pytest.raises(ModelError, match=r"recipe 'target_mean': " + message):
+        TargetMeans(among=among).fit(X, [1, 0, 1, 0])
+
+
 def test_target_mean_needs_y() -> None:
     with pytest.raises(ModelError, match="needs the target"):
         TargetMeans().fit(pd.DataFrame({"c": pd.Categorical(["a"])}))

@@ -66,6 +66,10 @@ class TargetMeans(Recipe):
         Multiclass gives one column per class (``<name>__te<k>``), else one column ``<name>__te``.
     random_state : int
         Seed of the inner fold shuffle.
+    among : str, optional
+        A pandas query (``"Sex == 'female' or Age < 14"``): only the training rows it selects count
+        toward the means, every row gets a value. On titanic, what a family's women and children
+        went through says more about its other women and children than the family's mean does.
 
     Examples
     --------
@@ -77,12 +81,13 @@ class TargetMeans(Recipe):
     recipe_name = "target_mean"
 
     def __init__(self, columns: Sequence[Any] | None = None, smooth: Any = "auto", cv: int = 5,
-                 task: str = "auto", random_state: int = 0) -> None:  # fmt: skip
+                 task: str = "auto", random_state: int = 0, among: str | None = None) -> None:  # fmt: skip
         self.columns = columns
         self.smooth = smooth
         self.cv = cv
         self.task = task
         self.random_state = random_state
+        self.among = among
 
     def _setup(self, X: pd.DataFrame, y: Any) -> tuple[np.ndarray, list[np.ndarray]]:
         if y is None:
@@ -110,9 +115,35 @@ class TargetMeans(Recipe):
         self.coders_ = [KeyCoder(cols).fit([X]) for cols in self.groups_]
         return Y, [coder.codes(X) for coder in self.coders_]
 
+    def _among(self, X: pd.DataFrame) -> np.ndarray:
+        """Which rows count toward the means: all, or those ``among`` selects."""
+        if self.among is None:
+            return np.ones(len(X), dtype=bool)
+        try:
+            mask = X.eval(self.among)
+        except Exception as exc:
+            raise ModelError(
+                f"recipe 'target_mean': parameter 'among' {self.among!r} is not a query over the columns "
+                f"({type(exc).__name__}: {exc}); write a pandas query such as \"Sex == 'female'\""
+            ) from None
+        mask = np.asarray(mask)
+        if mask.dtype != bool or mask.shape != (len(X),):
+            raise ModelError(
+                f"recipe 'target_mean': parameter 'among' {self.among!r} does not give one True/False per row; "
+                'write a condition such as "Age < 14"'
+            )
+        if not mask.any():
+            raise ModelError(
+                f"recipe 'target_mean': parameter 'among' {self.among!r} selects no training row"
+            )
+        return mask
+
     def fit(self, X: pd.DataFrame, y: Any = None) -> TargetMeans:
         Y, codes = self._setup(X, y)
-        self.encodings_ = [_encodings(g, Y, c.n_groups, self.smooth) for g, c in zip(codes, self.coders_)]
+        keep = self._among(X)
+        self.encodings_ = [
+            _encodings(g[keep], Y[keep], c.n_groups, self.smooth) for g, c in zip(codes, self.coders_)
+        ]
         self._remember_names(X)
         return self
 
@@ -121,10 +152,15 @@ class TargetMeans(Recipe):
         self.fit(X, y)
         Y, codes = self._setup(X, y)
         folds = self._inner_folds(Y)
+        keep = self._among(X)
         new = {}
         for cols, g, coder in zip(self.groups_, codes, self.coders_):
             values = np.empty((len(X), Y.shape[1]), dtype=np.float32)
             for fit_idx, out_idx in folds:
+                fit_idx = fit_idx[keep[fit_idx]]
+                if not len(fit_idx):  # no selected row outside these: nothing to tell them
+                    values[out_idx] = np.nan
+                    continue
                 enc = _encodings(g[fit_idx], Y[fit_idx], coder.n_groups, self.smooth)
                 values[out_idx] = enc[g[out_idx]]
             new.update(self._columns(cols, values))
