@@ -103,6 +103,35 @@ def test_linear_clipped_numbers_and_automatic_alpha_resist_extreme_rows():
     assert abs(far[0]) < 10  # 3 standard deviations at most, whatever the row says
 
 
+def test_linear_spline_bases_bend_the_fit_and_stay_bounded_beyond_the_training_range():
+    """``spline``: B-spline bases beside each scaled number let a linear model follow a curve (an hour
+    of the day, an age); beyond the training range the bases hold their edge values, so an extreme
+    row moves the prediction only through its clipped straight term; a table too large for the bases
+    is fitted on plain numbers."""
+    from compete.models import linear
+
+    hour = rng.uniform(0, 24, size=N)
+    frame = pd.DataFrame({"hour": hour, "c": X.c})
+    y = np.sin(hour / 24 * 2 * np.pi) * 3 + rng.normal(size=N) * 0.1
+    errors, models = {}, {}
+    for knots in (0, 8):
+        models[knots] = make_model("linear", "regression", {"spline": knots, "clip": 3.0, "alpha": "auto"})
+        pred = models[knots].fit(frame[:200], y[:200]).predict_raw(frame[200:])
+        errors[knots] = float(np.sqrt(np.mean((pred - y[200:]) ** 2)))
+    assert errors[8] < 0.2 * errors[0], errors
+    edge = models[8].predict_raw(frame.assign(hour=[30.0] * N)[:1])
+    far = models[8].predict_raw(frame.assign(hour=[1e6] * N)[:1])
+    assert abs(far[0] - edge[0]) < 1.0 and abs(far[0]) < 10
+    width = models[8].model_[0].transform(frame[:5]).shape[1]
+    assert width == models[0].model_[0].transform(frame[:5]).shape[1] + 10  # 8 knots, cubic: 10 bases
+    old, linear.SPLINE_CELLS = linear.SPLINE_CELLS, 100
+    try:
+        small = make_model("linear", "regression", {"spline": 8}).fit(frame[:200], y[:200])
+    finally:
+        linear.SPLINE_CELLS = old
+    assert small.model_[0].transform(frame[:5]).shape[1] == models[0].model_[0].transform(frame[:5]).shape[1]
+
+
 def test_linear_power_numbers_fit_skewed_columns_better():
     """``numeric = "power"``: Yeo-Johnson before the linear fit, so a log-shaped relation on a skewed
     column (an area, a count) is close to a line; missing values still imputed."""

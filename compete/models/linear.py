@@ -19,6 +19,7 @@ from compete.models.registry import MODELS
 
 __all__ = [
     "AUTO_ALPHAS",
+    "SPLINE_CELLS",
     "LinearModel",
     "PipelineModel",
     "column_kinds",
@@ -31,6 +32,9 @@ __all__ = [
 
 MISSING = "__missing__"
 AUTO_ALPHAS = tuple(np.logspace(-1, 3, 13))  # ridge's alpha = "auto": RidgeCV's candidates
+SPLINE_CELLS = (
+    40_000_000  # spline bases only while rows x numbers x bases stays under this (320 MB of floats)
+)
 
 
 def column_kinds(X: pd.DataFrame) -> tuple[list[Any], list[Any]]:
@@ -77,12 +81,13 @@ def clip_at(Z: Any, limit: float) -> Any:
 
 
 def preprocessor(X: pd.DataFrame, cat_step: Any, scale: bool, numeric: str = "standard",
-                 clip: float | None = None) -> Any:  # fmt: skip
+                 clip: float | None = None, spline: int = 0) -> Any:  # fmt: skip
     """A ColumnTransformer: numeric → float (→ imputed + indicators + scaled), categorical → ``cat_step``.
     ``numeric="power"`` makes the scaled numbers Yeo-Johnson transformed first (skewed counts and
     areas made closer to normal, what a linear model wants); ``"standard"`` only standardises them.
     ``clip``: scaled numbers beyond that many standard deviations are clipped to it, so a few extreme
-    rows (in training or in test) do not lever a linear fit."""
+    rows (in training or in test) do not lever a linear fit. ``spline``: each scaled number also gets
+    cubic B-spline bases over that many knots (:func:`spline_bases`), so a linear fit can bend."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
@@ -97,9 +102,23 @@ def preprocessor(X: pd.DataFrame, cat_step: Any, scale: bool, numeric: str = "st
             num_steps.append(
                 FunctionTransformer(clip_at, kw_args={"limit": float(clip)}, feature_names_out="one-to-one")
             )
+        if spline:
+            num_steps.append(spline_bases(spline))
     cat_pipe = make_pipeline(FunctionTransformer(to_str, feature_names_out="one-to-one"), cat_step)
     parts = [("num", make_pipeline(*num_steps), num), ("cat", cat_pipe, cat)]
     return ColumnTransformer([p for p in parts if p[2]], remainder="drop", sparse_threshold=0.3)
+
+
+def spline_bases(knots: int) -> Any:
+    """The numbers kept as they are, beside their cubic B-spline bases over ``knots`` knots spread evenly
+    over the training part's range: a linear model on both fits a smooth curve per number (an additive
+    model). Beyond the training range the bases stay at their edge values (``extrapolation="constant"``),
+    so an unseen extreme moves the prediction only through the number's own (clipped) straight term."""
+    from sklearn.pipeline import FeatureUnion
+    from sklearn.preprocessing import SplineTransformer
+
+    bases = SplineTransformer(n_knots=knots, degree=3, extrapolation="constant")
+    return FeatureUnion([("value", "passthrough"), ("spline", bases)])
 
 
 class PipelineModel(Model):
@@ -133,6 +152,11 @@ class LinearModel(PipelineModel):
     ridge's regularisation chosen among 13 values from 0.1 to 1000 by efficient leave-one-out
     (``RidgeCV``) on the training part of each fold only. From ``compete init`` on house-prices
     (5-fold CV, RMSLE): power numbers with alpha 1 0.13997; clipped at 3 and alpha auto 0.12857.
+    ``spline``: cubic B-spline bases over that many knots beside each scaled number (0: none), so the
+    fit is a smooth curve per number rather than a line; dropped (plain numbers) when rows x numbers x
+    bases passes :data:`SPLINE_CELLS`. Measured on the shipped specs (5-fold CV, the linear model
+    alone, 8 knots against none): bike-sharing RMSLE 0.989 → 0.599, personal-loan AUC 0.968 → 0.980,
+    adult AUC 0.900 → 0.905, house-prices RMSLE 0.1216 → 0.1208, titanic accuracy 0.805 → 0.815.
 
     Examples
     --------
@@ -147,7 +171,7 @@ class LinearModel(PipelineModel):
     @classmethod
     def default_params(cls, task: str) -> dict[str, Any]:
         return {"C": 1.0, "alpha": 1.0, "max_iter": 2000, "class_weight": None,
-                "min_frequency": 10, "max_categories": 50, "numeric": "standard", "clip": None}  # fmt: skip
+                "min_frequency": 10, "max_categories": 50, "numeric": "standard", "clip": None, "spline": 0}  # fmt: skip
 
     def _fit(self, X: pd.DataFrame, y: np.ndarray, valid: Any, weight: Any,
              params: dict[str, Any], device: str) -> Any:  # fmt: skip
@@ -163,5 +187,10 @@ class LinearModel(PipelineModel):
         else:
             est = LogisticRegression(C=params["C"], max_iter=params["max_iter"],
                                      class_weight=params["class_weight"], random_state=self.random_state)  # fmt: skip
-        prep = preprocessor(X, onehot, scale=True, numeric=params["numeric"], clip=params["clip"])
+        knots = int(params["spline"] or 0)
+        if knots and len(X) * len(column_kinds(X)[0]) * (knots + 2) > SPLINE_CELLS:
+            knots = 0  # too many cells for bases: plain numbers
+        prep = preprocessor(
+            X, onehot, scale=True, numeric=params["numeric"], clip=params["clip"], spline=knots
+        )
         return self._fit_pipeline(X, y, weight, prep, est)

@@ -175,7 +175,7 @@ def _diversity(
     if opts.models:
         return (), ()
     named = {m.name for m in models}
-    early = (ModelSpec("linear", {"numeric": "power", "clip": 3.0, "alpha": "auto"}, "linear"),)
+    early = (ModelSpec("linear", {"numeric": "power", "clip": 3.0, "alpha": "auto", "spline": 8}, "linear"),)
     portfolio = tuple(
         ModelSpec(m.name, {**fast_params(m.name), **m.params, **config}, f"{m.label}-{key}")
         for m in models
