@@ -139,20 +139,23 @@ class TargetMeans(Recipe):
         return mask
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> TargetMeans:
+        self._fit(X, y)
+        return self
+
+    def _fit(self, X: pd.DataFrame, y: Any) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+        """Fit on all of ``X``; returns the target matrix, each group's codes and the ``among`` rows."""
         Y, codes = self._setup(X, y)
         keep = self._among(X)
         self.encodings_ = [
             _encodings(g[keep], Y[keep], c.n_groups, self.smooth) for g, c in zip(codes, self.coders_)
         ]
         self._remember_names(X)
-        return self
+        return Y, codes, keep
 
     def fit_transform(self, X: pd.DataFrame, y: Any = None, **fit_params: Any) -> pd.DataFrame:
         """Fit on all of ``X``; return values cross-fitted so no row sees its own target."""
-        self.fit(X, y)
-        Y, codes = self._setup(X, y)
+        Y, codes, keep = self._fit(X, y)
         folds = self._inner_folds(Y)
-        keep = self._among(X)
         new = {}
         for cols, g, coder in zip(self.groups_, codes, self.coders_):
             values = np.empty((len(X), Y.shape[1]), dtype=np.float32)

@@ -32,9 +32,8 @@ __all__ = [
 
 MISSING = "__missing__"
 AUTO_ALPHAS = tuple(np.logspace(-1, 3, 13))  # ridge's alpha = "auto": RidgeCV's candidates
-SPLINE_CELLS = (
-    40_000_000  # spline bases only while rows x numbers x bases stays under this (320 MB of floats)
-)
+# spline bases only while rows x numbers x bases stays under this (320 MB of floats)
+SPLINE_CELLS = 40_000_000
 
 
 def column_kinds(X: pd.DataFrame) -> tuple[list[Any], list[Any]]:
@@ -87,7 +86,8 @@ def preprocessor(X: pd.DataFrame, cat_step: Any, scale: bool, numeric: str = "st
     areas made closer to normal, what a linear model wants); ``"standard"`` only standardises them.
     ``clip``: scaled numbers beyond that many standard deviations are clipped to it, so a few extreme
     rows (in training or in test) do not lever a linear fit. ``spline``: each scaled number also gets
-    cubic B-spline bases over that many knots (:func:`spline_bases`), so a linear fit can bend."""
+    cubic B-spline bases over that many knots (:func:`spline_bases`), so a linear fit can bend; none
+    when rows x numbers x bases passes :data:`SPLINE_CELLS` (plain numbers)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
@@ -102,7 +102,7 @@ def preprocessor(X: pd.DataFrame, cat_step: Any, scale: bool, numeric: str = "st
             num_steps.append(
                 FunctionTransformer(clip_at, kw_args={"limit": float(clip)}, feature_names_out="one-to-one")
             )
-        if spline:
+        if spline and len(X) * len(num) * (spline + 2) <= SPLINE_CELLS:
             num_steps.append(spline_bases(spline))
     cat_pipe = make_pipeline(FunctionTransformer(to_str, feature_names_out="one-to-one"), cat_step)
     parts = [("num", make_pipeline(*num_steps), num), ("cat", cat_pipe, cat)]
@@ -187,10 +187,6 @@ class LinearModel(PipelineModel):
         else:
             est = LogisticRegression(C=params["C"], max_iter=params["max_iter"],
                                      class_weight=params["class_weight"], random_state=self.random_state)  # fmt: skip
-        knots = int(params["spline"] or 0)
-        if knots and len(X) * len(column_kinds(X)[0]) * (knots + 2) > SPLINE_CELLS:
-            knots = 0  # too many cells for bases: plain numbers
-        prep = preprocessor(
-            X, onehot, scale=True, numeric=params["numeric"], clip=params["clip"], spline=knots
-        )
+        prep = preprocessor(X, onehot, scale=True, numeric=params["numeric"], clip=params["clip"],
+                            spline=int(params["spline"]))  # fmt: skip
         return self._fit_pipeline(X, y, weight, prep, est)

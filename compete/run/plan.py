@@ -9,9 +9,9 @@ The plan, in order:
    submission; a later model that cannot finish its folds is dropped.
 2. **Second pass** — first, models of another kind for the ensemble that the spec does not name (a
    linear model on Yeo-Johnson-transformed numbers, clipped at 3 standard deviations, with cubic
-   spline bases over 8 knots beside each, before the first tuning turn; after it, the other starting configurations of the spec's libraries
-   (``Model.portfolio``: LightGBM's randomised-split and large-leaf ones), extra trees and a random
-   forest: on some tables what the blend lacks), each
+   spline bases over 8 knots beside each, before the first tuning turn; after it, the other starting
+   configurations of the spec's libraries (``Model.portfolio``: LightGBM's randomised-split and
+   large-leaf ones), extra trees and a random forest: on some tables what the blend lacks), each
    once while the time left covers twice the fastest first-pass fit, with a fifth of the time left (a
    forest grows its trees until that is spent, and keeps every fold); then the two strongest
    boosted-tree families (judged by CV score), strongest first:
