@@ -170,3 +170,12 @@ def test_target_mean_among_naming_no_column(competition):
     message = bad(comps)
     assert "recipe 'target_mean': parameter 'among' 'nope == 1' is not a query over the columns" in message
     assert "name 'nope' is not defined" in message and "write a pandas query" in message
+
+
+def test_lags_over_times_that_repeat_ask_for_the_series(competition):
+    comps = competition(extra='[[features]]\nrecipe = "lags"\ntime = "when"\ncolumns = ["x"]\n')
+    message = bad(comps)
+    assert (
+        "recipe 'lags':" in message and "of the training rows share their 'when' with another row" in message
+    )
+    assert "name the columns that tell the series apart in 'by' (e.g. by = [\"store\"])" in message

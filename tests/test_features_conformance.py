@@ -20,6 +20,7 @@ PARAMS: dict[str, dict] = {
     "remove_outliers": {"factor": 1.0},
     "interactions": {"columns": ["x1", "x2"]},
     "as_category": {"columns": ["i"]},
+    "lags": {"time": "t", "by": ["k"], "period": "1h", "steps": [1, -2]},
 }
 
 

@@ -23,6 +23,7 @@ from compete.features import (
     RemoveOutliers,
     SelectImportance,
     TargetMeans,
+    TimeLags,
 )
 
 
@@ -262,3 +263,56 @@ def test_warnings_do_not_fire_on_clean_data() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Impute().fit(X).transform(X)
+
+
+def hourly(hours: list[int], **columns: list) -> pd.DataFrame:
+    return pd.DataFrame({"t": pd.Timestamp("2024-01-01") + pd.to_timedelta(hours, unit="h"), **columns})
+
+
+def test_lags_take_neighbours_from_one_timeline_and_never_bridge_a_gap() -> None:
+    train = hourly([0, 1, 2, 5], temp=[1.0, 2.0, 3.0, 6.0], sky=pd.Categorical(["sun", "rain", "sun", "sun"]))
+    test = hourly([3, 4], temp=[4.0, 5.0], sky=pd.Categorical(["rain", "sun"], categories=["rain", "sun"]))
+    y = np.array([10.0, 20.0, 30.0, 60.0])
+    lags = TimeLags(time="t", steps=[1, -1], columns=["temp", "sky"]).fit(train, y, unlabeled=test)
+    assert lags.period_ == pd.Timedelta("1h")
+    out = lags.transform(train)
+    # hour 2's next hour (3) and hour 5's previous hour (4) are test rows, on the same timeline
+    assert out["temp__lag1"].tolist()[:3] == [pytest.approx(np.nan, nan_ok=True), 1.0, 2.0]
+    assert out["temp__lead1"].tolist() == [2.0, 3.0, 4.0, pytest.approx(np.nan, nan_ok=True)]
+    assert out["temp__lag1"].iloc[3] == 5.0
+    assert out["sky__lag1"].dtype == train["sky"].dtype and out["sky__lag1"].tolist()[1:] == [
+        "sun",
+        "rain",
+        "sun",
+    ]
+    # the test rows find the training rows around them; without use_test, only what they bring
+    assert lags.transform(test)["temp__lag1"].tolist() == [3.0, 4.0]
+    alone = TimeLags(time="t", steps=[1], columns=["temp"], use_test=False).fit(train, unlabeled=test)
+    assert alone.transform(hourly([4], temp=[5.0]))["temp__lag1"].isna().all()
+    # the target never enters: another y, the same features
+    shuffled = TimeLags(time="t", steps=[1, -1], columns=["temp", "sky"]).fit(train, y[::-1], unlabeled=test)
+    pd.testing.assert_frame_equal(shuffled.transform(train), out)
+
+
+def test_lags_within_each_series_of_by_and_numeric_times() -> None:
+    X = pd.DataFrame({"store": ["a", "a", "b", "b"], "week": [1, 2, 1, 2], "sales_ad": [5.0, 6.0, 7.0, 8.0]})
+    out = TimeLags(time="week", by="store", steps=[1], columns=["sales_ad"]).fit_transform(X)
+    assert out["sales_ad__lag1"].tolist()[1::2] == [5.0, 7.0] and out["sales_ad__lag1"].iloc[::2].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("params", "frame", "message"),
+    [
+        ({}, hourly([0, 1], x=[1.0, 2.0]), "recipe 'lags': parameter 'time' is required, e.g. time = \"datetime\""),
+        ({"time": "t", "steps": [1, 0]}, hourly([0, 1], x=[1.0, 2.0]), "parameter 'steps' got [1, 0]; expected whole numbers other than 0"),
+        ({"time": "t", "period": "soon"}, hourly([0, 1], x=[1.0, 2.0]), "parameter 'period' got 'soon'; expected a time span such as \"1h\""),
+        ({"time": "name"}, pd.DataFrame({"name": ["a", "b"], "x": [1.0, 2.0]}), "column 'name' must hold datetimes or numbers to order the rows"),
+        ({"time": "t"}, hourly([0, 0, 1, 1], x=[1.0, 2.0, 3.0, 4.0]), "50% of the training rows share their 't' with another row"),
+    ],
+)  # fmt: skip
+def test_lags_name_what_is_wrong(params: dict, frame: pd.DataFrame, message: str) -> None:
+    with pytest.raises(ModelError) as err:
+        TimeLags(**params).fit(frame)
+    assert message in str(err.value)
+    if "share their" in message:
+        assert "name the columns that tell the series apart in 'by'" in str(err.value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from compete.features.encode import CountEncode, OneHot, OrdinalEncode
 from compete.features.group import GroupAggregates
 from compete.features.impute import Impute
+from compete.features.lags import TimeLags
 from compete.features.numeric import Interactions, NumericTransform
 from compete.features.outliers import RemoveOutliers
 from compete.features.pipeline import FeaturePipeline, build_pipeline, describe_recipes
@@ -37,4 +38,5 @@ __all__ = [
     "RemoveOutliers",
     "SelectImportance",
     "TargetMeans",
+    "TimeLags",
 ]
