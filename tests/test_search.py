@@ -165,3 +165,42 @@ def test_a_group_key_is_kept_for_its_target_means_and_never_seen_raw(tmp_path) -
         for r in t["recipes"]
         if r["recipe"] == "count_encode"
     )
+
+
+def _hours(n: int = 1200) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hourly rows whose label is the previous hour's rain: only a lag of rain finds it."""
+    g = np.random.default_rng(3)
+    total = n + n // 3
+    when = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(total), unit="h")
+    rain = g.integers(0, 2, total)
+    before = np.r_[0, rain[:-1]]
+    frame = pd.DataFrame({"id": np.arange(total), "when": when.strftime("%Y-%m-%d %H:%M:%S"), "rain": rain,
+                          "season": np.arange(total) // 500,
+                          "y": np.where((before == 1) ^ (g.random(total) < 0.1), "yes", "no")})  # fmt: skip
+    return frame.iloc[:n].reset_index(drop=True), frame.iloc[n:].drop(columns="y").reset_index(drop=True)
+
+
+def test_time_neighbours_of_the_numbers_that_move_are_tried_on_a_regular_series(tmp_path) -> None:
+    from compete.run.search import candidates
+
+    train, test = _hours()
+    comps = write_competition(
+        tmp_path, extra="[search]\nfeatures = true\n", models=MODELS, train=train, test=test
+    )
+    result = run_competition(_opts(comps, tmp_path))
+    scores = json.loads((result.path / "scores.json").read_text())
+    tried = {t["block"]: t for t in scores["search"]["tried"]}["time neighbours"]
+    # season changes once in 500 hours: its neighbours say nothing its own value does not
+    assert tried["recipes"] == [
+        {"recipe": "lags", "time": "when", "columns": ["rain"], "steps": [1, 2, -1, -2]}
+    ]
+    assert tried["why"] == {"when": "one regular series, a row every 0 days 01:00:00"}
+    assert tried["status"] == "kept" and tried["gain"] > tried["noise"], tried
+    # and the run's models fit on it: the label is the last hour's rain, 10% of them flipped
+    assert max(r.cv for r in result.scores.values()) > 0.85
+    assert 'recipe = "lags"' in (result.path / "features.toml").read_text()
+    # rows that share their times (a panel of series) are no single series: no such block
+    X = pd.DataFrame(
+        {"t": pd.to_datetime(["2024-01-01 00:00", "2024-01-01 01:00"] * 50), "x": np.arange(100.0)}
+    )
+    assert "time neighbours" not in [b.name for b in candidates(X, {})]

@@ -15,7 +15,11 @@ with the features so far, then with each block of candidates added, built from t
    a ticket bought for a family: :func:`compete.data.schema.shared_key`; no model sees it raw);
 5. group statistics (mean, standard deviation, difference from the mean) of the strongest numeric
    columns by the strongest categoricals;
-6. ratios and differences of the strongest numeric pairs.
+6. ratios and differences of the strongest numeric pairs;
+7. when a datetime column orders the rows as one regular series (hourly readings:
+   :func:`compete.features.lags.regular_period`), the strongest numbers that change from one period
+   to the next (an hour's weather, not its season), one and two periods before and after each row
+   (``lags``: features only, never the target).
 
 "Strongest" is by the probe's gain importance on the plain features. A block is kept only when its
 CV gain over the features kept so far beats the fold-to-fold noise (:func:`compete.cv.noise.gain`);
@@ -70,6 +74,8 @@ PROBE = ModelSpec(
     "lightgbm", {"n_estimators": 500, "learning_rate": 0.1, "colsample_bytree": 0.8}, "search-probe"
 )
 TOP_CATEGORICALS, TOP_NUMBERS, TOP_CODES, TOP_KEYS = 4, 4, 6, 3
+LAG_STEPS = (1, 2, -1, -2)  # the time neighbours block: two periods before and after
+TOP_LAGGED, LAG_CHANGE = 6, 0.1  # the strongest numbers that change from one period to the next this often
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,7 @@ def candidates(
     ['count encodings', 'target means', 'target means of pairs', 'group statistics', 'ratios and differences']
     """
     from compete.data.schema import ambiguous_code
+    from compete.features.lags import changing, regular_period
 
     cats, nums = _ranked(X.drop(columns=list(keys)), importance)
     top_cats, top_nums = cats[:TOP_CATEGORICALS], nums[:TOP_NUMBERS]
@@ -155,6 +162,16 @@ def candidates(
     if len(top_nums) >= 2:
         blocks.append(Block("ratios and differences", (StepSpec("interactions", {"columns": top_nums,
                                                                                  "ops": ["div", "sub"]}),)))  # fmt: skip
+    times = [c for c in X.columns if c not in keys and pd.api.types.is_datetime64_any_dtype(X[c])]
+    for col in times[:1]:
+        if (period := regular_period(X[col])) is None:
+            continue
+        moving = [c for c in nums if changing(X, col, c, period) >= LAG_CHANGE][:TOP_LAGGED]
+        if moving:
+            lags = StepSpec("lags", {"time": col, "columns": moving, "steps": list(LAG_STEPS)})
+            blocks.append(
+                Block("time neighbours", (lags,), {col: f"one regular series, a row every {period}"})
+            )
     return blocks
 
 
