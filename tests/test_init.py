@@ -125,3 +125,32 @@ def test_boolean_labels_end_to_end(tmp_path, labels, placeholder, written):
     lines = (tmp_path / "sub.csv").read_text().splitlines()
     assert lines[0] == "id,label" and len(lines) == 41
     assert {line.split(",")[1] for line in lines[1:]} == written
+
+
+def _hourly(days: int = 60) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    when = pd.date_range("2024-01-01", periods=24 * days, freq="h")
+    return pd.DataFrame({"id": np.arange(len(when)), "when": when.strftime("%Y-%m-%d %H:%M:%S"),
+                         "temp": rng.normal(size=len(when)).round(3), "count": rng.integers(0, 500, len(when))})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("split", "cv", "why"),
+    [
+        ("days", {"scheme": "group", "group": "when", "group_period": "day"},
+         "group on 'when' by day: the test rows fall on 22 days between the training days, 0% of them in train"),
+        ("later", {"scheme": "time", "time": "when"},
+         "time on 'when': every test row comes after the last training row"),
+        ("random", {"scheme": "kfold"}, "kfold 5-fold (regression)"),
+    ],
+)  # fmt: skip
+def test_the_folds_mirror_how_train_and_test_were_split_in_time(tmp_path, split, cv, why):
+    frame = _hourly()
+    day = pd.to_datetime(frame["when"]).dt.day
+    chosen = {"days": day >= 20, "later": frame.index >= 1200, "random": frame.index % 4 == 0}[split]
+    train, test = frame[~chosen], frame[chosen].drop(columns="count")
+    out, spec = init(tmp_path, folder(tmp_path, train, test, 0).parent / "data", "--target", "count")
+    assert {k: spec["cv"][k] for k in cv} == cv and all(
+        k not in spec["cv"] for k in {"group", "time"} - set(cv)
+    )
+    assert f"cv: {why}" in out

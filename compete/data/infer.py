@@ -92,11 +92,57 @@ def _infer(files: _Files, *, target: str | None, id: str | None, metric: str | N
         raise SpecError(f"--task {task!r} is not known; use one of: {', '.join(TASKS)}")
     metric = metric or _infer_metric(task, sample, id_col, train[target_col], reasons)
     get_metric(metric, where="--metric").check_task(task, where="--metric")
+    settings = {"task": task, "target": target_col, "id": id_col, "metric": metric}
+    split = _time_split(
+        train, test, [c for c in test.columns if c in train.columns and c not in (id_col, target_col)]
+    )
+    if split is not None:
+        cv, reasons["cv"] = split
+        return {**settings, **cv}, reasons
     scheme = "kfold" if task == "regression" else "stratified"
     reasons.setdefault(
         "cv", f"{scheme} 5-fold ({'regression' if scheme == 'kfold' else 'keeps class shares'})"
     )
-    return {"task": task, "target": target_col, "id": id_col, "metric": metric, "scheme": scheme}, reasons
+    return {**settings, "scheme": scheme}, reasons
+
+
+def _time_split(
+    train: pd.DataFrame, test: pd.DataFrame, common: list[str]
+) -> tuple[dict[str, str], str] | None:
+    """Folds that mirror how train and test were split in time, from the first datetime column of
+    both: test rows all later than the training rows validate forward in time (``time``); test rows on
+    calendar days the training rows never reach, between them (bike-sharing: days 1-19 of each month
+    to train, 20 on to test), hold out whole days (``group`` by day). None when neither holds: a
+    random split of rows, which k-fold mirrors. Features only, no target.
+
+    >>> hours = pd.date_range("2024-01-01", periods=24 * 40, freq="h")
+    >>> days = pd.Series(hours.day)
+    >>> train, test = pd.DataFrame({"t": hours[days < 20]}), pd.DataFrame({"t": hours[days >= 20]})
+    >>> _time_split(train, test, ["t"])[0]
+    {'scheme': 'group', 'group': 't', 'group_period': 'day'}
+    >>> _time_split(pd.DataFrame({"t": hours[:500]}), pd.DataFrame({"t": hours[500:]}), ["t"])[0]
+    {'scheme': 'time', 'time': 't'}
+    """
+    texts = [c for c in common if not pd.api.types.is_numeric_dtype(train[c])]
+    dated = infer_schema(train[texts], test[texts], SchemaSpec()).columns("datetime") if texts else []
+    for col in dated:
+        a = pd.to_datetime(train[col], errors="coerce", format="mixed").dropna()
+        b = pd.to_datetime(test[col], errors="coerce", format="mixed").dropna()
+        if len(a) < 0.9 * len(train) or len(b) < 0.9 * len(test) or b.empty:
+            continue
+        if b.min() > a.max():
+            return {"scheme": "time", "time": str(col)}, (
+                f"time on {col!r}: every test row comes after the last training row, so each fold trains on "
+                "earlier rows and validates on the next ones"
+            )
+        train_days, test_days = set(a.dt.normalize()), set(b.dt.normalize())
+        shared = len(test_days & train_days) / len(test_days)
+        if len(train_days) >= 10 and shared <= 0.05 and b.min() < a.max():
+            return {"scheme": "group", "group": str(col), "group_period": "day"}, (
+                f"group on {col!r} by day: the test rows fall on {len(test_days)} days between the training "
+                f"days, {shared:.0%} of them in train, so each fold holds out whole days"
+            )
+    return None
 
 
 def _columns(files: _Files, id_col: str, target: str) -> tuple[list[dict[str, str]], list[str]]:
@@ -218,7 +264,9 @@ def _toml(s: dict[str, str], reasons: dict[str, str], ignore: list[str]) -> str:
         f"# Written by `compete init` on {time.strftime('%Y-%m-%d')}; edit freely.",
         line("task", s["task"]), line("target", s["target"]), line("id", s["id"]),
         line("metric", s["metric"]), f"data = {_quote(s['data'])}", "",
-        "[cv]", f"scheme = {_quote(s['scheme'])}  # {reasons.get('cv', '')}", "folds = 5", "seed = 42", "",
+        "[cv]", f"scheme = {_quote(s['scheme'])}  # {reasons.get('cv', '')}",
+        *(f"{key} = {_quote(s[key])}" for key in ("group", "group_period", "time") if key in s),
+        "folds = 5", "seed = 42", "",
         *(schema if ignore else []),
     ])  # fmt: skip
 
