@@ -81,9 +81,28 @@ def test_date_parts_match_pandas_and_cyclical() -> None:
 def test_date_parts_auto_drops_constant_parts_and_nat_gives_nan() -> None:
     X = pd.DataFrame({"d": pd.to_datetime(["2020-01-01", "2020-03-05", None])})
     dp = DateParts().fit(X)
-    assert "d__hour" not in dp.parts_["d"] and "d__year" not in dp.parts_["d"]
+    assert "hour" not in dp.parts_["d"] and "year" not in dp.parts_["d"] and "month" in dp.parts_["d"]
     out = dp.transform(X)
     assert np.isnan(out["d__month"].iloc[2]) and out["d__elapsed"].tolist()[:2] == [0.0, 64.0]
+
+
+def test_date_parts_auto_leaves_out_the_periodic_parts_the_test_rows_never_reach() -> None:
+    from compete.features.finalize import Finalize
+
+    hours = pd.Series(pd.date_range("2024-01-01", periods=24 * 90, freq="h"))
+    train, test = (
+        pd.DataFrame({"t": hours[hours.dt.day < 20]}),
+        pd.DataFrame({"t": hours[hours.dt.day >= 20]}),
+    )
+    dp = DateParts().fit(train, unlabeled=test)
+    # days 20-31 lie beyond train's 1-19; the day of the year and the rest interleave with train's
+    assert dp.unreached_ == {"t": ["day"]} and "day" not in dp.parts_["t"]
+    assert {"month", "hour", "dayofweek", "dayofyear"} <= set(dp.parts_["t"])
+    assert "day" in DateParts().fit(train).parts_["t"] and DateParts(parts=["day"]).fit(
+        train, unlabeled=test
+    ).parts_ == {"t": ["day"]}
+    out = Finalize().fit(train, unlabeled=test).transform(test)
+    assert "t__day" not in out.columns and "t__dayofyear" in out.columns
 
 
 def test_target_mean_smoothing_prior_and_unseen() -> None:

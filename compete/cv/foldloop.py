@@ -161,7 +161,7 @@ class FoldContext:
                                   spec_dir=self.spec_dir)  # fmt: skip
             X_tr, y_tr = pipe.fit_transform_train(X_tr, y_tr, unlabeled=pd.concat([X_va, X_te]))
             X_va, X_te = pipe.transform(X_va), pipe.transform(X_te)
-        fin = Finalize(keys=self.keys).fit(X_tr)
+        fin = Finalize(keys=self.keys).fit(X_tr, unlabeled=X_te)
         X_tr, X_va, X_te = fin.transform(X_tr), fin.transform(X_va), fin.transform(X_te)
         weight = None
         if self.resample is not None:

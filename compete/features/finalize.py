@@ -39,10 +39,12 @@ class Finalize(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def __init__(self, keys: tuple[str, ...] = ()) -> None:
         self.keys = keys
 
-    def fit(self, X: pd.DataFrame, y: Any = None) -> Finalize:
+    def fit(self, X: pd.DataFrame, y: Any = None, unlabeled: pd.DataFrame | None = None) -> Finalize:
+        """Learn from the training part ``X``; ``unlabeled`` (the test rows, features only) tells
+        which calendar parts the test set never reaches (:class:`~compete.features.time.DateParts`)."""
         self.keys_ = [c for c in self.keys if c in X.columns]
         X = X.drop(columns=self.keys_)
-        self.dates_ = DateParts().fit(X)
+        self.dates_ = DateParts().fit(X, unlabeled=unlabeled)
         self.text_ = [c for c in X.columns if pd.api.types.is_string_dtype(X[c]) and not _is_cat(X[c])]
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         return self

@@ -19,6 +19,7 @@ ALL_PARTS = ("year", "month", "day", "hour", "minute", "dayofweek", "is_weekend"
 PERIODS = {"month": 12, "day": 31, "hour": 24, "minute": 60, "dayofweek": 7, "dayofyear": 366,
            "weekofyear": 53, "quarter": 4}  # fmt: skip
 UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "D": 86400.0}
+UNREACHED = 0.5  # "auto" leaves out a periodic part when this share of the unlabeled rows lies outside its training range
 
 
 @FEATURES.register("date_parts")
@@ -32,7 +33,10 @@ class DateParts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     parts : "auto" or list of str
         Parts to make (``year, month, day, hour, minute, dayofweek, is_weekend, weekofyear,
         dayofyear, quarter, is_month_start, is_month_end, elapsed``). ``"auto"`` keeps the
-        calendar parts that vary in the training data (hour only when times vary, ...).
+        calendar parts that vary in the training data (hour only when times vary, ...), less the
+        periodic parts that most ``unlabeled`` rows given to :meth:`fit` (the test set) have outside
+        their training range: a test set of days 20-31 when train holds days 1-19 leaves out the day
+        of the month, which no tree can carry over (listed in ``unreached_``).
     cyclical : bool
         Also add ``sin``/``cos`` encodings of periodic parts.
     elapsed_unit : {"s", "m", "h", "D"}
@@ -55,18 +59,22 @@ class DateParts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.elapsed_unit = elapsed_unit
         self.drop = drop
 
-    def fit(self, X: pd.DataFrame, y: Any = None) -> DateParts:
+    def fit(self, X: pd.DataFrame, y: Any = None, unlabeled: pd.DataFrame | None = None) -> DateParts:
         cols = self.columns if self.columns is not None else [
             c for c in X.columns if pd.api.types.is_datetime64_any_dtype(X[c])
         ]  # fmt: skip
         self.columns_ = list(cols)
         self.origin_ = {c: X[c].min() for c in self.columns_}
-        self.parts_ = {c: self._choose_parts(X[c]) for c in self.columns_}
+        self.unreached_: dict[str, list[str]] = {}
+        self.parts_ = {
+            c: self._choose_parts(X[c], None if unlabeled is None or c not in unlabeled else unlabeled[c])
+            for c in self.columns_
+        }
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.feature_names_out_ = list(self.transform(X.head(1)).columns)
         return self
 
-    def _choose_parts(self, s: pd.Series) -> list[str]:
+    def _choose_parts(self, s: pd.Series, later: pd.Series | None = None) -> list[str]:
         if self.parts != "auto":
             return list(self.parts)
         parts = [p for p in ALL_PARTS if p not in ("minute", "is_month_start", "is_month_end")]
@@ -76,8 +84,15 @@ class DateParts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             parts.remove("hour")
         elif np.nanmax(minute, initial=0) > 0:
             parts.insert(parts.index("hour") + 1, "minute")
-        if np.nanmin(year, initial=0) == np.nanmax(year, initial=0):
+        years = year[~np.isnan(year)]
+        if years.size and years.min() == years.max():
             parts.remove("year")
+        if later is not None and later.notna().any():
+            ahead = Calendar(later)
+            unreached = [p for p in parts if p in PERIODS and _outside(cal.get(p), ahead.get(p)) >= UNREACHED]
+            if unreached:
+                self.unreached_[str(s.name)] = unreached
+            parts = [p for p in parts if p not in unreached]
         return parts
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -102,6 +117,14 @@ class DateParts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray(self.feature_names_out_, dtype=object)
+
+
+def _outside(seen: np.ndarray, new: np.ndarray) -> float:
+    """The share of ``new``'s values (NaN left out) outside the range of ``seen``'s."""
+    new = new[~np.isnan(new)]
+    if not new.size or np.isnan(seen).all():
+        return 0.0
+    return float(((new < np.nanmin(seen)) | (new > np.nanmax(seen))).mean())
 
 
 class Calendar:

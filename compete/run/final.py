@@ -93,7 +93,7 @@ def _meta_finalize(ctx: FoldContext) -> Any:
     to them and to the test rows (unsupervised: no target is seen)."""
     from compete.features.finalize import Finalize
 
-    return Finalize(keys=ctx.keys).fit(ctx.X)
+    return Finalize(keys=ctx.keys).fit(ctx.X, unlabeled=ctx.X_test)
 
 
 def _with_threshold(prep: Prepared, final: Final) -> Final:
