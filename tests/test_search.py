@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,17 @@ def _competition(root: Path, extra: str = "", models: str = MODELS) -> Path:
 
 def _opts(comps: Path, root: Path, **kw) -> RunOptions:
     return RunOptions("toy", competitions_dir=comps, data_root=root / "data", runs_dir=root / "runs", **kw)
+
+
+def _searched(root: Path, train: pd.DataFrame, test: pd.DataFrame, **kw) -> tuple[Any, dict[str, dict]]:
+    """A run of the search on ``train``/``test`` (the spec's other keys in ``kw``): its result, and the
+    blocks it tried by name."""
+    comps = write_competition(
+        root, extra="[search]\nfeatures = true\n", models=MODELS, train=train, test=test, **kw
+    )
+    result = run_competition(_opts(comps, root))
+    scores = json.loads((result.path / "scores.json").read_text())
+    return result, {t["block"]: t for t in scores["search"]["tried"]}
 
 
 def test_the_search_keeps_what_beats_the_noise_and_writes_it_as_a_spec_fragment(tmp_path) -> None:
@@ -106,16 +118,10 @@ def _coded(n: int = 1500) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_cv_decides_whether_ambiguous_whole_numbers_are_codes(tmp_path) -> None:
     from compete.run.search import candidates
 
-    train, test = _coded()
-    comps = write_competition(
-        tmp_path, extra="[search]\nfeatures = true\n", models=MODELS, train=train, test=test
-    )
-    result = run_competition(_opts(comps, tmp_path))
-    scores = json.loads((result.path / "scores.json").read_text())
+    result, tried = _searched(tmp_path, *_coded())
     kinds = {c["column"]: c["type"] for c in json.loads((result.path / "schema.json").read_text())}
     assert kinds["product"] == "numeric"  # ambiguous: no name says it is a code, and too few values
-    tried = {t["block"]: t for t in scores["search"]["tried"]}
-    first = scores["search"]["tried"][0]
+    first = next(iter(tried.values()))
     assert first["block"] == "numbers as categories" and first["recipes"][0]["columns"] == ["product"]
     assert first["why"]["product"].startswith("whole numbers, 30 values")
     codes = [tried["numbers as categories"], tried["numbers' count and target encodings"]]
@@ -145,15 +151,11 @@ def _families(n: int = 1200) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_a_group_key_is_kept_for_its_target_means_and_never_seen_raw(tmp_path) -> None:
-    train, test = _families()
-    comps = write_competition(tmp_path, extra='[search]\nfeatures = true\n', models=MODELS, train=train, test=test,
-                              metric="accuracy")  # fmt: skip
-    result = run_competition(_opts(comps, tmp_path))
+    result, tried = _searched(tmp_path, *_families(), metric="accuracy")
     kinds = {c["column"]: c for c in json.loads((result.path / "schema.json").read_text())}
     assert kinds["ticket"]["type"] == "id-like"
     assert "of train rows share their value" in kinds["ticket"]["reason"]
     assert "target means" in kinds["ticket"]["reason"]
-    tried = {t["block"]: t for t in json.loads((result.path / "scores.json").read_text())["search"]["tried"]}
     key = tried["target means of group key ticket"]
     assert key["status"] == "kept" and key["recipes"] == [{"recipe": "target_mean", "columns": ["ticket"]}]
     for t in tried.values():  # a label metric: judged by log loss, and the metric must not lose
@@ -183,13 +185,8 @@ def _hours(n: int = 1200) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_time_neighbours_of_the_numbers_that_move_are_tried_on_a_regular_series(tmp_path) -> None:
     from compete.run.search import candidates
 
-    train, test = _hours()
-    comps = write_competition(
-        tmp_path, extra="[search]\nfeatures = true\n", models=MODELS, train=train, test=test
-    )
-    result = run_competition(_opts(comps, tmp_path))
-    scores = json.loads((result.path / "scores.json").read_text())
-    tried = {t["block"]: t for t in scores["search"]["tried"]}["time neighbours"]
+    result, blocks = _searched(tmp_path, *_hours())
+    tried = blocks["time neighbours"]
     # season changes once in 500 hours: its neighbours say nothing its own value does not
     assert tried["recipes"] == [
         {"recipe": "lags", "time": "when", "columns": ["rain"], "steps": [1, 2, -1, -2]}

@@ -87,9 +87,8 @@ def write_parts(folder: Path, ctx: FoldContext, workers: int = 1) -> dict[str, A
     of a part, the model-ready frame's size as a local run holds it and the parts' size in memory."""
     from compete.features.finalize import Finalize
 
-    fin = Finalize(keys=ctx.keys).fit(
-        ctx.X, unlabeled=ctx.X_test
-    )  # unsupervised: which columns are dates or text (no target)
+    # unsupervised: which columns are dates or text, which calendar parts the test rows reach (no target)
+    fin = Finalize(keys=ctx.keys).fit(ctx.X, unlabeled=ctx.X_test)
     shutil.rmtree(folder, ignore_errors=True)
     fold = ctx.fold_of_row().astype(np.int8)
     rows = min(PART_ROWS, max(1, -(-len(ctx.X) // max(1, workers))))  # every worker gets a part to train on
