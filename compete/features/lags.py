@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from compete.errors import ModelError
-from compete.features.base import Recipe, join_new, pick_columns
+from compete.features.base import Recipe, is_numeric, join_new, pick_columns
 from compete.features.registry import FEATURES
 
 __all__ = ["TimeLags", "changing", "gaps", "regular_period"]
@@ -42,19 +42,19 @@ def regular_period(t: pd.Series) -> Any | None:
     return counts.index[0] if counts.iloc[0] >= 0.5 * len(found) else None
 
 
-def changing(X: pd.DataFrame, time: str, col: str, period: Any) -> float:
-    """The share of rows exactly one ``period`` after another whose ``col`` differs from that row's.
+def changing(X: pd.DataFrame, time: str, columns: Sequence[str], period: Any) -> dict[str, float]:
+    """For each of ``columns``, the share of rows exactly one ``period`` after another whose value
+    differs from that row's.
 
-    >>> X = pd.DataFrame({"t": [0, 1, 2, 3, 5], "x": [1, 1, 2, 2, 3]})
-    >>> changing(X, "t", "x", 1)
-    0.3333333333333333
+    >>> X = pd.DataFrame({"t": [0, 1, 2, 3, 5], "x": [1, 1, 2, 2, 3], "c": [7, 7, 7, 7, 8]})
+    >>> changing(X, "t", ["x", "c"], 1)
+    {'x': 0.3333333333333333, 'c': 0.0}
     """
-    ordered = X[[time, col]].dropna(subset=[time]).sort_values(time)
-    step = ordered[time].diff() == period
+    ordered = X[[time, *columns]].dropna(subset=[time]).sort_values(time)
+    step = (ordered[time].diff() == period).to_numpy()
     if not step.any():
-        return 0.0
-    values = ordered[col]
-    return float((values != values.shift())[step].mean())
+        return dict.fromkeys(columns, 0.0)
+    return {c: float((ordered[c] != ordered[c].shift()).to_numpy()[step].mean()) for c in columns}
 
 
 @FEATURES.register("lags")
@@ -115,7 +115,7 @@ class TimeLags(Recipe):
         pick_columns(X, [self.time, *self.by_], "any", name)
         t = X[self.time]
         self.dated_ = pd.api.types.is_datetime64_any_dtype(t)
-        if not self.dated_ and not (pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)):
+        if not self.dated_ and not is_numeric(t):
             raise ModelError(
                 f"recipe {name!r}: column {self.time!r} must hold datetimes or numbers to order the rows "
                 f"(it holds {t.dtype}); list it under [schema] datetime = [{self.time!r}]"

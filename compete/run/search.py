@@ -166,7 +166,8 @@ def candidates(
     for col in times[:1]:
         if (period := regular_period(X[col])) is None:
             continue
-        moving = [c for c in nums if changing(X, col, c, period) >= LAG_CHANGE][:TOP_LAGGED]
+        share = changing(X, col, nums, period)
+        moving = [c for c in nums if share[c] >= LAG_CHANGE][:TOP_LAGGED]
         if moving:
             lags = StepSpec("lags", {"time": col, "columns": moving, "steps": list(LAG_STEPS)})
             blocks.append(
