@@ -126,7 +126,6 @@ def candidates(
     ['count encodings', 'target means', 'target means of pairs', 'group statistics', 'ratios and differences']
     """
     from compete.data.schema import ambiguous_code
-    from compete.features.lags import changing, regular_period
 
     cats, nums = _ranked(X.drop(columns=list(keys)), importance)
     top_cats, top_nums = cats[:TOP_CATEGORICALS], nums[:TOP_NUMBERS]
@@ -163,17 +162,23 @@ def candidates(
         blocks.append(Block("ratios and differences", (StepSpec("interactions", {"columns": top_nums,
                                                                                  "ops": ["div", "sub"]}),)))  # fmt: skip
     times = [c for c in X.columns if c not in keys and pd.api.types.is_datetime64_any_dtype(X[c])]
-    for col in times[:1]:
-        if (period := regular_period(X[col])) is None:
-            continue
-        share = changing(X, col, nums, period)
-        moving = [c for c in nums if share[c] >= LAG_CHANGE][:TOP_LAGGED]
-        if moving:
-            lags = StepSpec("lags", {"time": col, "columns": moving, "steps": list(LAG_STEPS)})
-            blocks.append(
-                Block("time neighbours", (lags,), {col: f"one regular series, a row every {period}"})
-            )
-    return blocks
+    neighbours = _time_neighbours(X, times[0], nums) if times else None
+    return blocks + ([neighbours] if neighbours else [])
+
+
+def _time_neighbours(X: pd.DataFrame, time: str, nums: list[str]) -> Block | None:
+    """The time neighbours block (the module's 7.) over ``time``, or None when its values are no
+    regular series or none of ``nums`` (strongest first) changes from one period to the next."""
+    from compete.features.lags import changing, regular_period
+
+    if (period := regular_period(X[time])) is None:
+        return None
+    share = changing(X, time, nums, period)
+    moving = [c for c in nums if share[c] >= LAG_CHANGE][:TOP_LAGGED]
+    if not moving:
+        return None
+    lags = StepSpec("lags", {"time": time, "columns": moving, "steps": list(LAG_STEPS)})
+    return Block("time neighbours", (lags,), {time: f"one regular series, a row every {period}"})
 
 
 def judge(ctx: FoldContext, a: np.ndarray, b: np.ndarray) -> tuple[Gain, Gain]:
