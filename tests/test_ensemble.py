@@ -120,6 +120,33 @@ def test_hill_climb_honest_score_uses_weights_from_the_other_folds() -> None:
     assert res.score >= res.info["fit_score"]  # rmse: the cross-fitted score is not flattered
 
 
+def test_bagged_hill_climb_spreads_the_weight_over_the_fits_the_bags_keep_choosing() -> None:
+    # eight copies of one model with their own noise, on 150 rows: one greedy pass takes the few that
+    # suit these rows; bootstrap bags of the rows each pick a different few, and their mean spreads out
+    oof, test, y, folds = make_level1("binary", n=150, seed=4, models=1)
+    rng = np.random.default_rng(4)
+    base = np.log(oof["m0"] / (1 - oof["m0"]))
+    base_test = np.log(test["m0"] / (1 - test["m0"]))
+    oof = {f"c{i}": 1 / (1 + np.exp(-(base + 0.7 * rng.normal(size=150)))) for i in range(8)}
+    test = {f"c{i}": 1 / (1 + np.exp(-(base_test + 0.7 * rng.normal(size=120)))) for i in range(8)}
+    metric = get_metric("logloss")
+
+    def run(**params):
+        return combine(
+            "hill_climb", oof, test, y, task="binary", metric=metric, folds=folds, seed=3, params=params
+        )
+
+    one, bagged = run(), run(bags=20)
+    used = lambda res: sum(w > 0 for w in res.weights.values())  # noqa: E731
+    assert used(bagged) > used(one)
+    assert sum(bagged.weights.values()) == pytest.approx(1.0)
+    np.testing.assert_allclose(bagged.test, sum(bagged.weights[k] * test[k] for k in test))
+    for (_, va), w in zip(folds, bagged.info["fold_weights"]):  # still cross-fitted for its score
+        np.testing.assert_allclose(bagged.oof[va], sum(w[k] * oof[k][va] for k in oof))
+    np.testing.assert_array_equal(run(bags=20).test, bagged.test)  # the seed fixes the bags
+    assert run(bags=20).weights == bagged.weights
+
+
 def test_time_series_rows_never_validated_are_left_out() -> None:
     oof, test, y, _ = make_level1("regression", n=300)
     blocks = np.array_split(np.arange(300), 4)
@@ -192,7 +219,9 @@ def test_mismatched_inputs_give_clear_errors() -> None:
         _call({**oof, "m0": np.column_stack([oof["m0"], oof["m0"]])}, test, y, folds)
     with pytest.raises(ModelError, match=r"fold 0 holds row 400, outside the 300 OOF rows"):
         _call(oof, test, y, [(np.array([0, 400]), np.array([1]))])
-    with pytest.raises(ModelError, match=r"unknown parameter\(s\) \['n_iters'\]; allowed: n_iter, tolerance"):
+    with pytest.raises(
+        ModelError, match=r"unknown parameter\(s\) \['n_iters'\]; allowed: bags, n_iter, tolerance"
+    ):
         _call(oof, test, y, folds, method="hill_climb", params={"n_iters": 3})
     with pytest.raises(ModelError, match=r"test predictions of model 'm0' contain NaN"):
         _call(oof, {**test, "m0": np.full(120, np.nan)}, y, folds)

@@ -6,10 +6,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from compete.cv.foldloop import FoldContext, ModelResult, score_oof
 from compete.cv.noise import gain
-from compete.run.final import choose_final
+from compete.run.final import SMALL_BAGS, blend_params, choose_final
+from compete.run.recheck import SMALL_ROWS
 from compete.scoring.metrics import get_metric
 from compete.spec import CVSpec, StepSpec
 
@@ -160,3 +162,15 @@ def test_the_cross_fitted_pick_keeps_multiclass_probabilities_whole() -> None:
     oof = picked_oof(ctx, [flat, sharp])
     assert oof.shape == (N, 3) and np.array_equal(oof, sharp)
     assert np.array_equal(picked_oof(ctx, [flat, sharp], rank=1), flat)
+
+
+def test_hill_climbing_is_bagged_on_a_small_table_unless_the_spec_sets_bags() -> None:
+    prep = _prep()
+    g = np.random.default_rng(8)
+    signal = Y + g.normal(0, 0.9, N)
+    results = [_fit(f"m{i}", signal + g.normal(0, 0.5, N), prep.ctx) for i in range(4)]
+    bagged = choose_final(prep, results, StepSpec("hill_climb")).info["ensemble"]
+    assert bagged["bags"] == SMALL_BAGS and sum(bagged["weights"].values()) == pytest.approx(1.0)
+    once = choose_final(prep, results, StepSpec("hill_climb", {"bags": 1})).info["ensemble"]
+    assert once["bags"] == 1 and once["weights"] != bagged["weights"]
+    assert "bags" not in blend_params(StepSpec("hill_climb"), SMALL_ROWS + 1)

@@ -33,6 +33,25 @@ def test_metric_matches_scikit_learn(name, y, p, expected):
     assert get_metric(name).score(y, p) == pytest.approx(expected, rel=1e-9)
 
 
+@pytest.mark.parametrize(
+    ("name", "y", "stack"),
+    [
+        ("auc", YB, np.stack([PB, np.round(PB, 1), 1 - PB])),  # rounded: ties count as a half
+        ("auc", YM, np.stack([PM, PM[::-1]])),
+        ("logloss", YB, np.stack([PB, PB.astype(np.float32), np.clip(PB * 2, 0, 1)])),  # 0 and 1 clipped
+        ("logloss", YM, np.stack([PM, PM * 3])),  # rows rescaled to sum to one
+        ("accuracy", YB, np.stack([PB, 1 - PB])),  # no vectorised rule: one by one
+        ("rmse", YR, np.stack([PR, PR + 1])),
+        ("rmsle", YR, np.stack([PR, PR - 30])),  # negative predictions clipped at 0
+        ("mae", YR, np.stack([PR, 2 * PR])),
+    ],
+)
+def test_score_many_scores_each_candidate_as_score_does(name, y, stack):
+    metric = get_metric(name)
+    expected = [metric.score(y, p) for p in stack]
+    np.testing.assert_allclose(metric.score_many(y, stack), expected, rtol=1e-12, atol=1e-15)
+
+
 def test_directions_and_kinds():
     floors = {f"{k}_{f}" for k in ("recall_at_precision", "precision_at_recall") for f in (0.8, 0.9, 0.95)}
     core = {"auc", "accuracy", "f1", "average_precision"}

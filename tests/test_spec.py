@@ -91,7 +91,11 @@ def test_shipped_specs_are_valid():
         ),
         (
             {"ensemble": {"method": "hill_climb", "iters": 50}},
-            "comp.toml: ensemble.iters: unknown parameter for method 'hill_climb'; allowed: n_iter, tolerance",
+            "comp.toml: ensemble.iters: unknown parameter for method 'hill_climb'; allowed: bags, n_iter, tolerance",
+        ),
+        (
+            {"ensemble": {"method": "hill_climb", "bags": 0}},
+            "comp.toml: ensemble.bags: got 0; give 1 (no bagging) or more bootstrap bags, e.g. bags = 20",
         ),
         (
             {"ensemble": {"method": "hill_climb", "n_iter": "many"}},

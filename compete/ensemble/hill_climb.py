@@ -6,12 +6,18 @@ are the selection counts. The blend learns from the target, so :func:`~compete.e
 scores it by cross-fitting over the run's folds (weights found on the other folds' OOF rows) and
 finds the final weights, used for test, on every OOF row.
 
+With ``bags`` > 1 the selection runs on that many bootstrap samples of the rows and the weights are the
+mean of the bags' weights (bagged ensemble selection). On a small table one greedy pass settles on the
+few fits that happen to suit these rows' noise; the bags spread the weight over the fits that keep
+being chosen. The bootstrap rows come from ``random_state``.
+
 References: Caruana, Niculescu-Mizil, Crew & Ksikes, "Ensemble Selection from Libraries of Models",
-ICML 2004.
+ICML 2004; Caruana, Munson & Niculescu-Mizil, "Getting the Most Out of Ensemble Selection", ICDM 2006.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -35,13 +41,16 @@ class HillClimbEnsemble(Ensemble):
         Most models added after the first.
     tolerance : float, default 0.0
         An addition must improve the metric by more than this.
+    bags : int, default 1
+        Bootstrap samples of the rows to select on, their weights averaged (the module's docstring).
 
     Attributes
     ----------
-    counts_ : dict
-        How many times each model was selected.
+    weights_ : ndarray
+        Each model's weight (the selection counts' share, averaged over the bags).
     path_ : list of (label, score)
-        The selection order and the score after each step (the first entry is the best single model).
+        The selection order and the score after each step (the first entry is the best single model);
+        with ``bags`` > 1, that of the first bag.
 
     Examples
     --------
@@ -54,37 +63,67 @@ class HillClimbEnsemble(Ensemble):
 
     name = "hill_climb"
     learns = True
-    allowed: ClassVar[dict[str, Any]] = {"n_iter": 100, "tolerance": 0.0}
+    allowed: ClassVar[dict[str, Any]] = {"n_iter": 100, "tolerance": 0.0, "bags": 1}
+
+    @classmethod
+    def param_problems(cls, params: dict[str, Any], labels: Sequence[str]) -> list[tuple[str, str]]:
+        """As :meth:`Ensemble.param_problems`, and ``bags`` at least 1."""
+        out = super().param_problems(params, labels)
+        bags = params.get("bags", 1)
+        if isinstance(bags, int) and not isinstance(bags, bool) and bags < 1:
+            out.append(("bags", f"got {bags}; give 1 (no bagging) or more bootstrap bags, e.g. bags = 20"))
+        return out
 
     def weights(self) -> dict[str, float]:
-        total = sum(self.counts_.values())
-        return {k: c / total for k, c in self.counts_.items()}
+        return {k: float(w) for k, w in zip(self.labels_, self.weights_)}
 
     def _fit(self, oof: Preds, y: np.ndarray, X: pd.DataFrame | None, folds: Folds | None) -> None:
         if self.metric is None:
             raise ModelError("ensemble 'hill_climb' needs the run's metric; pass metric=...")
+        bags = int(self.p["bags"])
+        if bags < 1:
+            raise ModelError(
+                f"ensemble 'hill_climb': bags = {bags}; give 1 (no bagging) or more, e.g. bags = 20"
+            )
+        stack = np.stack([np.asarray(a, dtype=np.float64) for a in oof.values()])
+        if bags == 1:
+            counts, self.path_ = self._select(stack, y)
+            self.weights_ = counts / counts.sum()
+            return
+        rng = np.random.default_rng(self.random_state)
+        total = np.zeros(len(stack))
+        for b in range(bags):
+            rows = rng.integers(0, len(y), len(y))
+            counts, path = self._select(stack[:, rows], y[rows])
+            total += counts / counts.sum()
+            if b == 0:
+                self.path_ = path
+        self.weights_ = total / bags
+
+    def _select(self, stack: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, list[tuple[str, float]]]:
+        """One greedy pass over the candidates ``stack`` (first axis: the models): the selection counts
+        and the path."""
+        assert self.metric is not None
         p = self.p
-        arrays = list(oof.values())
-        singles = [self.metric.score(y, a) for a in arrays]
+        singles = self.metric.score_many(y, stack)
         best = self._best(singles)
-        counts = np.zeros(len(arrays), dtype=int)
+        counts = np.zeros(len(stack), dtype=int)
         counts[best] = 1
-        total, score = arrays[best].astype(float).copy(), singles[best]
-        self.path_ = [(self.labels_[best], score)]
+        total, score = stack[best].copy(), float(singles[best])
+        path = [(self.labels_[best], score)]
         for _ in range(int(p["n_iter"])):
             n = counts.sum()
-            trial = [self.metric.score(y, (total + a) / (n + 1)) for a in arrays]
+            trial = self.metric.score_many(y, (total + stack) / (n + 1))
             pick = self._best(trial)
-            if not self._improves(trial[pick], score, float(p["tolerance"])):
+            if not self._improves(float(trial[pick]), score, float(p["tolerance"])):
                 break
             counts[pick] += 1
-            total += arrays[pick]
-            score = trial[pick]
-            self.path_.append((self.labels_[pick], score))
-        self.counts_ = dict(zip(self.labels_, map(int, counts)))
-        self.fit_score_ = score
+            total += stack[pick]
+            score = float(trial[pick])
+            path.append((self.labels_[pick], score))
+        return counts, path
 
-    def _best(self, scores: list[float]) -> int:
+    def _best(self, scores: np.ndarray) -> int:
         s = np.asarray(scores) * (self.metric.sign if self.metric else 1.0)
         return int(np.nanargmax(s))
 
@@ -93,5 +132,4 @@ class HillClimbEnsemble(Ensemble):
         return self.metric.sign * (new - old) > tol
 
     def _predict(self, preds: Preds, X: pd.DataFrame | None) -> np.ndarray:
-        w = np.array([self.counts_[k] for k in self.labels_], dtype=float)
-        return weighted_mean(list(preds.values()), w / w.sum())
+        return weighted_mean(list(preds.values()), self.weights_)

@@ -59,6 +59,7 @@ class EnsembleInfo(TypedDict):
     chosen: bool
     single_edge: NotRequired[dict[str, float]]  # the best single fit's gain over it and the noise (cv.noise)
     repeated: NotRequired[dict[str, Any]]  # that edge over more fold splits (run.recheck), small data
+    bags: NotRequired[int]  # hill climbing's bootstrap bags (run.final.blend_params)
 
 
 class ThresholdInfo(TypedDict):

@@ -42,6 +42,10 @@ class Metric:
         ``fn(y_true, y_pred) -> float`` on encoded targets.
     log_target : bool
         Regression models are trained on ``log1p(y)`` when true (rmsle).
+    many : callable, optional
+        ``many(y_true, preds) -> scores``: the same rule on a stack of predictions at once (first axis:
+        the candidates), for searches that score many blends a step (hill climbing). Without it
+        :meth:`score_many` scores them one by one.
     """
 
     name: str
@@ -50,12 +54,25 @@ class Metric:
     tasks: tuple[str, ...]
     fn: Callable[[np.ndarray, np.ndarray], float]
     log_target: bool = False
+    many: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
     def score(self, y_true: np.ndarray, pred: np.ndarray, threshold: float = 0.5) -> float:
         """Score encoded ``y_true`` against raw model output ``pred`` (probabilities or values)."""
         if self.needs == "label":
             pred = to_labels(pred, threshold)
         return float(self.fn(np.asarray(y_true), np.asarray(pred)))
+
+    def score_many(self, y_true: np.ndarray, preds: np.ndarray) -> np.ndarray:
+        """:meth:`score` of each prediction array in the stack ``preds`` (shape ``(m, *pred.shape)``).
+
+        >>> y = np.array([0, 1, 1])
+        >>> get_metric("logloss").score_many(y, np.array([[0.2, 0.7, 0.9], [0.5, 0.5, 0.5]])).round(4).tolist()
+        [0.2284, 0.6931]
+        """
+        y, preds = np.asarray(y_true), np.asarray(preds)
+        if self.many is not None:
+            return np.asarray(self.many(y, preds), dtype=np.float64)
+        return np.array([self.score(y, p) for p in preds], dtype=np.float64)
 
     def better(self, a: float, b: float) -> bool:
         """Whether score ``a`` is strictly better than ``b``."""
@@ -117,6 +134,31 @@ def _logloss(y: np.ndarray, p: np.ndarray) -> float:
     return log_loss(y, q, labels=labels)
 
 
+def _logloss_many(y: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """:func:`_logloss` of each array in the stack ``P`` (binary ``(m, n)``, multiclass ``(m, n, K)``)."""
+    q = np.clip(np.asarray(P, dtype=np.float64), 1e-15, 1 - 1e-15)
+    if q.ndim == 3:
+        q = q / q.sum(axis=2, keepdims=True)
+        return -np.log(q[:, np.arange(len(y)), y.astype(int)]).mean(axis=1)
+    return -np.where(y == 1, np.log(q), np.log1p(-q)).mean(axis=1)
+
+
+def _auc_many(y: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Binary ROC AUC of each row of ``P`` (``(m, n)``) by the rank-sum (Mann-Whitney) formula, ties
+    counted as a half as :func:`sklearn.metrics.roc_auc_score` does; several classes score one by one."""
+    if P.ndim == 3:
+        return np.array([_auc(y, p) for p in P])
+    from scipy.stats import rankdata
+
+    pos = y == 1
+    n_pos = int(pos.sum())
+    n_neg = len(y) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return np.array([_auc(y, p) for p in P])  # sklearn's own message: AUC needs both classes
+    ranks = rankdata(P, axis=1)
+    return (ranks[:, pos].sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
 def _accuracy(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.mean(y == p))
 
@@ -150,17 +192,29 @@ def _mae(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.mean(np.abs(y.astype(float) - p)))
 
 
+def _rmse_many(y: np.ndarray, P: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.mean((y.astype(float) - P) ** 2, axis=1))
+
+
+def _rmsle_many(y: np.ndarray, P: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.mean((np.log1p(y.astype(float)) - np.log1p(np.clip(P, 0, None))) ** 2, axis=1))
+
+
+def _mae_many(y: np.ndarray, P: np.ndarray) -> np.ndarray:
+    return np.mean(np.abs(y.astype(float) - P), axis=1)
+
+
 METRICS: Registry[Metric] = Registry("metric")
 _CLS = ("binary", "multiclass")
 for _m in (
-    Metric("auc", True, "proba", _CLS, _auc),
-    Metric("logloss", False, "proba", _CLS, _logloss),
+    Metric("auc", True, "proba", _CLS, _auc, many=_auc_many),
+    Metric("logloss", False, "proba", _CLS, _logloss, many=_logloss_many),
     Metric("accuracy", True, "label", _CLS, _accuracy),
     Metric("f1", True, "label", _CLS, _f1),
     Metric("average_precision", True, "proba", _CLS, _average_precision),
-    Metric("rmse", False, "value", ("regression",), _rmse),
-    Metric("rmsle", False, "value", ("regression",), _rmsle, log_target=True),
-    Metric("mae", False, "value", ("regression",), _mae),
+    Metric("rmse", False, "value", ("regression",), _rmse, many=_rmse_many),
+    Metric("rmsle", False, "value", ("regression",), _rmsle, log_target=True, many=_rmsle_many),
+    Metric("mae", False, "value", ("regression",), _mae, many=_mae_many),
 ):
     METRICS.register(_m.name)(_m)
 
