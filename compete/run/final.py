@@ -94,9 +94,9 @@ def blend_params(step: StepSpec, rows: int) -> dict[str, Any]:
     """The ensemble step's parameters, with hill climbing bagged (:data:`SMALL_BAGS` bootstrap samples
     of the rows) on a table of at most :data:`~compete.run.recheck.SMALL_ROWS` rows unless the spec sets
     ``bags``. One greedy pass over a few hundred rows settles on the handful of fits that suit those
-    rows' noise. Measured on the stored libraries of 11 titanic runs (init and shipped, 120 s and
-    300 s), test accuracy 0.7823 -> 0.7871 on average, never lower in any run; house-prices RMSLE
-    0.11814 -> 0.11810 and personal-loan AUC 0.99837 -> 0.99832 (10 runs each), within their spread.
+    rows' noise. Replayed on the stored libraries of 11 titanic runs (init and shipped, 120 s and
+    300 s): cross-fitted CV 0.8446 -> 0.8463, answers 0.7823 -> 0.7882 on average (higher in 9 runs,
+    lower in 1); house-prices and personal-loan moved within their spread (``bench/RESULTS.md``).
 
     >>> blend_params(StepSpec("hill_climb"), 891), blend_params(StepSpec("hill_climb", {"bags": 1}), 891)
     ({'bags': 20}, {'bags': 1})
