@@ -229,3 +229,16 @@ def test_mismatched_inputs_give_clear_errors() -> None:
         _call(oof, test, y, folds, method="stacking", params={"features": True})
     with pytest.raises(ModelError, match=r"pass both X and X_test"):
         _call(oof, test, y, folds, method="stacking", X=pd.DataFrame({"a": np.ones(300)}))
+
+
+def test_a_hill_climbing_blend_pickled_by_an_older_compete_still_predicts() -> None:
+    oof, test, y, _ = make_level1("regression", models=3)
+    ens = ENSEMBLES.get("hill_climb")(task="regression", metric=get_metric("rmse")).fit(oof, y)
+    state = ens.__getstate__()
+    counts = {k: round(w * 12) for k, w in ens.weights().items()}  # what an older run kept instead
+    old = {**{k: v for k, v in state.items() if k != "weights_"}, "counts_": counts}
+    revived = type(ens).__new__(type(ens))
+    revived.__setstate__(old)  # what unpickling the older run's predictor.joblib does
+    total = sum(counts.values())
+    np.testing.assert_allclose(revived.predict(test), sum(counts[k] / total * test[k] for k in test))
+    assert not hasattr(revived, "counts_")

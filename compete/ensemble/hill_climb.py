@@ -77,6 +77,15 @@ class HillClimbEnsemble(Ensemble):
     def weights(self) -> dict[str, float]:
         return {k: float(w) for k, w in zip(self.labels_, self.weights_)}
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle, also a blend saved before ``weights_`` (a run's ``predictor.joblib`` from an older
+        compete), which kept the selection ``counts_`` per label."""
+        counts = state.pop("counts_", None)
+        if "weights_" not in state and counts is not None:
+            c = np.array([counts[k] for k in state["labels_"]], dtype=float)
+            state["weights_"] = c / c.sum()
+        super().__setstate__(state)
+
     def _fit(self, oof: Preds, y: np.ndarray, X: pd.DataFrame | None, folds: Folds | None) -> None:
         if self.metric is None:
             raise ModelError("ensemble 'hill_climb' needs the run's metric; pass metric=...")
