@@ -71,7 +71,7 @@ class HillClimbEnsemble(Ensemble):
         out = super().param_problems(params, labels)
         bags = params.get("bags", 1)
         if isinstance(bags, int) and not isinstance(bags, bool) and bags < 1:
-            out.append(("bags", f"got {bags}; give 1 (no bagging) or more bootstrap bags, e.g. bags = 20"))
+            out.append(("bags", _too_few_bags(bags)))
         return out
 
     def weights(self) -> dict[str, float]:
@@ -91,9 +91,7 @@ class HillClimbEnsemble(Ensemble):
             raise ModelError("ensemble 'hill_climb' needs the run's metric; pass metric=...")
         bags = int(self.p["bags"])
         if bags < 1:
-            raise ModelError(
-                f"ensemble 'hill_climb': bags = {bags}; give 1 (no bagging) or more, e.g. bags = 20"
-            )
+            raise ModelError(f"ensemble 'hill_climb': bags {_too_few_bags(bags)}")
         stack = np.stack([np.asarray(a, dtype=np.float64) for a in oof.values()])
         if bags == 1:
             counts, self.path_ = self._select(stack, y)
@@ -142,3 +140,7 @@ class HillClimbEnsemble(Ensemble):
 
     def _predict(self, preds: Preds, X: pd.DataFrame | None) -> np.ndarray:
         return weighted_mean(list(preds.values()), self.weights_)
+
+
+def _too_few_bags(bags: int) -> str:
+    return f"got {bags}; give 1 (no bagging) or more bootstrap bags, e.g. bags = 20"

@@ -180,16 +180,15 @@ def _average_precision(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def _rmse(y: np.ndarray, p: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((y.astype(float) - p) ** 2)))
+    return float(_rmse_many(y, np.asarray(p)[None])[0])
 
 
 def _rmsle(y: np.ndarray, p: np.ndarray) -> float:
-    p = np.clip(p, 0, None)
-    return float(np.sqrt(np.mean((np.log1p(y.astype(float)) - np.log1p(p)) ** 2)))
+    return float(_rmsle_many(y, np.asarray(p)[None])[0])
 
 
 def _mae(y: np.ndarray, p: np.ndarray) -> float:
-    return float(np.mean(np.abs(y.astype(float) - p)))
+    return float(_mae_many(y, np.asarray(p)[None])[0])
 
 
 def _rmse_many(y: np.ndarray, P: np.ndarray) -> np.ndarray:
