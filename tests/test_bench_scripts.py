@@ -14,7 +14,10 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
+import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from compete.records.runs import record_run
 
@@ -139,3 +142,34 @@ def test_gpu_check_without_gpu_exits_2(tmp_path: Path) -> None:
     assert "no GPU: nvidia-smi lists none; run this on a machine with an NVIDIA GPU" in out.stderr
     assert "Traceback" not in out.stderr and out.stdout == ""
     assert not (tmp_path / "gpu.json").exists()
+
+
+def test_replay_blend_scores_a_stored_library_with_and_without_bags(tmp_path: Path) -> None:
+    replay_blend = load("replay_blend")
+    rng = np.random.default_rng(0)
+    n, n_test = 200, 80
+    labels = rng.choice(["no", "yes"], n + n_test)  # text labels: the answers are encoded as the run's
+    y = (labels == "yes").astype(int)
+    data = tmp_path / "data" / "toy"
+    data.mkdir(parents=True)
+    pd.DataFrame({"id": range(n), "t": labels[:n]}).to_csv(data / "train.csv", index=False)
+    pd.DataFrame({"id": range(n, n + n_test)}).to_csv(data / "test.csv", index=False)
+    pd.DataFrame({"id": range(n, n + n_test), "t": labels[n:]}).to_csv(data / "answers.csv", index=False)
+    run = tmp_path / "runs" / "toy" / "20260101-000000-abcd"
+    run.mkdir(parents=True)
+    fits = {f"m{i}": np.clip(y + rng.normal(0, 0.6 + 0.2 * i, n + n_test), 0, 1) for i in range(3)}
+    oof = pd.DataFrame({k: v[:n] for k, v in fits.items()} | {"y": y[:n], "fold": np.arange(n) % 5})
+    oof.to_parquet(run / "oof.parquet")
+    pd.DataFrame({k: v[n:] for k, v in fits.items()}).to_parquet(run / "test.parquet")
+    (run / "scores.json").write_text(json.dumps({"metric": "auc"}))
+    (run / "spec.json").write_text(json.dumps({"task": "binary", "target": "t", "id": "id", "metric": "auc"}))
+
+    row = replay_blend.replay(run, data, [1, 20])
+    assert 1 <= row["fits bags=1"] <= row["fits bags=20"] <= 3
+    best_single = max(roc_auc_score(y[n:], v[n:]) for v in fits.values())
+    assert best_single - 0.05 < row["answers bags=1"] <= 1  # scored against the encoded answers
+    assert 0.5 < row["cv bags=20"] <= 1
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "replay_blend.py"), "toy", "--data-root",
+                          str(tmp_path / "data"), "--runs", str(tmp_path / "runs")],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    assert "answers bags=20" in out.stdout and "mean:" in out.stdout

@@ -95,9 +95,9 @@ def blend_params(step: StepSpec, rows: int) -> dict[str, Any]:
     of the rows) on a table of at most :data:`~compete.run.recheck.SMALL_ROWS` rows unless the spec sets
     ``bags``. One greedy pass over a few hundred rows settles on the handful of fits that suit those
     rows' noise. Replayed on the stored libraries of 11 titanic runs (init and shipped, 120 s and
-    300 s): cross-fitted CV 0.8446 -> 0.8463, answers 0.7823 -> 0.7882 on average (higher in 9 runs,
-    lower in 1); house-prices about equal; personal-loan CV higher in all 10 runs, its answers lower by
-    0.00004-0.00017 (``bench/RESULTS.md``).
+    300 s; ``bench/replay_blend.py``): cross-fitted CV 0.8446 -> 0.8463, answers 0.7823 -> 0.7882 on
+    average (higher in 9 runs, lower in 1); house-prices about equal; personal-loan CV higher in all 10
+    runs, its answers lower by 0.00004-0.00017 (``bench/RESULTS.md``).
 
     >>> blend_params(StepSpec("hill_climb"), 891), blend_params(StepSpec("hill_climb", {"bags": 1}), 891)
     ({'bags': 20}, {'bags': 1})
