@@ -34,6 +34,10 @@ def make_frame(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
             "x2": np.where(rng.random(n) < 0.1, np.nan, rng.gamma(2.0, size=n)),
             "i": rng.integers(0, 5, n),
             "t": pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 10_000, n), unit="h"),
+            "s": pd.array(
+                [" ".join(rng.choice(["red", "big", "old", "car", "Van"], 3)) for _ in range(n)],
+                dtype="string",
+            ),
         },
         index=pd.Index(rng.permutation(np.arange(1000, 1000 + n))),
     )

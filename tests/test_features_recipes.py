@@ -23,6 +23,7 @@ from compete.features import (
     RemoveOutliers,
     SelectImportance,
     TargetMeans,
+    TextWords,
     TimeLags,
 )
 
@@ -335,3 +336,30 @@ def test_lags_name_what_is_wrong(params: dict, frame: pd.DataFrame, message: str
     assert message in str(err.value)
     if "share their" in message:
         assert "name the columns that tell the series apart in 'by'" in str(err.value)
+
+
+def test_text_words_mark_each_rows_frequent_words_and_nothing_else() -> None:
+    names = ["Braund, Mr. Owen", "Cumings, Mrs. John", "Heikkinen, Miss. Laina", "Allen, Mr. William",
+             "Moran, Mr. James", "Palsson, Master. Gosta", None]  # fmt: skip
+    X = pd.DataFrame({"name": pd.array(names, dtype="string"), "n": np.arange(7.0)})
+    t = TextWords(min_share=0.2).fit(X)
+    assert t.words_ == {"name": ["mr"]}  # 3 of 7 rows; every other word is on one row
+    out = t.transform(pd.DataFrame({"name": pd.array(["Mr. MR. Smith", "Dr. Who", None], dtype="string"),
+                                    "n": [1.0, 2.0, 3.0]}, index=[10, 11, 12]))  # fmt: skip
+    assert out.columns.tolist() == ["name", "n", "name__w_mr"]  # the text is kept for its length
+    assert out["name__w_mr"].tolist() == [1.0, 0.0, 0.0] and out["name__w_mr"].dtype == np.float32
+    # the most frequent words first, ties by the word, at most max_words; use_test counts the test rows
+    test = pd.DataFrame({"name": pd.array(["Kelly, Mrs. Ann", "Dean, Mrs. Bertha", "Lee, Mrs. Ann"] * 2,
+                                          dtype="string"), "n": np.arange(6.0)})  # fmt: skip
+    both = TextWords(min_share=0.2, max_words=2, use_test=True).fit(X, unlabeled=test)
+    assert both.words_ == {"name": ["mrs", "ann"]}
+    assert TextWords(min_share=0.2, use_test=False).fit(X, unlabeled=test).words_ == {"name": ["mr"]}
+    # a word whose characters a model library refuses in a name is written with underscores
+    odd = TextWords(min_share=0.5).fit(pd.DataFrame({"t": pd.array(["café x", "café y"], dtype="string")}))
+    assert odd.get_feature_names_out().tolist() == ["t", "t__w_caf_"]
+
+
+@pytest.mark.parametrize("params", [{"max_words": 0}, {"min_share": 1.0}, {"max_words": 2.5}])
+def test_text_words_name_a_bad_setting(params: dict) -> None:
+    with pytest.raises(ModelError, match="recipe 'text_words': max_words got .* e.g. max_words = 20"):
+        TextWords(**params).fit(pd.DataFrame({"t": pd.array(["a b", "c d"], dtype="string")}))

@@ -201,3 +201,32 @@ def test_time_neighbours_of_the_numbers_that_move_are_tried_on_a_regular_series(
         {"t": pd.to_datetime(["2024-01-01 00:00", "2024-01-01 01:00"] * 50), "x": np.arange(100.0)}
     )
     assert "time neighbours" not in [b.name for b in candidates(X, {})]
+
+
+def _notes(n: int = 900) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Free-text notes (mostly distinct, several words) whose one word "urgent" carries the label; the
+    note's length and word count say nothing of it."""
+    g = np.random.default_rng(7)
+    total = n + n // 3
+    filler = np.array(
+        ["order", "parcel", "sent", "today", "from", "north", "south", "depot", "late", "again"]
+    )
+    urgent = g.random(total) < 0.3
+    notes = [
+        " ".join([*g.choice(filler, 4), "urgent" if u else "routine", f"ref{i}"])
+        for i, u in enumerate(urgent)
+    ]
+    frame = pd.DataFrame({"id": np.arange(total), "note": notes, "x": g.normal(size=total).round(4),
+                          "y": np.where(urgent ^ (g.random(total) < 0.1), "yes", "no")})  # fmt: skip
+    return frame.iloc[:n].reset_index(drop=True), frame.iloc[n:].drop(columns="y").reset_index(drop=True)
+
+
+def test_the_words_of_free_text_are_tried_and_kept_when_one_carries_the_target(tmp_path) -> None:
+    result, tried = _searched(tmp_path, *_notes())
+    kinds = {c["column"]: c["type"] for c in json.loads((result.path / "schema.json").read_text())}
+    assert kinds["note"] == "text"
+    words = tried["words of the text"]
+    assert words["recipes"] == [{"recipe": "text_words", "columns": ["note"], "use_test": True}]
+    assert words["status"] == "kept" and words["gain"] > words["noise"] > 0, words
+    assert max(r.cv for r in result.scores.values()) > 0.85  # the models fit on the word
+    assert 'recipe = "text_words"' in (result.path / "features.toml").read_text()

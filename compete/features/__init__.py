@@ -18,6 +18,7 @@ from compete.features.pipeline import FeaturePipeline, build_pipeline, describe_
 from compete.features.registry import FEATURES
 from compete.features.selection import DropConstant, DropCorrelated, SelectImportance
 from compete.features.target import TargetMeans
+from compete.features.text import TextWords
 from compete.features.time import DateParts
 
 __all__ = [
@@ -38,5 +39,6 @@ __all__ = [
     "RemoveOutliers",
     "SelectImportance",
     "TargetMeans",
+    "TextWords",
     "TimeLags",
 ]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from compete.features.text import free_text
 from compete.features.time import DateParts
 
 __all__ = ["Finalize", "frequencies"]
@@ -45,7 +46,7 @@ class Finalize(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.keys_ = [c for c in self.keys if c in X.columns]
         X = X.drop(columns=self.keys_)
         self.dates_ = DateParts().fit(X, unlabeled=unlabeled)
-        self.text_ = [c for c in X.columns if pd.api.types.is_string_dtype(X[c]) and not _is_cat(X[c])]
+        self.text_ = free_text(X)
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         return self
 
@@ -62,10 +63,6 @@ class Finalize(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         out = out.drop(columns=self.text_)
         text = pd.DataFrame(new, index=X.index)
         return pd.concat([out, text], axis=1)
-
-
-def _is_cat(s: pd.Series) -> bool:
-    return isinstance(s.dtype, pd.CategoricalDtype)
 
 
 def frequencies(train: pd.Series, test: pd.Series) -> pd.Series:

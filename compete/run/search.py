@@ -8,7 +8,8 @@ with the features so far, then with each block of candidates added, built from t
 0. for whole-number columns whose treatment is ambiguous (:func:`compete.data.schema.ambiguous_code`:
    codes or quantities?), their values as categories beside the numbers, then their count and
    out-of-fold target encodings: CV decides whether they are codes;
-1. count encodings of every categorical (over train and test: no target);
+1. the most frequent words of each free-text column (``text_words``: a title in a name), and count
+   encodings of every categorical (both over train and test: no target);
 2. out-of-fold target means of the strongest categoricals;
 3. out-of-fold target means of their pairs, and of the strongest three together;
 4. out-of-fold target means of each group key (an id-like column shared by groups of rows, such as
@@ -126,6 +127,7 @@ def candidates(
     ['count encodings', 'target means', 'target means of pairs', 'group statistics', 'ratios and differences']
     """
     from compete.data.schema import ambiguous_code
+    from compete.features.text import free_text
 
     cats, nums = _ranked(X.drop(columns=list(keys)), importance)
     top_cats, top_nums = cats[:TOP_CATEGORICALS], nums[:TOP_NUMBERS]
@@ -139,6 +141,11 @@ def candidates(
         encodings = (StepSpec("count_encode", {"columns": codes, "use_test": True}),
                      StepSpec("target_mean", {"columns": codes}))  # fmt: skip
         blocks.append(Block("numbers' count and target encodings", encodings, said))
+    texts = [c for c in free_text(X) if c not in keys]
+    if texts:
+        blocks.append(
+            Block("words of the text", (StepSpec("text_words", {"columns": texts, "use_test": True}),))
+        )
     if cats:
         blocks.append(
             Block("count encodings", (StepSpec("count_encode", {"columns": cats, "use_test": True}),))
