@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from compete.data.files import check_target_present, find_table, read_table
-from compete.data.schema import infer_schema
+from compete.data.schema import Schema, infer_schema
 from compete.errors import DataError, SpecError
 from compete.scoring.metrics import DEFAULT_METRIC, get_metric
 from compete.spec import TASKS, SchemaSpec, spec_from_dict
@@ -55,9 +55,9 @@ def init_competition(name: str, data_dir: str | Path, *, competitions_dir: str |
     if not folder.is_dir():
         raise DataError(f"--data-dir {folder}: no such folder; point it at the folder holding train.csv")
     files = _read(folder)
-    settings, reasons = _infer(files, target=target, id=id, metric=metric, task=task)
+    settings, reasons, schema = _infer(files, target=target, id=id, metric=metric, task=task)
     settings["data"] = str(folder.resolve())
-    columns, ignore = _columns(files, settings["id"], settings["target"])
+    columns, ignore = _columns(files, settings["id"], settings["target"], schema)
     text = _toml(settings, reasons, ignore)
     spec_from_dict(_parse(text), name=name, source=str(path))  # validate before writing
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +68,8 @@ def init_competition(name: str, data_dir: str | Path, *, competitions_dir: str |
 def infer_settings(folder: Path, *, target: str | None = None, id: str | None = None, metric: str | None = None,
                    task: str | None = None) -> tuple[dict[str, str], dict[str, str]]:  # fmt: skip
     """Guess id, target, task, metric and CV scheme from the files; given values win."""
-    return _infer(_read(folder), target=target, id=id, metric=metric, task=task)
+    settings, reasons, _ = _infer(_read(folder), target=target, id=id, metric=metric, task=task)
+    return settings, reasons
 
 
 def _read(folder: Path) -> _Files:
@@ -77,7 +78,9 @@ def _read(folder: Path) -> _Files:
 
 
 def _infer(files: _Files, *, target: str | None, id: str | None, metric: str | None,
-           task: str | None) -> tuple[dict[str, str], dict[str, str]]:  # fmt: skip
+           task: str | None) -> tuple[dict[str, str], dict[str, str], Schema]:  # fmt: skip
+    """The settings and why, and the schema of the feature columns train and test share (inferred
+    once: the folds read its datetime columns, the printed table every column)."""
     train, test, sample = (files.frames[r] for r in ROLES)
     reasons: dict[str, str] = {}
     id_col = id or _infer_id(train, test, sample, reasons)
@@ -93,26 +96,27 @@ def _infer(files: _Files, *, target: str | None, id: str | None, metric: str | N
     metric = metric or _infer_metric(task, sample, id_col, train[target_col], reasons)
     get_metric(metric, where="--metric").check_task(task, where="--metric")
     settings = {"task": task, "target": target_col, "id": id_col, "metric": metric}
-    split = _time_split(
-        train, test, [c for c in test.columns if c in train.columns and c not in (id_col, target_col)]
-    )
+    common = [c for c in train.columns if c in test.columns and c not in (id_col, target_col)]
+    schema = infer_schema(train[common], test[common], SchemaSpec())
+    split = _time_split(train, test, schema.columns("datetime"))
     if split is not None:
         cv, reasons["cv"] = split
-        return {**settings, **cv}, reasons
+        return {**settings, **cv}, reasons, schema
     scheme = "kfold" if task == "regression" else "stratified"
     reasons.setdefault(
         "cv", f"{scheme} 5-fold ({'regression' if scheme == 'kfold' else 'keeps class shares'})"
     )
-    return {**settings, "scheme": scheme}, reasons
+    return {**settings, "scheme": scheme}, reasons, schema
 
 
 def _time_split(
-    train: pd.DataFrame, test: pd.DataFrame, common: list[str]
+    train: pd.DataFrame, test: pd.DataFrame, dated: list[str]
 ) -> tuple[dict[str, str], str] | None:
-    """Folds that mirror how train and test were split in time, from the first datetime column of
-    both: test rows all later than the training rows validate forward in time (``time``); test rows on
-    calendar days the training rows never reach, between them (bike-sharing: days 1-19 of each month
-    to train, 20 on to test), hold out whole days (``group`` by day). None when neither holds: a
+    """Folds that mirror how train and test were split in time, from the first of the ``dated``
+    columns (typed datetime by the schema) that both files fill: test rows all later than the
+    training rows validate forward in time (``time``); test rows on calendar days the training rows
+    never reach, between them (bike-sharing: days 1-19 of each month to train, 20 on to test), hold
+    out whole days (``group`` by day). None when neither holds: a
     random split of rows, which k-fold mirrors. Features only, no target.
 
     >>> hours = pd.date_range("2024-01-01", periods=24 * 40, freq="h")
@@ -123,8 +127,6 @@ def _time_split(
     >>> _time_split(pd.DataFrame({"t": hours[:500]}), pd.DataFrame({"t": hours[500:]}), ["t"])[0]
     {'scheme': 'time', 'time': 't'}
     """
-    texts = [c for c in common if not pd.api.types.is_numeric_dtype(train[c])]
-    dated = infer_schema(train[texts], test[texts], SchemaSpec()).columns("datetime") if texts else []
     for col in dated:
         a = pd.to_datetime(train[col], errors="coerce", format="mixed").dropna()
         b = pd.to_datetime(test[col], errors="coerce", format="mixed").dropna()
@@ -145,8 +147,11 @@ def _time_split(
     return None
 
 
-def _columns(files: _Files, id_col: str, target: str) -> tuple[list[dict[str, str]], list[str]]:
-    """Every column's type and reason, and the columns to ignore because only train or test has them."""
+def _columns(
+    files: _Files, id_col: str, target: str, schema: Schema
+) -> tuple[list[dict[str, str]], list[str]]:
+    """Every column's type and reason (``schema``: the shared columns'), and the columns to ignore
+    because only train or test has them."""
     train, test = files.frames["train"], files.frames["test"]
     features = [c for c in train.columns if c not in (id_col, target)]
     common = [c for c in features if c in test.columns]
@@ -155,7 +160,7 @@ def _columns(files: _Files, id_col: str, target: str) -> tuple[list[dict[str, st
     rows = [
         {"column": str(id_col), "type": "id", "reason": "identifies the rows; not a feature"},
         {"column": str(target), "type": "target", "reason": "the column to predict"},
-        *infer_schema(train[common], test[common], SchemaSpec()).describe(),
+        *schema.describe(),
         *_ignored(only_train, "in train only (test lacks it)"),
         *_ignored(only_test, "in test only (train lacks it)"),
     ]
