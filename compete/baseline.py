@@ -28,7 +28,8 @@ __all__ = ["BaselineResult", "ENGINES", "PYTHON_ENV", "find_python", "run_baseli
 
 ENGINES = ("pycaret",)
 PYTHON_ENV = "COMPETE_PYCARET_PYTHON"
-SORT = {"auc": "AUC", "accuracy": "Accuracy", "f1": "F1", "rmse": "RMSE", "rmsle": "RMSE", "mae": "MAE"}
+SORT = {"auc": "AUC", "accuracy": "Accuracy", "f1": "F1", "mcc": "MCC", "rmse": "RMSE", "rmsle": "RMSE", "mae": "MAE",
+        "r2": "R2", "mape": "MAPE"}  # fmt: skip
 STRATEGY = {"stratified": "stratifiedkfold", "kfold": "kfold", "group": "groupkfold", "time": "timeseries"}
 
 PYCARET_WORKER = r"""

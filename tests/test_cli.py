@@ -241,3 +241,42 @@ def test_rows_without_a_target_are_counted_on_screen_and_the_schema_is_kept(comp
     schema = {c["column"]: c for c in json.loads((run_dir / "schema.json").read_text())}
     assert schema["x"]["type"] == "numeric" and schema["c"]["type"] == "categorical"
     assert schema["when"]["type"] == "datetime" and all(c["reason"] for c in schema.values())
+
+
+def _rated(task: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """make_frames' three classes as the ratings 0 < 1 < 2 that quadratic weighted kappa orders."""
+    tr, te = make_frames(task)
+    return tr.assign(y=tr.y.map({"low": 0, "mid": 1, "high": 2})), te
+
+
+@pytest.mark.parametrize(
+    "task,metric",
+    [("binary", "mcc"), ("binary", "balanced_accuracy"), ("multiclass", "qwk"), ("regression", "r2"),
+     ("regression", "mape")],
+)  # fmt: skip
+def test_each_kaggle_metric_runs_and_writes_labels_or_values(tmp_path, task, metric):
+    from tests.conftest import write_competition
+
+    frames = _rated(task) if metric == "qwk" else make_frames(task)
+    comps = write_competition(tmp_path, task=task, metric=metric, train=frames[0], test=frames[1])
+    res = invoke(*run_args(comps, "toy", "--json"))
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    sub = pd.read_csv(out["submission"])
+    assert len(sub) == 120 and not sub.isna().any().any()
+    if task == "regression":
+        assert sub.y.dtype == float and sub.y.nunique() > 10
+    else:  # labels in the training file's own values, cut at a threshold chosen on the OOF rows
+        assert set(sub.y) <= set(frames[0].y)
+    scores = json.loads((Path(out["submission"]).parent / "scores.json").read_text())
+    assert scores["metric"] == metric and scores["greater_is_better"] == (metric != "mape")
+    if task != "regression":
+        assert "threshold" in scores
+
+
+def test_qwk_on_labels_without_an_order_is_refused(competition):
+    comps = competition(task="multiclass", metric="qwk")
+    message = bad(comps)
+    assert "metric 'qwk' weighs each class by its distance" in message
+    assert "target 'y' holds labels that are not numbers ('high', 'low', 'mid')" in message
+    assert "write the ratings as numbers" in message

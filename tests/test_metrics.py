@@ -27,6 +27,14 @@ YR, PR = rng.gamma(2, 10, 300), rng.gamma(2, 10, 300)
         ("rmse", YR, PR, skm.root_mean_squared_error(YR, PR)),
         ("rmsle", YR, PR, skm.root_mean_squared_log_error(YR, PR)),
         ("mae", YR, PR, skm.mean_absolute_error(YR, PR)),
+        ("mcc", YB, PB, skm.matthews_corrcoef(YB, PB >= 0.5)),
+        ("mcc", YM, PM, skm.matthews_corrcoef(YM, PM.argmax(1))),
+        ("balanced_accuracy", YB, PB, skm.balanced_accuracy_score(YB, PB >= 0.5)),
+        ("balanced_accuracy", YM, PM, skm.balanced_accuracy_score(YM, PM.argmax(1))),
+        ("qwk", YB, PB, skm.cohen_kappa_score(YB, PB >= 0.5, weights="quadratic")),
+        ("qwk", YM, PM, skm.cohen_kappa_score(YM, PM.argmax(1), weights="quadratic")),
+        ("r2", YR, PR, skm.r2_score(YR, PR)),
+        ("mape", YR, PR, skm.mean_absolute_percentage_error(YR, PR)),
     ],
 )
 def test_metric_matches_scikit_learn(name, y, p, expected):
@@ -44,6 +52,8 @@ def test_metric_matches_scikit_learn(name, y, p, expected):
         ("rmse", YR, np.stack([PR, PR + 1])),
         ("rmsle", YR, np.stack([PR, PR - 30])),  # negative predictions clipped at 0
         ("mae", YR, np.stack([PR, 2 * PR])),
+        ("r2", YR, np.stack([PR, YR + 1])),
+        ("mape", YR, np.stack([PR, 0 * PR])),
     ],
 )
 def test_score_many_scores_each_candidate_as_score_does(name, y, stack):
@@ -54,9 +64,10 @@ def test_score_many_scores_each_candidate_as_score_does(name, y, stack):
 
 def test_directions_and_kinds():
     floors = {f"{k}_{f}" for k in ("recall_at_precision", "precision_at_recall") for f in (0.8, 0.9, 0.95)}
-    core = {"auc", "accuracy", "f1", "average_precision"}
+    labels = {"accuracy", "f1", "mcc", "balanced_accuracy", "qwk"}
+    core = {"auc", "average_precision", "r2"} | labels
     assert {n for n, m in METRICS.items() if m.greater_is_better} == core | floors
-    assert {n for n, m in METRICS.items() if m.needs == "label"} == {"accuracy", "f1"} | floors
+    assert {n for n, m in METRICS.items() if m.needs == "label"} == labels | floors
     assert get_metric("rmsle").log_target and not get_metric("rmse").log_target
     assert get_metric("auc").better(0.9, 0.8) and get_metric("rmse").better(0.1, 0.2)
 
@@ -77,3 +88,14 @@ def test_floor_metrics_match_precision_and_recall():
     p = np.array([0.9, 0.8, 0.6, 0.7, 0.1])
     assert get_metric("recall_at_precision_0.8").score(y, p) == 0.0  # precision 3/4 < 0.8
     assert get_metric("precision_at_recall_0.8").score(y, p) == 0.75
+
+
+def test_confusion_metrics_where_they_are_undefined_score_0_and_qwk_weighs_by_distance():
+    from compete.scoring.metrics import CONFUSION_METRICS, from_confusion
+
+    constant = np.array([[6, 0], [4, 0]])  # every row labelled 0: no correlation, no agreement beyond chance
+    assert [float(from_confusion(m, constant)) for m in CONFUSION_METRICS] == [0.0, 0.5, 0.0]
+    y = np.array([0, 1, 2, 3] * 5)
+    near, far = np.clip(y + 1, 0, 3), 3 - y  # one class off, against the order reversed
+    qwk = get_metric("qwk")
+    assert qwk.fn(y, near) > 0.5 > qwk.fn(y, far) == pytest.approx(-1.0)

@@ -6,7 +6,15 @@ import re
 
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    cohen_kappa_score,
+    f1_score,
+    matthews_corrcoef,
+    precision_score,
+    recall_score,
+)
 
 from compete.errors import SpecError
 from compete.scoring.metrics import get_metric
@@ -27,7 +35,15 @@ def brute(y: np.ndarray, p: np.ndarray, fn, cuts: np.ndarray) -> float:
     return max(fn(y, (p >= c).astype(int)) for c in cuts)
 
 
-@pytest.mark.parametrize(("name", "fn"), [("accuracy", accuracy_score), ("f1", f1_score)])
+def _qwk(y: np.ndarray, labels: np.ndarray) -> float:
+    return cohen_kappa_score(y, labels, weights="quadratic")
+
+
+@pytest.mark.parametrize(
+    ("name", "fn"),
+    [("accuracy", accuracy_score), ("f1", f1_score), ("mcc", matthews_corrcoef),
+     ("balanced_accuracy", balanced_accuracy_score), ("qwk", _qwk)],
+)  # fmt: skip
 def test_binary_threshold_is_the_best_cut_and_its_score_is_exact(name: str, fn) -> None:
     y, p = scores()
     t = choose_threshold(y, p, name)
@@ -112,7 +128,7 @@ def multiclass(n: int = 1500, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return y, p / p.sum(axis=1, keepdims=True)
 
 
-@pytest.mark.parametrize("name", ["f1", "accuracy"])
+@pytest.mark.parametrize("name", ["f1", "accuracy", "mcc", "balanced_accuracy", "qwk"])
 def test_multiclass_class_weights_improve_the_oof_score(name: str) -> None:
     y, p = multiclass()
     t = choose_threshold(y, p, name)

@@ -40,6 +40,14 @@ class TargetCodec:
                 raise DataError(f"target {y.name!r} has negative values; rmsle needs values >= 0; use rmse")
             return self
         classes = sorted(pd.unique(y.dropna()), key=_sort_key)
+        if self.metric.name == "qwk" and any(_sort_key(c)[0] for c in classes):
+            shown = ", ".join(repr(c) for c in classes[:5])
+            raise DataError(
+                f"metric 'qwk' weighs each class by its distance from the true one, so the classes need an "
+                f"order, but target {y.name!r} holds labels that are not numbers ({shown}); write the "
+                "ratings as numbers (0, 1, 2, ...) in train.csv, or choose a metric without an order "
+                "(accuracy, mcc, logloss)"
+            )
         if self.task == "binary" and self.positive:
             match = [c for c in classes if str(c) == self.positive]
             if not match:

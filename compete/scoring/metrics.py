@@ -19,7 +19,18 @@ import numpy as np
 from compete.errors import SpecError
 from compete.registry import Registry
 
-__all__ = ["DEFAULT_METRIC", "Metric", "METRICS", "FLOOR_KINDS", "floor_metric", "get_metric", "to_labels"]
+__all__ = [
+    "CONFUSION_METRICS",
+    "DEFAULT_METRIC",
+    "Metric",
+    "METRICS",
+    "FLOOR_KINDS",
+    "confusion",
+    "floor_metric",
+    "from_confusion",
+    "get_metric",
+    "to_labels",
+]
 
 TASKS = ("binary", "multiclass", "regression")
 
@@ -179,6 +190,67 @@ def _average_precision(y: np.ndarray, p: np.ndarray) -> float:
     return average_precision_score(y, p)
 
 
+def confusion(y: np.ndarray, labels: np.ndarray, k: int | None = None) -> np.ndarray:
+    """The ``(k, k)`` confusion matrix of encoded labels (rows: the true class, columns: the label
+    given); ``k`` defaults to the largest class seen, plus one."""
+    y, labels = np.asarray(y, dtype=int), np.asarray(labels, dtype=int)
+    k = int(max(y.max(initial=0), labels.max(initial=0))) + 1 if k is None else k
+    return np.bincount(y * k + labels, minlength=k * k).reshape(k, k)
+
+
+CONFUSION_METRICS = ("mcc", "balanced_accuracy", "qwk")
+
+
+def from_confusion(name: str, cm: np.ndarray) -> np.ndarray:
+    """A :data:`CONFUSION_METRICS` metric of each confusion matrix in ``cm`` (shape ``(..., K, K)``):
+    Matthews' correlation (multiclass by Gorodkin's formula, as scikit-learn), balanced accuracy (mean
+    recall over the classes present) or quadratic weighted kappa (classes weighted by their distance
+    in the encoded order, 0..K-1; the numbers' order for numeric labels). An undefined value (a
+    constant truth or prediction) scores 0.
+
+    >>> cm = np.array([[5, 1], [2, 4]])
+    >>> [round(float(from_confusion(m, cm)), 4) for m in CONFUSION_METRICS]
+    [0.5071, 0.75, 0.5]
+    """
+    cm = np.asarray(cm, dtype=np.float64)
+    n, diag = cm.sum(axis=(-2, -1)), np.diagonal(cm, axis1=-2, axis2=-1)
+    true, given = cm.sum(axis=-1), cm.sum(axis=-2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if name == "mcc":
+            num = diag.sum(axis=-1) * n - (true * given).sum(axis=-1)
+            den = np.sqrt((n**2 - (given**2).sum(axis=-1)) * (n**2 - (true**2).sum(axis=-1)))
+            return np.where(den > 0, num / den, 0.0)
+        if name == "balanced_accuracy":
+            present = true > 0
+            recall = np.where(present, diag / np.maximum(true, 1), 0.0)
+            return recall.sum(axis=-1) / np.maximum(present.sum(axis=-1), 1)
+        if name == "qwk":
+            i = np.arange(cm.shape[-1])
+            w = (i[:, None] - i[None, :]) ** 2
+            expected = true[..., :, None] * given[..., None, :] / np.maximum(n, 1)[..., None, None]
+            num, den = (w * cm).sum(axis=(-2, -1)), (w * expected).sum(axis=(-2, -1))
+            return np.where(den > 0, 1 - num / den, 0.0)
+    raise SpecError(f"from_confusion: {name!r} is none of {', '.join(CONFUSION_METRICS)}")
+
+
+def _by_confusion(name: str) -> Callable[[np.ndarray, np.ndarray], float]:
+    return lambda y, labels: float(from_confusion(name, confusion(y, labels)))
+
+
+def _r2_many(y: np.ndarray, P: np.ndarray) -> np.ndarray:
+    y = y.astype(float)
+    total = np.sum((y - y.mean()) ** 2)
+    residual = np.sum((y - P) ** 2, axis=1)
+    return 1 - residual / total if total > 0 else np.where(residual == 0, 1.0, 0.0)
+
+
+def _mape_many(y: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """scikit-learn's mean absolute percentage error (a share: 0.1 is 10%; a true 0 divides by the
+    smallest float)."""
+    y = y.astype(float)
+    return np.mean(np.abs(y - P) / np.maximum(np.abs(y), np.finfo(np.float64).eps), axis=1)
+
+
 def _rmse(y: np.ndarray, p: np.ndarray) -> float:
     return float(_rmse_many(y, np.asarray(p)[None])[0])
 
@@ -214,6 +286,25 @@ for _m in (
     Metric("rmse", False, "value", ("regression",), _rmse, many=_rmse_many),
     Metric("rmsle", False, "value", ("regression",), _rmsle, log_target=True, many=_rmsle_many),
     Metric("mae", False, "value", ("regression",), _mae, many=_mae_many),
+    Metric("mcc", True, "label", _CLS, _by_confusion("mcc")),
+    Metric("balanced_accuracy", True, "label", _CLS, _by_confusion("balanced_accuracy")),
+    Metric("qwk", True, "label", _CLS, _by_confusion("qwk")),
+    Metric(
+        "r2",
+        True,
+        "value",
+        ("regression",),
+        lambda y, p: float(_r2_many(y, np.asarray(p)[None])[0]),
+        many=_r2_many,
+    ),  # fmt: skip
+    Metric(
+        "mape",
+        False,
+        "value",
+        ("regression",),
+        lambda y, p: float(_mape_many(y, np.asarray(p)[None])[0]),
+        many=_mape_many,
+    ),  # fmt: skip
 ):
     METRICS.register(_m.name)(_m)
 

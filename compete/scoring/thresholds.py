@@ -31,7 +31,16 @@ from typing import Any
 import numpy as np
 
 from compete.errors import SpecError
-from compete.scoring.metrics import FLOOR_KINDS, Metric, floor_metric, get_metric, to_labels
+from compete.scoring.metrics import (
+    CONFUSION_METRICS,
+    FLOOR_KINDS,
+    Metric,
+    confusion,
+    floor_metric,
+    from_confusion,
+    get_metric,
+    to_labels,
+)
 
 __all__ = [
     "Threshold",
@@ -207,6 +216,9 @@ def _from_counts(name: str, tp: np.ndarray, fp: np.ndarray, n_pos: float, n: flo
             return (tp + (n - n_pos - fp)) / n
         if name == "f1":
             return np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+    if name in CONFUSION_METRICS:  # one 2x2 matrix per cut: [[tn, fp], [fn, tp]]
+        cms = np.stack([np.stack([n - n_pos - fp, fp], axis=-1), np.stack([fn, tp], axis=-1)], axis=-2)
+        return from_confusion(name, cms)
     kind, floor = _parse_floor(name)
     if kind == "recall_at_precision":
         return np.where(precision >= floor, recall, 0.0)
@@ -241,12 +253,14 @@ def _multi_score(y: np.ndarray, labels: np.ndarray, m: Metric, k: int) -> float:
         return float(np.mean(y == labels))
     if m.name == "f1":
         return macro_f1(y, labels, k)
+    if m.name in CONFUSION_METRICS:
+        return float(from_confusion(m.name, confusion(y, labels, k)))
     return float(m.fn(y, labels))
 
 
 def macro_f1(y: np.ndarray, labels: np.ndarray, k: int) -> float:
     """sklearn's macro F1 (over classes present in y or the labels, zero when undefined)."""
-    cm = np.bincount(y * k + labels, minlength=k * k).reshape(k, k)
+    cm = confusion(y, labels, k)
     tp = np.diag(cm).astype(float)
     support, predicted = cm.sum(axis=1), cm.sum(axis=0)
     present = (support + predicted) > 0
