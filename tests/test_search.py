@@ -230,3 +230,30 @@ def test_the_words_of_free_text_are_tried_and_kept_when_one_carries_the_target(t
     assert words["status"] == "kept" and words["gain"] > words["noise"] > 0, words
     assert max(r.cv for r in result.scores.values()) > 0.85  # the models fit on the word
     assert 'recipe = "text_words"' in (result.path / "features.toml").read_text()
+
+
+def test_a_search_the_budget_cannot_pay_for_stops_after_one_fold_and_says_why(tmp_path, monkeypatch) -> None:
+    """Many classes on many rows make the probe slow: when its first fold says the rest of it and one
+    block cannot fit the search's share, the search ends there and the models get the time."""
+    import compete.run.search as search
+    from compete.run.plan import Budget
+    from compete.run.runner import prepare_for_run
+
+    comps = _competition(tmp_path, extra="[search]\nfeatures = true\n")
+    notes: list[Any] = []
+    roomy = search.search_features(prepare_for_run(_opts(comps, tmp_path)), notes.append, Budget(100.0))
+    assert roomy.skipped is None and roomy.tried and "skipped" not in roomy.as_info()  # a toy's probe is fast
+
+    monkeypatch.setattr(search, "SEARCH_SHARE", 1e-9)  # a share no probe fits
+    budget, notes = Budget(100.0), []
+    prep = prepare_for_run(_opts(comps, tmp_path))
+    before = prep.spec.features
+    out = search.search_features(prep, notes.append, budget)
+    assert out.tried == [] and out.kept == [] and out.base_cv is None and prep.spec.features == before
+    assert out.skipped is not None and out.skipped.startswith("the probe's first fold took ")
+    assert "more than the 0 s left of the search's share" in out.skipped
+    assert out.as_info()["skipped"] == out.skipped
+    assert [n.text for n in notes] == [f"feature search: skipped: {out.skipped}"]
+    (step,) = budget.summary()["steps"]
+    assert step["step"] == "feature search" and step["status"] == "skipped: too slow for the budget"
+    assert step["seconds"] < roomy.seconds  # one fold of the probe, not the whole search

@@ -30,7 +30,9 @@ log loss, the probe's own objective, and not lose on the metric (:func:`judge`).
 sees the target (``target_mean``) is fitted inside each fold, on the training part only, and
 cross-fits its own encodings there, as in any run. Under ``--time-budget`` the search may use
 :data:`SEARCH_SHARE` of the time left, and a block is only tried when the time left to it covers
-another probe.
+another probe; when the base probe's first fold says that even the rest of it and one block's probe
+cannot fit that share (many classes, many rows), the search stops there and says so, and the models
+get the time.
 
 The run record (``scores.json`` → ``search``) lists every block tried, its CV, gain, noise and
 whether it was kept; the run folder's ``features.toml`` holds the kept recipes as a spec fragment
@@ -97,10 +99,16 @@ class SearchResult:
     base_cv: float | None = None
     cv: float | None = None
     seconds: float = 0.0
+    skipped: str | None = None  # why no block was tried: the budget cannot pay for the probes
 
     def as_info(self) -> dict[str, Any]:
         return {"base_cv": self.base_cv, "cv": self.cv, "seconds": round(self.seconds, 2), "tried": self.tried,
-                "kept": [{"recipe": s.name, **s.params} for s in self.kept]}  # fmt: skip
+                "kept": [{"recipe": s.name, **s.params} for s in self.kept],
+                **({"skipped": self.skipped} if self.skipped else {})}  # fmt: skip
+
+
+class _TooSlow(Exception):
+    """The base probe's first fold says the probes cannot fit the search's share of the budget."""
 
 
 def _ranked(X: pd.DataFrame, importance: dict[str, float]) -> tuple[list[str], list[str]]:
@@ -217,8 +225,11 @@ def _importance(result: ModelResult) -> dict[str, float]:
     return total
 
 
-def _probe(ctx: FoldContext, recipes: list[StepSpec], device: str, keep: bool = False) -> ModelResult:
-    return cross_fit(ctx.fresh(features=tuple(recipes), keep_models=keep), PROBE, device=device)
+def _probe(ctx: FoldContext, recipes: list[StepSpec], device: str, keep: bool = False,
+           on_fold: Any = None) -> ModelResult:  # fmt: skip
+    return cross_fit(
+        ctx.fresh(features=tuple(recipes), keep_models=keep), PROBE, device=device, on_fold=on_fold
+    )
 
 
 def search_features(
@@ -231,7 +242,30 @@ def search_features(
     out = SearchResult()
     ctx, base_recipes = prep.ctx, list(prep.spec.features)
     until = None if budget is None else budget.clock() + SEARCH_SHARE * budget.left()
-    base = _probe(ctx, base_recipes, prep.device, keep=True)
+
+    def affordable(k: int, oof: Any) -> None:
+        """After the base probe's first fold: stop unless its other folds and one block's probe (1.5 times
+        a whole probe, as below) fit the search's share."""
+        if k or until is None or budget is None:
+            return
+        first = time.perf_counter() - start
+        need = first * (len(ctx.folds) - 1) + 1.5 * first * len(ctx.folds)
+        if until - budget.clock() < need:
+            raise _TooSlow(
+                f"the probe's first fold took {first:.1f} s, so the probe's other folds and one block's need "
+                f"about {need:.0f} s, more than the {max(until - budget.clock(), 0.0):.0f} s left of the search's share"
+            )
+
+    try:
+        base = _probe(ctx, base_recipes, prep.device, keep=True, on_fold=affordable)
+    except _TooSlow as slow:
+        out.skipped, out.seconds = str(slow), time.perf_counter() - start
+        if report:
+            report(Note(f"feature search: skipped: {slow}"))
+        assert budget is not None
+        budget.record("feature search", out.seconds, "skipped: too slow for the budget",
+                      fit_seconds=round(out.seconds, 2), longest=round(out.seconds, 2))  # fmt: skip
+        return out
     out.base_cv = out.cv = base.score
     current = base
     errors: tuple[type[BaseException], ...] = (*MODELS.get("lightgbm").fit_errors(), CompeteError, ValueError)
