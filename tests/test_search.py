@@ -257,3 +257,24 @@ def test_a_search_the_budget_cannot_pay_for_stops_after_one_fold_and_says_why(tm
     (step,) = budget.summary()["steps"]
     assert step["step"] == "feature search" and step["status"] == "skipped: too slow for the budget"
     assert step["seconds"] < roomy.seconds  # one fold of the probe, not the whole search
+
+
+def test_on_a_large_table_the_probe_fits_on_a_sample_and_the_run_on_every_row(tmp_path, monkeypatch) -> None:
+    import compete.run.search as search
+
+    monkeypatch.setattr(search, "PROBE_ROWS", 900)  # 1,800 rows stand for a large table
+    train, test = _frames(1800)
+    comps = write_competition(
+        tmp_path, extra="[search]\nfeatures = true\n", models=MODELS, train=train, test=test
+    )
+    notes: list[Any] = []
+    result = run_competition(_opts(comps, tmp_path), notes.append)
+    info = json.loads((result.path / "scores.json").read_text())["search"]
+    assert info["rows"] == 900
+    assert "feature search: the probe fits on a sample of 900 of the 1,800 training rows" in [
+        getattr(n, "text", None) for n in notes
+    ]
+    ratios = next(t for t in info["tried"] if t["block"] == "ratios and differences")
+    assert ratios["status"] == "kept" and ratios["gain"] > ratios["noise"] > 0  # still found on the sample
+    oof = pd.read_parquet(result.path / "oof.parquet")
+    assert len(oof) == 1800  # the models fit on every row, with the kept recipes

@@ -22,6 +22,8 @@ with the features so far, then with each block of candidates added, built from t
    to the next (an hour's weather, not its season), one and two periods before and after each row
    (``lags``: features only, never the target).
 
+On a table of more than :data:`PROBE_ROWS` training rows the probe fits on a fixed sample of them
+(:func:`sampled`: the run's folds restricted to it); the kept recipes are then fitted on every row.
 "Strongest" is by the probe's gain importance on the plain features. A block is kept only when its
 CV gain over the features kept so far beats the fold-to-fold noise (:func:`compete.cv.noise.gain`);
 each block is tried on top of the blocks kept before it. A label metric (accuracy, F1) moves in steps
@@ -68,11 +70,16 @@ __all__ = [
     "judge",
     "search_features",
     "fragment",
+    "sampled",
+    "PROBE_ROWS",
     "SEARCH_SHARE",
     "PROBE",
 ]
 
 SEARCH_SHARE = 0.25  # under a budget, the search may use this share of the time left when it starts
+PROBE_ROWS = (
+    50_000  # the probe fits on at most this many training rows (a fixed sample) and as many test rows
+)
 PROBE = ModelSpec(
     "lightgbm", {"n_estimators": 500, "learning_rate": 0.1, "colsample_bytree": 0.8}, "search-probe"
 )
@@ -100,10 +107,11 @@ class SearchResult:
     cv: float | None = None
     seconds: float = 0.0
     skipped: str | None = None  # why no block was tried: the budget cannot pay for the probes
+    rows: int | None = None  # the training rows the probe fitted on (a sample of a large table)
 
     def as_info(self) -> dict[str, Any]:
-        return {"base_cv": self.base_cv, "cv": self.cv, "seconds": round(self.seconds, 2), "tried": self.tried,
-                "kept": [{"recipe": s.name, **s.params} for s in self.kept],
+        return {"base_cv": self.base_cv, "cv": self.cv, "seconds": round(self.seconds, 2), "rows": self.rows,
+                "tried": self.tried, "kept": [{"recipe": s.name, **s.params} for s in self.kept],
                 **({"skipped": self.skipped} if self.skipped else {})}  # fmt: skip
 
 
@@ -225,6 +233,47 @@ def _importance(result: ModelResult) -> dict[str, float]:
     return total
 
 
+def sampled(ctx: FoldContext, rows: int | None = None) -> FoldContext:
+    """``ctx`` on a fixed random sample of at most ``rows`` (:data:`PROBE_ROWS`) training rows, and as many test rows, for the
+    probe: each class keeps its share of the rows (and at least 50 of them, or all it has), and each fold
+    is the run's own restricted to the sample, so groups and time order hold as in the run. ``ctx``
+    itself when it is no larger. The verdicts of a block hold for the whole table's recipes (fitted in
+    the run on every row); the sample makes each probe cost what a 50,000-row table's does.
+
+    >>> X = pd.DataFrame({"a": np.arange(400.0)}); y = np.array([0, 0, 0, 1] * 100)
+    >>> ctx = FoldContext(X, y, X.head(3), [(np.arange(200), np.arange(200, 400))], "binary", None, 0)
+    >>> small = sampled(ctx, rows=200)
+    >>> len(small.y), float(small.y.mean()), len(small.X_test)
+    (200, 0.25, 3)
+    >>> tr, va = small.folds[0]  # the fold's own rows: training rows below 200, validation rows from 200
+    >>> len(tr) + len(va), bool(small.X.a.iloc[tr].max() < 200 <= small.X.a.iloc[va].min())
+    (200, True)
+    """
+    from compete.seeding import derive_seed
+
+    n, rows = len(ctx.y), PROBE_ROWS if rows is None else rows
+    if n <= rows:
+        return ctx
+    rng = np.random.default_rng(derive_seed(ctx.seed, "search sample"))
+    if ctx.task == "regression":
+        keep = rng.choice(n, rows, replace=False)
+    else:
+        parts = []
+        for c in np.unique(ctx.y):
+            of_class = np.flatnonzero(ctx.y == c)
+            take = min(len(of_class), max(round(rows * len(of_class) / n), 50))
+            parts.append(rng.choice(of_class, take, replace=False))
+        keep = np.concatenate(parts)
+    keep = np.sort(keep)
+    local = np.full(n, -1)
+    local[keep] = np.arange(len(keep))
+    folds = [(local[tr][local[tr] >= 0], local[va][local[va] >= 0]) for tr, va in ctx.folds]
+    m = len(ctx.X_test)
+    test = np.sort(rng.choice(m, rows, replace=False)) if m > rows else np.arange(m)
+    return ctx.fresh(X=ctx.X.iloc[keep].reset_index(drop=True), y=ctx.y[keep], folds=folds,
+                     X_test=ctx.X_test.iloc[test].reset_index(drop=True))  # fmt: skip
+
+
 def _probe(ctx: FoldContext, recipes: list[StepSpec], device: str, keep: bool = False,
            on_fold: Any = None) -> ModelResult:  # fmt: skip
     return cross_fit(
@@ -240,7 +289,12 @@ def search_features(
 
     start = time.perf_counter()
     out = SearchResult()
-    ctx, base_recipes = prep.ctx, list(prep.spec.features)
+    full, base_recipes = prep.ctx, list(prep.spec.features)
+    ctx = sampled(full)
+    out.rows = len(ctx.y)
+    if report and ctx is not full:
+        report(Note(f"feature search: the probe fits on a sample of {len(ctx.y):,} of the {len(full.y):,} "
+                    "training rows"))  # fmt: skip
     until = None if budget is None else budget.clock() + SEARCH_SHARE * budget.left()
 
     def affordable(k: int, oof: Any) -> None:
@@ -269,7 +323,7 @@ def search_features(
     out.base_cv = out.cv = base.score
     current = base
     errors: tuple[type[BaseException], ...] = (*MODELS.get("lightgbm").fit_errors(), CompeteError, ValueError)
-    for block in candidates(ctx.X, _importance(base), ctx.X_test, ctx.keys):
+    for block in candidates(full.X, _importance(base), full.X_test, full.keys):
         entry: dict[str, Any] = {
             "block": block.name,
             "recipes": [{"recipe": s.name, **s.params} for s in block.recipes],
@@ -299,7 +353,7 @@ def search_features(
     if out.kept:
         features = tuple(base_recipes + out.kept)
         prep.spec = replace(prep.spec, features=features)
-        prep.ctx = ctx.fresh(features=features)
+        prep.ctx = full.fresh(features=features)
     if budget is not None:
         budget.record("feature search", out.seconds, f"kept {len(out.kept)} recipes", fit_seconds=round(out.seconds, 2),
                       longest=round(max(current.fold_seconds, default=0.0), 2))  # fmt: skip
