@@ -251,16 +251,9 @@ def _mape_many(y: np.ndarray, P: np.ndarray) -> np.ndarray:
     return np.mean(np.abs(y - P) / np.maximum(np.abs(y), np.finfo(np.float64).eps), axis=1)
 
 
-def _rmse(y: np.ndarray, p: np.ndarray) -> float:
-    return float(_rmse_many(y, np.asarray(p)[None])[0])
-
-
-def _rmsle(y: np.ndarray, p: np.ndarray) -> float:
-    return float(_rmsle_many(y, np.asarray(p)[None])[0])
-
-
-def _mae(y: np.ndarray, p: np.ndarray) -> float:
-    return float(_mae_many(y, np.asarray(p)[None])[0])
+def _one(many: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[[np.ndarray, np.ndarray], float]:
+    """The scalar rule of a vectorised one: ``many`` on a stack of one prediction array."""
+    return lambda y, p: float(many(y, np.asarray(p)[None])[0])
 
 
 def _rmse_many(y: np.ndarray, P: np.ndarray) -> np.ndarray:
@@ -283,28 +276,14 @@ for _m in (
     Metric("accuracy", True, "label", _CLS, _accuracy),
     Metric("f1", True, "label", _CLS, _f1),
     Metric("average_precision", True, "proba", _CLS, _average_precision),
-    Metric("rmse", False, "value", ("regression",), _rmse, many=_rmse_many),
-    Metric("rmsle", False, "value", ("regression",), _rmsle, log_target=True, many=_rmsle_many),
-    Metric("mae", False, "value", ("regression",), _mae, many=_mae_many),
+    Metric("rmse", False, "value", ("regression",), _one(_rmse_many), many=_rmse_many),
+    Metric("rmsle", False, "value", ("regression",), _one(_rmsle_many), log_target=True, many=_rmsle_many),
+    Metric("mae", False, "value", ("regression",), _one(_mae_many), many=_mae_many),
     Metric("mcc", True, "label", _CLS, _by_confusion("mcc")),
     Metric("balanced_accuracy", True, "label", _CLS, _by_confusion("balanced_accuracy")),
     Metric("qwk", True, "label", _CLS, _by_confusion("qwk")),
-    Metric(
-        "r2",
-        True,
-        "value",
-        ("regression",),
-        lambda y, p: float(_r2_many(y, np.asarray(p)[None])[0]),
-        many=_r2_many,
-    ),  # fmt: skip
-    Metric(
-        "mape",
-        False,
-        "value",
-        ("regression",),
-        lambda y, p: float(_mape_many(y, np.asarray(p)[None])[0]),
-        many=_mape_many,
-    ),  # fmt: skip
+    Metric("r2", True, "value", ("regression",), _one(_r2_many), many=_r2_many),
+    Metric("mape", False, "value", ("regression",), _one(_mape_many), many=_mape_many),
 ):
     METRICS.register(_m.name)(_m)
 
