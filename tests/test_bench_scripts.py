@@ -173,3 +173,22 @@ def test_replay_blend_scores_a_stored_library_with_and_without_bags(tmp_path: Pa
                           str(tmp_path / "data"), "--runs", str(tmp_path / "runs")],
                          capture_output=True, text=True, check=True)  # fmt: skip
     assert "answers bags=20" in out.stdout and "mean:" in out.stdout
+
+
+def test_the_generated_many_class_competition_sets_up_through_init_as_the_local_ones_do(
+    tmp_path: Path,
+) -> None:
+    from compete.data.infer import init_competition
+
+    generated = load("generated")
+    generated.classes_7(tmp_path)
+    folder = tmp_path / "classes-7"
+    meta = json.loads((folder / "meta.json").read_text())
+    train, test = pd.read_csv(folder / "train.csv"), pd.read_csv(folder / "test.csv")
+    answers, sample = pd.read_csv(folder / "answers.csv"), pd.read_csv(folder / "sample_submission.csv")
+    assert (len(train), len(test)) == (22_000, 8_000) and meta["target"] not in test.columns
+    assert answers[meta["id"]].tolist() == test[meta["id"]].tolist() == sample[meta["id"]].tolist()
+    assert sorted(train["Class"].unique()) == list("ABCDEFG") == list(sample.columns[1:])
+    made = init_competition("c7", folder, competitions_dir=tmp_path / "specs", metric=meta["metric"])
+    assert made.settings["task"] == "multiclass" and made.settings["target"] == "Class"
+    assert made.settings["id"] == "row_id"
