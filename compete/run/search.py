@@ -77,9 +77,8 @@ __all__ = [
 ]
 
 SEARCH_SHARE = 0.25  # under a budget, the search may use this share of the time left when it starts
-PROBE_ROWS = (
-    50_000  # the probe fits on at most this many training rows (a fixed sample) and as many test rows
-)
+# the probe fits on at most this many training rows (a fixed sample, :func:`sampled`) and as many test rows
+PROBE_ROWS = 50_000
 PROBE = ModelSpec(
     "lightgbm", {"n_estimators": 500, "learning_rate": 0.1, "colsample_bytree": 0.8}, "search-probe"
 )
@@ -234,11 +233,11 @@ def _importance(result: ModelResult) -> dict[str, float]:
 
 
 def sampled(ctx: FoldContext, rows: int | None = None) -> FoldContext:
-    """``ctx`` on a fixed random sample of at most ``rows`` (:data:`PROBE_ROWS`) training rows, and as many test rows, for the
-    probe: each class keeps its share of the rows (and at least 50 of them, or all it has), and each fold
-    is the run's own restricted to the sample, so groups and time order hold as in the run. ``ctx``
-    itself when it is no larger. The verdicts of a block hold for the whole table's recipes (fitted in
-    the run on every row); the sample makes each probe cost what a 50,000-row table's does.
+    """``ctx`` on a fixed random sample of at most ``rows`` (:data:`PROBE_ROWS`) training rows, and as
+    many test rows, for the probe: each class keeps its share of the rows (and at least 50 of them, or
+    all it has), and each fold is the run's own restricted to the sample, so groups and time order hold
+    as in the run. ``ctx`` itself when it is no larger. The recipes a block's verdict keeps are fitted
+    on every row in the run; the sample makes each probe cost what a 50,000-row table's does.
 
     >>> X = pd.DataFrame({"a": np.arange(400.0)}); y = np.array([0, 0, 0, 1] * 100)
     >>> ctx = FoldContext(X, y, X.head(3), [(np.arange(200), np.arange(200, 400))], "binary", None, 0)
@@ -305,9 +304,10 @@ def search_features(
         first = time.perf_counter() - start
         need = first * (len(ctx.folds) - 1) + 1.5 * first * len(ctx.folds)
         if until - budget.clock() < need:
+            left = max(until - budget.clock(), 0.0)
             raise _TooSlow(
                 f"the probe's first fold took {first:.1f} s, so the probe's other folds and one block's need "
-                f"about {need:.0f} s, more than the {max(until - budget.clock(), 0.0):.0f} s left of the search's share"
+                f"about {need:.0f} s, more than the {left:.0f} s left of the search's share"
             )
 
     try:
