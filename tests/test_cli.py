@@ -252,7 +252,7 @@ def _rated(task: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 @pytest.mark.parametrize(
     "task,metric",
     [("binary", "mcc"), ("binary", "balanced_accuracy"), ("multiclass", "qwk"), ("regression", "r2"),
-     ("regression", "mape")],
+     ("regression", "mape"), ("binary", "recall_at_precision_0.9")],
 )  # fmt: skip
 def test_each_kaggle_metric_runs_and_writes_labels_or_values(tmp_path, task, metric):
     from tests.conftest import write_competition
@@ -270,6 +270,8 @@ def test_each_kaggle_metric_runs_and_writes_labels_or_values(tmp_path, task, met
         assert set(sub.y) <= set(frames[0].y)
     scores = json.loads((Path(out["submission"]).parent / "scores.json").read_text())
     assert scores["metric"] == metric and scores["greater_is_better"] == (metric != "mape")
+    # the fitted pipeline, which holds the metric, is kept for compete predict
+    assert "error" not in scores["artifacts"] and (Path(out["submission"]).parent / "artifacts").is_dir()
     if task != "regression":
         assert "threshold" in scores
 

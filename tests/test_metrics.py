@@ -99,3 +99,13 @@ def test_confusion_metrics_where_they_are_undefined_score_0_and_qwk_weighs_by_di
     near, far = np.clip(y + 1, 0, 3), 3 - y  # one class off, against the order reversed
     qwk = get_metric("qwk")
     assert qwk.fn(y, near) > 0.5 > qwk.fn(y, far) == pytest.approx(-1.0)
+
+
+@pytest.mark.parametrize("name", METRICS.names())
+def test_every_metric_pickles_as_a_runs_fitted_pipeline_needs(name):
+    import pickle
+
+    metric = get_metric(name)
+    twin = pickle.loads(pickle.dumps(metric))
+    y, p = (YR, PR) if "regression" in metric.tasks else (YB, PB)
+    assert twin.name == name and twin.score(y, p) == metric.score(y, p)

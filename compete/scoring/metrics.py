@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -233,8 +234,14 @@ def from_confusion(name: str, cm: np.ndarray) -> np.ndarray:
     raise SpecError(f"from_confusion: {name!r} is none of {', '.join(CONFUSION_METRICS)}")
 
 
+def _confusion_score(name: str, y: np.ndarray, labels: np.ndarray) -> float:
+    return float(from_confusion(name, confusion(y, labels)))
+
+
 def _by_confusion(name: str) -> Callable[[np.ndarray, np.ndarray], float]:
-    return lambda y, labels: float(from_confusion(name, confusion(y, labels)))
+    """The label metric ``name`` of :func:`from_confusion` as a scorer (a partial of module functions,
+    so a metric pickles with a run's fitted pipeline)."""
+    return partial(_confusion_score, name)
 
 
 def _r2_many(y: np.ndarray, P: np.ndarray) -> np.ndarray:
@@ -251,9 +258,14 @@ def _mape_many(y: np.ndarray, P: np.ndarray) -> np.ndarray:
     return np.mean(np.abs(y - P) / np.maximum(np.abs(y), np.finfo(np.float64).eps), axis=1)
 
 
+def _scalar(many: Callable[[np.ndarray, np.ndarray], np.ndarray], y: np.ndarray, p: np.ndarray) -> float:
+    return float(many(y, np.asarray(p)[None])[0])
+
+
 def _one(many: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[[np.ndarray, np.ndarray], float]:
-    """The scalar rule of a vectorised one: ``many`` on a stack of one prediction array."""
-    return lambda y, p: float(many(y, np.asarray(p)[None])[0])
+    """The scalar rule of a vectorised one: ``many`` on a stack of one prediction array (a partial of
+    module functions, so a metric pickles with a run's fitted pipeline)."""
+    return partial(_scalar, many)
 
 
 def _rmse_many(y: np.ndarray, P: np.ndarray) -> np.ndarray:
@@ -305,16 +317,18 @@ def floor_metric(kind: str, floor: float) -> Metric:
     if not 0 < floor <= 1:
         raise SpecError(f"floor metric {kind}: floor {floor!r} must be in (0, 1], e.g. 0.9")
 
-    def fn(y: np.ndarray, labels: np.ndarray) -> float:
-        tp = float(np.sum((labels == 1) & (y == 1)))
-        predicted, positives = float(np.sum(labels == 1)), float(np.sum(y == 1))
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / positives if positives else 0.0
-        if kind == "recall_at_precision":
-            return recall if precision >= floor else 0.0
-        return precision if recall >= floor else 0.0
+    return Metric(f"{kind}_{floor:g}", True, "label", ("binary",), partial(_floor_score, kind, floor))
 
-    return Metric(f"{kind}_{floor:g}", True, "label", ("binary",), fn)
+
+def _floor_score(kind: str, floor: float, y: np.ndarray, labels: np.ndarray) -> float:
+    """A floor metric's score (module-level, so the metric pickles with a run's fitted pipeline)."""
+    tp = float(np.sum((labels == 1) & (y == 1)))
+    predicted, positives = float(np.sum(labels == 1)), float(np.sum(y == 1))
+    precision = tp / predicted if predicted else 0.0
+    recall = tp / positives if positives else 0.0
+    if kind == "recall_at_precision":
+        return recall if precision >= floor else 0.0
+    return precision if recall >= floor else 0.0
 
 
 for _kind in FLOOR_KINDS:
