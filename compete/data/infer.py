@@ -116,8 +116,8 @@ def _time_split(
     columns (typed datetime by the schema) that both files fill: test rows all later than the
     training rows validate forward in time (``time``); test rows on calendar days the training rows
     never reach, between them (bike-sharing: days 1-19 of each month to train, 20 on to test), hold
-    out whole days (``group`` by day). None when neither holds: a
-    random split of rows, which k-fold mirrors. Features only, no target.
+    out whole days (``group`` by day). None when neither holds: a random split of rows, which k-fold
+    mirrors. Features only, no target.
 
     >>> hours = pd.date_range("2024-01-01", periods=24 * 40, freq="h")
     >>> days = pd.Series(hours.day)
