@@ -10,6 +10,8 @@ as ``../shared/datasets`` does, so ``bench/score_runs.py`` sets each up with ``c
 * ``classes-7``: 30,000 rows (22,000 to train), 7 classes from ``make_classification`` (12 numbers), a
   40-level shop code, a note of three words (one of them tells class D apart) and a date; logloss on
   one probability column per class.
+* ``ratings-5``: 6,000 rows (4,500 to train), ratings 0-4 cut from a noisy linear score of 8 numbers;
+  quadratic weighted kappa on one label column.
 * ``rows-300k``: 400,000 rows (300,000 to train), a binary target from ``make_classification`` (16
   numbers, 5% of labels flipped) and three categoricals of 5, 30 and 300 levels that carry nothing; AUC.
 
@@ -61,6 +63,19 @@ def classes_7(out: Path) -> None:
            "generated: sklearn make_classification, 7 classes, seed 0")  # fmt: skip
 
 
+def ratings_5(out: Path) -> None:
+    rng = np.random.default_rng(3)
+    n = 6000
+    X = rng.normal(size=(n, 8))
+    latent = X[:, :4] @ np.array([1, 0.8, 0.6, 0.4]) + rng.normal(0, 0.8, n)
+    frame = pd.DataFrame(X.round(4), columns=[f"x{i}" for i in range(8)])
+    frame.insert(0, "id", np.arange(n))
+    frame["rating"] = np.digitize(latent, [-1.5, -0.5, 0.5, 1.5])
+    sample = pd.DataFrame({"id": frame["id"].iloc[4500:], "rating": 0})
+    _write(out, "ratings-5", frame, 4500, "id", "rating", "qwk", sample,
+           "generated: ratings 0-4 cut from a noisy linear score, seed 3")  # fmt: skip
+
+
 def rows_300k(out: Path) -> None:
     from sklearn.datasets import make_classification
 
@@ -83,6 +98,7 @@ def main() -> None:
     args = ap.parse_args()
     out = Path(args.out)
     classes_7(out)
+    ratings_5(out)
     rows_300k(out)
 
 

@@ -128,7 +128,7 @@ def multiclass(n: int = 1500, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return y, p / p.sum(axis=1, keepdims=True)
 
 
-@pytest.mark.parametrize("name", ["f1", "accuracy", "mcc", "balanced_accuracy", "qwk"])
+@pytest.mark.parametrize("name", ["f1", "accuracy", "mcc", "balanced_accuracy"])  # qwk: see its cut points
 def test_multiclass_class_weights_improve_the_oof_score(name: str) -> None:
     y, p = multiclass()
     t = choose_threshold(y, p, name)
@@ -173,3 +173,40 @@ def test_to_dict_is_json_ready() -> None:
         "score": 0.7,
         "default_score": 0.6,
     }
+
+
+def ratings(n: int = 3000, k: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Ratings 0..k-1 and a model's too-flat probabilities around a noisy latent score: the expected
+    rating carries the distance between classes that argmax drops."""
+    rng = np.random.default_rng(seed)
+    r = rng.integers(0, k, n)
+    latent = r + rng.normal(0, 0.9, n)
+    p = np.exp(-0.2 * (np.arange(k)[None, :] - latent[:, None]) ** 2)
+    return r, p / p.sum(axis=1, keepdims=True)
+
+
+def test_qwk_on_ratings_gets_cut_points_on_the_expected_rating() -> None:
+    y, p = ratings()
+    t = choose_threshold(y, p, "qwk")
+    assert t is not None and t.ordinal and len(t.value) == 4
+    cuts = np.asarray(t.value)
+    assert (np.diff(cuts) > 0).all()
+    labels = apply_threshold(p, t)
+    np.testing.assert_array_equal(labels, (p @ np.arange(5) >= cuts[:, None]).sum(axis=0))
+    assert t.score == pytest.approx(_qwk(y, labels)) and t.score > t.default_score
+    assert t.default_score == pytest.approx(_qwk(y, p.argmax(axis=1)))
+    weights = choose_threshold(y, p, "mcc")  # a metric without an order keeps class weights
+    assert weights is not None and not weights.ordinal and len(weights.value) == 5
+    assert t.to_dict()["ordinal"] is True and "ordinal" not in weights.to_dict()
+    with pytest.raises(SpecError, match="5 classes in the predictions but 3 ordinal cut points"):
+        apply_threshold(p, Threshold((0.5, 1.5, 2.5), 0.0, 0.0, ordinal=True))
+
+
+def test_a_threshold_pickled_before_ordinal_cuts_reads_as_class_weights() -> None:
+    import pickle
+
+    old = Threshold((1.0, 0.5, 1.0), 0.8, 0.7)
+    del old.__dict__["ordinal"]  # what a pickle made before the field existed holds
+    back = pickle.loads(pickle.dumps(old))
+    assert back.ordinal is False
+    np.testing.assert_array_equal(apply_threshold(np.eye(3), back), [0, 1, 2])

@@ -138,6 +138,8 @@ def print_run(console: Console, result: RunResult) -> None:
         t = result.info["threshold"]
         value = t["threshold"]
         shown = f"{value:.4f}" if isinstance(value, float) else ", ".join(f"{v:.3f}" for v in value)
+        if t.get("ordinal"):
+            shown = f"(cut points on the expected class) {shown}"
         if t.get("used", True):
             console.print(
                 f"decision threshold {shown} chosen on OOF predictions; cross-fitted cv {t['cv_score']:.5f}"

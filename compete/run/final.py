@@ -150,4 +150,6 @@ def _with_threshold(prep: Prepared, final: Final) -> Final:
         final.info["threshold"] = ThresholdInfo(threshold=threshold.to_dict()["threshold"], score=threshold.score,
                                                 default_score=threshold.default_score, cv_score=tuned, used=used,
                                                 gain=round(g.gain, 6), noise=round(g.noise, 6))  # fmt: skip
+        if threshold.ordinal:
+            final.info["threshold"]["ordinal"] = True
     return final

@@ -72,6 +72,9 @@ class ThresholdInfo(TypedDict):
     used: bool
     gain: float  # the cross-fitted cut's per-fold gain over the default cut's (higher is better) ...
     noise: float  # ... and the fold noise it had to beat to be used
+    ordinal: NotRequired[
+        bool
+    ]  # true: ``threshold`` holds cut points on the expected class (qwk), not weights
 
 
 class ArtifactsInfo(TypedDict, total=False):
