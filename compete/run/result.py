@@ -72,9 +72,8 @@ class ThresholdInfo(TypedDict):
     used: bool
     gain: float  # the cross-fitted cut's per-fold gain over the default cut's (higher is better) ...
     noise: float  # ... and the fold noise it had to beat to be used
-    ordinal: NotRequired[
-        bool
-    ]  # true: ``threshold`` holds cut points on the expected class (qwk), not weights
+    # true: ``threshold`` holds cut points on the expected class (qwk on several classes), not weights
+    ordinal: NotRequired[bool]
 
 
 class ArtifactsInfo(TypedDict, total=False):

@@ -139,7 +139,7 @@ def apply_threshold(pred: Any, threshold: Threshold | None) -> np.ndarray:
                 f"apply_threshold: {pred.shape[1]} classes in the predictions but {cuts.size} ordinal cut "
                 f"points; choose them on OOF predictions of the same task"
             )
-        return _ordinal_labels(pred, cuts)
+        return _reached(pred @ np.arange(pred.shape[1], dtype=float), cuts)
     if pred.ndim == 2:
         weights = np.asarray(threshold.value, dtype=float)
         if weights.shape != (pred.shape[1],):
@@ -251,9 +251,9 @@ def _multiclass(y: np.ndarray, p: np.ndarray, m: Metric, rounds: int = 3) -> Thr
     return ordinal if m.better(ordinal.score, weighted.score) else weighted
 
 
-def _ordinal_labels(p: np.ndarray, cuts: np.ndarray) -> np.ndarray:
-    """How many of the ascending ``cuts`` each row's expected class reaches."""
-    return np.searchsorted(cuts, p @ np.arange(p.shape[1], dtype=float), side="right")
+def _reached(expected: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """How many of the ascending ``cuts`` each row's expected class reaches: its label."""
+    return np.searchsorted(cuts, expected, side="right")
 
 
 def _ordinal(y: np.ndarray, p: np.ndarray, m: Metric, rounds: int = 3, grid: int = 41) -> Threshold:
@@ -264,7 +264,7 @@ def _ordinal(y: np.ndarray, p: np.ndarray, m: Metric, rounds: int = 3, grid: int
     expected = p @ np.arange(k, dtype=float)
     cuts = np.arange(k - 1) + 0.5
     default = _multi_score(y, p.argmax(axis=1), m, k)
-    best = _multi_score(y, np.searchsorted(cuts, expected, side="right"), m, k)
+    best = _multi_score(y, _reached(expected, cuts), m, k)
     for _ in range(rounds):
         improved = False
         for i in range(k - 1):
@@ -273,7 +273,7 @@ def _ordinal(y: np.ndarray, p: np.ndarray, m: Metric, rounds: int = 3, grid: int
             for c in np.linspace(lo, hi, grid)[1:-1]:
                 trial = cuts.copy()
                 trial[i] = c
-                s = _multi_score(y, np.searchsorted(trial, expected, side="right"), m, k)
+                s = _multi_score(y, _reached(expected, trial), m, k)
                 if m.better(s, best) and abs(s - best) > 1e-12:
                     best, cuts, improved = s, trial, True
         if not improved:
