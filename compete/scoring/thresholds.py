@@ -30,6 +30,7 @@ precision is below the floor) and ``precision_at_recall_<floor>``; register them
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -258,47 +259,53 @@ def _reached(expected: np.ndarray, cuts: np.ndarray) -> np.ndarray:
 
 def _ordinal(y: np.ndarray, p: np.ndarray, m: Metric, rounds: int = 3, grid: int = 41) -> Threshold:
     """Cut points on the expected class (the module's ordinal rule), from the midpoints ``0.5, 1.5, ...``:
-    each cut in turn over ``grid`` values between its neighbours, a change kept only when it strictly
-    improves the OOF score."""
+    each cut in turn over ``grid`` values between its neighbours (:func:`_coordinate_search`)."""
     k = p.shape[1]
     expected = p @ np.arange(k, dtype=float)
-    cuts = np.arange(k - 1) + 0.5
+    low, high = float(expected.min()), float(expected.max())
+
+    def between(cuts: np.ndarray, i: int) -> np.ndarray:
+        lo = cuts[i - 1] if i else low
+        hi = cuts[i + 1] if i + 1 < k - 1 else high
+        return np.linspace(lo, hi, grid)[1:-1]
+
+    cuts, best = _coordinate_search(np.arange(k - 1) + 0.5, between, lambda c: _reached(expected, c), y, m, k,
+                                    rounds)  # fmt: skip
     default = _multi_score(y, p.argmax(axis=1), m, k)
-    best = _multi_score(y, _reached(expected, cuts), m, k)
-    for _ in range(rounds):
-        improved = False
-        for i in range(k - 1):
-            lo = cuts[i - 1] if i else float(expected.min())
-            hi = cuts[i + 1] if i + 1 < k - 1 else float(expected.max())
-            for c in np.linspace(lo, hi, grid)[1:-1]:
-                trial = cuts.copy()
-                trial[i] = c
-                s = _multi_score(y, _reached(expected, trial), m, k)
-                if m.better(s, best) and abs(s - best) > 1e-12:
-                    best, cuts, improved = s, trial, True
-        if not improved:
-            break
-    return Threshold(tuple(float(c) for c in cuts), float(best), float(default), ordinal=True)
+    return Threshold(tuple(float(c) for c in cuts), best, default, ordinal=True)
 
 
 def _class_weights(y: np.ndarray, p: np.ndarray, m: Metric, rounds: int) -> Threshold:
+    """Per-class weights from 1 (argmax): each class's weight in turn over a geometric grid from 1/8 to 8
+    (:func:`_coordinate_search`)."""
     k = p.shape[1]
-    weights = np.ones(k)
-    default = best = _multi_score(y, p.argmax(axis=1), m, k)
     steps = np.geomspace(1 / 8, 8, 41)
+    weights, best = _coordinate_search(np.ones(k), lambda w, i: steps, lambda w: (p * w).argmax(axis=1), y, m, k,
+                                       rounds)  # fmt: skip
+    default = _multi_score(y, p.argmax(axis=1), m, k)
+    weights = weights / weights.max()
+    return Threshold(tuple(float(w) for w in weights), best, default)
+
+
+def _coordinate_search(start: np.ndarray, options: Callable[[np.ndarray, int], np.ndarray],
+                       label: Callable[[np.ndarray], np.ndarray], y: np.ndarray, m: Metric, k: int,
+                       rounds: int) -> tuple[np.ndarray, float]:  # fmt: skip
+    """The values (class weights, cut points) that label the OOF rows best: each value of ``start`` in
+    turn over ``options(values, i)``, for up to ``rounds`` rounds, a change kept only when it strictly
+    improves the metric of ``label(values)``; the values and their score."""
+    values, best = start, _multi_score(y, label(start), m, k)
     for _ in range(rounds):
         improved = False
-        for c in range(k):
-            for w in steps:
-                trial = weights.copy()
-                trial[c] = w
-                s = _multi_score(y, (p * trial).argmax(axis=1), m, k)
+        for i in range(len(values)):
+            for v in options(values, i):
+                trial = values.copy()
+                trial[i] = v
+                s = _multi_score(y, label(trial), m, k)
                 if m.better(s, best) and abs(s - best) > 1e-12:
-                    best, weights, improved = s, trial, True
+                    best, values, improved = s, trial, True
         if not improved:
             break
-    weights = weights / weights.max()
-    return Threshold(tuple(float(w) for w in weights), float(best), float(default))
+    return values, best
 
 
 def _multi_score(y: np.ndarray, labels: np.ndarray, m: Metric, k: int) -> float:
