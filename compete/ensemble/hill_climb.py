@@ -93,14 +93,10 @@ class HillClimbEnsemble(Ensemble):
         if bags < 1:
             raise ModelError(f"ensemble 'hill_climb': bags {_too_few_bags(bags)}")
         stack = np.stack([np.asarray(a, dtype=np.float64) for a in oof.values()])
-        if bags == 1:
-            counts, self.path_ = self._select(stack, y)
-            self.weights_ = counts / counts.sum()
-            return
         rng = np.random.default_rng(self.random_state)
         total = np.zeros(len(stack))
-        for b in range(bags):
-            rows = rng.integers(0, len(y), len(y))
+        for b in range(bags):  # one bag: every row once, as it is
+            rows = rng.integers(0, len(y), len(y)) if bags > 1 else np.arange(len(y))
             counts, path = self._select(stack[:, rows], y[rows])
             total += counts / counts.sum()
             if b == 0:
